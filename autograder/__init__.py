@@ -1,0 +1,1 @@
+"""The nbgrader course of backprop-kit: build, grade, verify, report."""

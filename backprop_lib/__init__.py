@@ -1,0 +1,41 @@
+"""backprop-kit's library: the operations, the graph engine and the checks of the course.
+
+Exercise files (you edit these): ``gates.py``, ``activations.py``, ``layers.py``,
+``losses.py`` and ``graph.py``. Each forward is given; each backward, and the
+engine's ``topological_sort`` and ``backward``, raise ``NotImplementedError``
+until you write them. Check your work any time with ``backprop-kit check`` in a
+terminal or ``backprop_lib.check()`` in a notebook.
+
+Solution mode: with the environment variable ``BACKPROP_KIT_SOLUTIONS=1`` set
+before the first import, the exercise modules are loaded from the repository's
+``solutions/`` folder instead (reference implementations for tests, notebook
+solution runs and self-learners). That folder is not part of an installed
+package or of a graded assignment, so there the switch reports an error.
+"""
+
+import os
+from pathlib import Path
+
+SOLUTIONS_ENV = "BACKPROP_KIT_SOLUTIONS"
+SOLUTIONS_DIR = Path(__file__).resolve().parent.parent / "solutions"
+
+
+def solution_mode():
+    """True when this process runs the reference solutions instead of the exercise files."""
+    return os.environ.get(SOLUTIONS_ENV) == "1"
+
+
+if solution_mode():
+    if not (SOLUTIONS_DIR / "graph.py").is_file():
+        raise ImportError(
+            f"{SOLUTIONS_ENV}=1 but there are no reference solutions at {SOLUTIONS_DIR}; "
+            "solution mode works only in a checkout of the backprop-kit repository"
+        )
+    __path__.insert(0, str(SOLUTIONS_DIR))
+
+
+def check(*exercises):
+    """Check your exercises now and print one row per exercise (see ``backprop_lib.selfcheck``)."""
+    from backprop_lib.selfcheck import check as run_check
+
+    return run_check(*exercises)

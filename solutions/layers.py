@@ -1,0 +1,37 @@
+"""The linear (fully connected) layer in the course's row-vector convention.
+
+A batch of N row vectors x (N, M) times weights W (M, K) plus bias b (K,):
+    z = x W + b,   z has shape (N, K).
+Same contract as the gates: forward is given, backward is your exercise.
+"""
+
+import numpy as np
+
+
+def linear_forward(x, W, b):
+    """z = x W + b for x (N, M), W (M, K), b (K,). Cache: (x, W)."""
+    x, W, b = (np.asarray(v, dtype=np.float64) for v in (x, W, b))
+    return x @ W + b, (x, W)
+
+
+def linear_backward(dz, cache):
+    """Backward of z = x W + b.
+
+    One element first: z_nk = sum_m x_nm W_mk + b_k, so
+        dE/dx_nm = sum_k dE/dz_nk W_mk   ->  dE/dx = dE/dz W^T     (N, K)(K, M) = (N, M)
+        dE/dW_mk = sum_n x_nm dE/dz_nk   ->  dE/dW = x^T dE/dz     (M, N)(N, K) = (M, K)
+        dE/db_k  = sum_n dE/dz_nk        ->  dE/db = dE/dz summed over the batch (K,)
+
+    Args:
+        dz: upstream gradient dE/dz, shape (N, K).
+        cache: (x, W) from linear_forward.
+
+    Returns:
+        (dx, dW, db) with shapes (N, M), (M, K), (K,), in that order.
+
+    Hint: check dimensions; every gradient has its input's shape.
+    """
+    ### BEGIN SOLUTION
+    x, W = cache
+    return dz @ W.T, x.T @ dz, dz.sum(axis=0)
+    ### END SOLUTION
