@@ -16,6 +16,9 @@ package or of a graded assignment, so there the switch reports an error.
 import os
 from pathlib import Path
 
+EXERCISE_MODULES = ("gates", "activations", "layers", "losses", "graph", "derivations")
+"""The files a student edits (``backprop_lib/<module>.py``), generated from ``solutions/``."""
+
 SOLUTIONS_ENV = "BACKPROP_KIT_SOLUTIONS"
 SOLUTIONS_DIR = Path(__file__).resolve().parent.parent / "solutions"
 

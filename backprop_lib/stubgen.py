@@ -15,10 +15,9 @@ import re
 import sys
 from pathlib import Path
 
-from backprop_lib import SOLUTIONS_DIR
+from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
 
 LIBRARY_DIR = Path(__file__).resolve().parent
-EXERCISE_MODULES = ("gates", "activations", "layers", "losses", "graph", "derivations")
 
 _DEF = re.compile(r"^\s*def (\w+)\(")
 _BEGIN, _END = "### BEGIN SOLUTION", "### END SOLUTION"

@@ -1,0 +1,65 @@
+"""The ``backprop-kit`` command.
+
+    backprop-kit check [EXERCISE ...]    check your exercises (students, self-learners)
+    backprop-kit exercises               list the exercises and their files
+
+The autograder adds the TA's commands (``course``, ``demo``) through
+``autograder.cli.add_commands``.
+"""
+
+import argparse
+import sys
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    return args.run(args) or 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="backprop-kit", description="A course kit that teaches backpropagation.")
+    commands = parser.add_subparsers(title="commands")
+
+    check = commands.add_parser("check", help="check your exercises and print one row per exercise")
+    check.add_argument("exercises", nargs="*", help="exercise names (default: all); see `backprop-kit exercises`")
+    check.add_argument("--dir", default=None, help="the folder holding your backprop_lib/ (default: here)")
+    check.set_defaults(run=_check)
+
+    listing = commands.add_parser("exercises", help="list the exercises and the files they live in")
+    listing.set_defaults(run=_list_exercises)
+
+    _add_autograder_commands(commands)
+    return parser
+
+
+def _check(args):
+    from backprop_lib.selfcheck import check
+
+    results = check(*args.exercises, directory=args.dir)
+    return 0 if all(r.passed for r in results) else 1
+
+
+def _list_exercises(args):
+    from backprop_lib.exercises import EXERCISES
+
+    width = max(len(name) for name in EXERCISES)
+    for name, exercise in EXERCISES.items():
+        print(f"{name:<{width}}  {exercise.path:<28}  {exercise.title}")
+
+
+def _add_autograder_commands(commands):
+    try:
+        from autograder.cli import add_commands
+    except ModuleNotFoundError as missing:  # a student's environment may hold only the library
+        if missing.name not in ("autograder", "autograder.cli"):
+            raise
+        return
+    add_commands(commands)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""Checks for the graph engine: ``topological_sort`` and ``backward`` in backprop_lib/graph.py.
+
+The graphs are scalar circuits from the course plus graphs with forks (a value
+used several times). Their gates are the checker's own (``GATES``), attached to
+the student's ``Node`` objects, so a mistake in a student's gate backward can
+never be blamed on the engine. Reference gradients dE/d(node) come from centered
+differences: nudge one node's value and re-evaluate everything downstream.
+"""
+
+import numpy as np
+
+from backprop_lib.exercises.base import Case
+from backprop_lib.gradcheck import STEP, close, worst_mismatch
+from backprop_lib.results import FAILED, PASSED, CheckResult
+
+
+class Gate:
+    """A checker-owned gate with the operation interface the engine calls."""
+
+    def __init__(self, name, forward, local):
+        self.name, self.forward, self.local = name, forward, local
+
+    def backward(self, dout, cache):
+        """Local gradients times the upstream gradient, one per input."""
+        return tuple(np.asarray(dout * g, dtype=np.float64) for g in self.local(*cache))
+
+
+GATES = {
+    1: Gate("add", lambda a, b, c: a + b, lambda a, b, c: (1.0, 1.0)),
+    2: Gate("multiply", lambda a, b, c: a * b, lambda a, b, c: (b, a)),
+    3: Gate("maximum", lambda a, b, c: max(a, b), lambda a, b, c: (float(a >= b), float(a < b))),
+    4: Gate("scale", lambda a, b, c: c * a, lambda a, b, c: (c,)),
+    5: Gate("exp", lambda a, b, c: np.exp(a), lambda a, b, c: (np.exp(a),)),
+    6: Gate("reciprocal", lambda a, b, c: 1.0 / a, lambda a, b, c: (-1.0 / a**2,)),
+    7: Gate("add_constant", lambda a, b, c: a + c, lambda a, b, c: (1.0,)),
+}
+CODES = {gate.name: code for code, gate in GATES.items()}
+
+
+def circuit(*nodes, note):
+    """A Case from node tuples; the last node is the root (E).
+
+    A node is ``(label, value)`` for an input, or ``(label, gate, parent, ...)``
+    with the gate's name, its parents' labels and, for scale and add_constant,
+    the constant last.
+    """
+    labels = [node[0] for node in nodes]
+    columns = {"op": [], "left": [], "right": [], "constant": [], "value": []}
+    for _, kind, *rest in nodes:
+        parents = [labels.index(p) for p in rest if isinstance(p, str)] + [-1, -1]
+        constants = [c for c in rest if not isinstance(c, str)]
+        is_input = not isinstance(kind, str)
+        columns["op"].append(0 if is_input else CODES[kind])
+        columns["left"].append(parents[0])
+        columns["right"].append(parents[1])
+        columns["constant"].append(float(constants[0]) if constants else 0.0)
+        columns["value"].append(float(kind) if is_input else 0.0)
+    data = {key: np.array(column) for key, column in columns.items()}
+    return Case(data | {"labels": np.array(labels)}, note)
+
+
+def evaluate(case, nudge=None):
+    """Forward values of every node; ``nudge=(i, h)`` adds h to node i before its children see it."""
+    data, values = case.data, []
+    for i, code in enumerate(data["op"]):
+        a = values[data["left"][i]] if data["left"][i] >= 0 else None
+        b = values[data["right"][i]] if data["right"][i] >= 0 else None
+        v = float(data["value"][i]) if code == 0 else float(GATES[int(code)].forward(a, b, float(data["constant"][i])))
+        values.append(v + (nudge[1] if nudge and nudge[0] == i else 0.0))
+    return values
+
+
+def numerical_node_gradients(case):
+    """dE/d(node) for every node by centered differences, E being the last node."""
+    return np.array(
+        [
+            (evaluate(case, (i, STEP))[-1] - evaluate(case, (i, -STEP))[-1]) / (2 * STEP)
+            for i in range(len(case.data["op"]))
+        ]
+    )
+
+
+def build(case, graph):
+    """The case as the student's Node objects, wired with the checker's gates."""
+    data, nodes = case.data, []
+    values = evaluate(case)
+    for i, code in enumerate(data["op"]):
+        node = graph.Node(values[i], str(data["labels"][i]))
+        if code:
+            parents = [nodes[j] for j in (data["left"][i], data["right"][i]) if j >= 0]
+            node.parents, node.operation = tuple(parents), GATES[int(code)]
+            node.cache = (*(p.value for p in parents), *([None] * (2 - len(parents))), float(data["constant"][i]))
+        nodes.append(node)
+    return nodes
+
+
+def course_graphs():
+    """The graphs every engine check runs on: the course's two examples and graphs with forks."""
+    chain = [("x", 0.8)]
+    for i in range(12):
+        prev = chain[-1][0] if i == 0 else f"h{i}"
+        chain += [(f"s{i}", "scale", prev, 0.5), (f"h{i + 1}", "add", prev, f"s{i}")]
+    return [
+        circuit(
+            ("x", 3.0), ("y", -4.0), ("z", 2.0), ("w", -1.0),
+            ("q", "multiply", "x", "y"), ("m", "maximum", "z", "w"), ("s", "add", "q", "m"), ("f", "scale", "s", 2.0),
+            note="course circuit f = 2 (x y + max(z, w)) at x = 3, y = -4, z = 2, w = -1",
+        ),
+        circuit(
+            ("w0", 2.0), ("x0", -1.0), ("w1", -3.0), ("x1", -2.0), ("w2", -3.0),
+            ("a", "multiply", "w0", "x0"), ("b", "multiply", "w1", "x1"), ("c", "add", "a", "b"),
+            ("d", "add", "c", "w2"), ("e", "scale", "d", -1.0), ("g", "exp", "e"), ("h", "add_constant", "g", 1.0),
+            ("f", "reciprocal", "h"),
+            note="course sigmoid neuron f = 1/(1 + exp(-(w0 x0 + w1 x1 + w2)))",
+        ),
+        circuit(
+            ("x", 1.5), ("y", -0.5),
+            ("a", "multiply", "x", "y"), ("b", "add", "a", "x"), ("c", "multiply", "b", "a"),
+            ("d", "maximum", "c", "y"), ("f", "add", "d", "a"),
+            note="forks: a = x y is used three times and x twice",
+        ),
+        circuit(*chain, note="a residual chain h <- h + 0.5 h, twelve forks deep"),
+    ]  # fmt: skip
+
+
+class TopologicalSortExercise:
+    """``topological_sort(root)``: every ancestor once, parents before children, root last."""
+
+    name, module, path = "topological_sort", "graph", "backprop_lib/graph.py"
+    title = "topological order of a computation graph"
+
+    def cases(self, seed):
+        return course_graphs()
+
+    def run(self, case):
+        from backprop_lib import graph
+
+        nodes = build(case, graph)
+        position = {id(node): i for i, node in enumerate(nodes)}
+        order = list(graph.topological_sort(nodes[-1]))[: 4 * len(nodes)]
+        return {"order": np.array([position.get(id(node), -1) for node in order], dtype=np.int64)}
+
+    def judge(self, case, got):
+        order, labels = [int(i) for i in got["order"]], [str(label) for label in case.data["labels"]]
+        n = len(labels)
+        result = CheckResult(self.name, self.path, FAILED, details=[f"case: {case.note}"])
+        if -1 in order:
+            result.summary = "the order contains something that is not a node of the graph"
+        elif len(set(order)) < len(order):
+            twice = next(labels[i] for i in order if order.count(i) > 1)
+            result.summary, result.hint = f"node {twice} appears more than once", "keep a set of visited nodes"
+        elif len(order) < n:
+            missing = [labels[i] for i in range(n) if i not in order]
+            result.summary = f"nodes missing from the order: {', '.join(missing)}"
+            result.hint = "visit every parent of every node, recursively, starting from the root"
+        elif order[-1] != n - 1:
+            result.summary = f"the root {labels[-1]} must come last, found {labels[order[-1]]}"
+        else:
+            place = {node: k for k, node in enumerate(order)}
+            for child in range(n):
+                for parent in (case.data["left"][child], case.data["right"][child]):
+                    if parent >= 0 and place[parent] > place[child]:
+                        result.summary = f"{labels[child]} comes before its parent {labels[parent]}"
+                        result.hint = "append a node only after all of its parents are in the list"
+                        return result
+            result.status, result.details = PASSED, []
+        return result
+
+
+class BackwardExercise:
+    """``backward(root)``: dE/d(node) for every node, correct on a second call too."""
+
+    name, module, path = "backward", "graph", "backprop_lib/graph.py"
+    title = "the general backprop algorithm: one backward sweep"
+
+    def cases(self, seed):
+        return course_graphs()
+
+    def run(self, case):
+        from backprop_lib import graph
+
+        nodes = build(case, graph)
+        graph.backward(nodes[-1])
+        first = [np.asarray(node.grad, dtype=np.float64).item() for node in nodes]
+        graph.backward(nodes[-1])
+        second = [np.asarray(node.grad, dtype=np.float64).item() for node in nodes]
+        return {"first": np.array(first), "second": np.array(second)}
+
+    def judge(self, case, got):
+        labels = [str(label) for label in case.data["labels"]]
+        expected = numerical_node_gradients(case)
+        result = CheckResult(self.name, self.path, FAILED, details=[f"case: {case.note}"])
+        first, second = got["first"], got["second"]
+        mismatch = worst_mismatch(expected, first)
+        if mismatch is not None:
+            node = labels[mismatch.index[0]]
+            result.summary = f"dE/d{node} is {mismatch.got:.6g}, expected {mismatch.expected:.6g}"
+            result.details.insert(0, f"{mismatch.count} of {mismatch.total} node gradients differ")
+            result.hint = _engine_hint(case, expected, first)
+        elif close(2 * expected[:-1], second[:-1]):
+            result.summary = "a second call to backward doubled every gradient"
+            result.hint = "reset: set every node's grad to zeros before the sweep"
+        elif not close(expected, second):
+            result.summary = "a second call to backward gave other gradients than the first"
+            result.hint = "reset every node's grad to zeros, then seed the root, then sweep"
+        else:
+            result.status, result.details = PASSED, []
+        return result
+
+
+def _engine_hint(case, expected, got):
+    """A hint when the student's gradients match a known engine mistake."""
+    if close(np.zeros_like(got), got):
+        return "seed the root with dE/dE = 1 (ones), then sweep from the root back to the inputs"
+    if close(_sweep(case, expected, accumulate=False), got):
+        return "a node used twice must receive the SUM of its gradients: accumulate with +=, do not overwrite"
+    if close(_sweep(case, expected, reverse=False), got):
+        return "sweep in REVERSE topological order, so every node's gradient is complete before it is passed on"
+    return None
+
+
+def _sweep(case, expected, accumulate=True, reverse=True):
+    """What an engine with a given flaw computes on ``case`` (checker-side, for hints)."""
+    data, values = case.data, evaluate(case)
+    grads = np.zeros(len(values))
+    grads[-1] = 1.0
+    order = range(len(values) - 1, -1, -1) if reverse else range(len(values))
+    for i in order:
+        code = int(data["op"][i])
+        if code == 0:
+            continue
+        parents = [int(j) for j in (data["left"][i], data["right"][i]) if j >= 0]
+        cache = (*(values[j] for j in parents), *([None] * (2 - len(parents))), float(data["constant"][i]))
+        for parent, g in zip(parents, GATES[code].backward(grads[i], cache), strict=True):
+            grads[parent] = grads[parent] + g if accumulate else g
+    return grads

@@ -1,0 +1,230 @@
+"""Checks for the backward function of every operation in ``backprop_lib.operations``.
+
+Each operation gets an ``OperationSpec``: the course's formula for its forward
+(written here, independently of the student's file), where to sample inputs so
+that no sample sits on a kink (ReLU at 0, max at a tie, log and 1/x near 0),
+hand-derived worked cases from the course, and the hints for known mistakes.
+Reference gradients come from centered differences of that formula, or from the
+worked case's hand-derived numbers.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_lib.broadcast import sum_to_shape
+from backprop_lib.exercises.base import Case, Hint, compare_gradients, first_hint
+from backprop_lib.gradcheck import close, numerical_vjp
+from backprop_lib.operations import OPERATIONS
+from backprop_lib.results import FAILED, CheckResult
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    """What the checker knows about one operation, independent of the student's code.
+
+    Attributes:
+        name: the operation's name in ``OPERATIONS``.
+        formula: the forward as plain numpy, f(*inputs, *constants) -> out.
+        sample: rng -> list of (inputs, constants) away from kinks.
+        worked: hand-derived (inputs, constants, dout, expected grads, note) tuples.
+        hints: known mistakes, tried before the generic ones.
+    """
+
+    name: str
+    formula: object
+    sample: object
+    worked: tuple = ()
+    hints: tuple = ()
+
+
+class OperationExercise:
+    """The exercise ``<op>_backward``: its gradients must match the formula's."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.operation = OPERATIONS[spec.name]
+        self.name = f"{spec.name}_backward"
+        self.module = self.operation.module
+        self.path = self.operation.path
+        self.grad_names = [f"d{name}" for name in self.operation.inputs]
+
+    @property
+    def title(self):
+        return f"backward of {self.spec.name} ({self.operation.symbol})"
+
+    def cases(self, seed):
+        """Worked cases from the course first, then random ones from ``seed``."""
+        rng = np.random.default_rng(seed)
+        cases = [self._case(*worked) for worked in self.spec.worked]
+        for inputs, constants in self.spec.sample(rng):
+            inputs = [np.asarray(x, dtype=np.float64) for x in inputs]
+            out = self.spec.formula(*inputs, *constants)
+            dout = rng.standard_normal(np.shape(out))
+            shapes = ", ".join(f"{n} {np.shape(x)}" for n, x in zip(self.operation.inputs, inputs, strict=True))
+            cases.append(self._case(inputs, constants, dout, None, f"random inputs: {shapes}"))
+        return cases
+
+    def _case(self, inputs, constants, dout, expected, note):
+        data = {f"input{i}": np.asarray(x, dtype=np.float64) for i, x in enumerate(inputs)}
+        data |= {f"constant{i}": np.asarray(c) for i, c in enumerate(constants)}
+        data["dout"] = np.asarray(dout, dtype=np.float64)
+        if expected is not None:
+            data |= {f"expected{i}": np.asarray(g, dtype=np.float64) for i, g in enumerate(expected)}
+        return Case(data, note)
+
+    def run(self, case):
+        """Run the student's forward and backward on ``case``; plain arrays out.
+
+        Keys: ``out``, ``returned`` (the type name backward returned), ``grad<i>``
+        (float64, or ``grad<i>_type`` when not numeric), ``dout_changed`` and
+        ``cache_changed`` (a second backward call on the same cache differed).
+        """
+        inputs, constants = case.items("input"), [c.item() if c.ndim == 0 else c for c in case.items("constant")]
+        out, cache = self.operation.forward(*[x.copy() for x in inputs], *constants)
+        dout = case.data["dout"].copy()
+        returned = self.operation.backward(dout, cache)
+        got = {"out": np.asarray(out, dtype=np.float64), "returned": np.array(type(returned).__name__)}
+        grads = returned if isinstance(returned, tuple | list) else [returned]
+        for i, grad in enumerate(grads):
+            try:
+                got[f"grad{i}"] = np.array(grad, dtype=np.float64)
+            except (TypeError, ValueError):
+                got[f"grad{i}_type"] = np.array(type(grad).__name__)
+        got["dout_changed"] = np.array(not np.array_equal(dout, case.data["dout"]))
+        again = self.operation.backward(case.data["dout"].copy(), cache)
+        again = again if isinstance(again, tuple | list) else [again]
+        got["cache_changed"] = np.array(not _same_gradients(grads, again))
+        return got
+
+    def judge(self, case, got):
+        """Compare what ``run`` returned with the reference gradients for ``case``."""
+        result = CheckResult(self.name, self.path, FAILED, details=[], hint=None)
+        inputs, constants = case.items("input"), [c.item() if c.ndim == 0 else c for c in case.items("constant")]
+        if not close(self.spec.formula(*inputs, *constants), got.get("out")):
+            result.summary = f"the given {self.spec.name}_forward no longer computes the course's formula"
+            result.details = [f"restore {self.spec.name}_forward in {self.path}; only the backward is yours to write"]
+            return result
+        grads = self._returned_gradients(result, case, got)
+        if grads is None:
+            return result
+        expected, directions = self._reference(case)
+        if not compare_gradients(result, self.grad_names, expected, grads, case.note):
+            result.hint = first_hint(self.spec.hints + self._generic_hints(expected), case, grads)
+            result.hint = result.hint or _factor_hint(self.grad_names, expected, grads)
+        elif not _directions_agree(result, self.grad_names, directions, grads, case.note):
+            pass
+        elif bool(got["dout_changed"]):
+            result.status, result.summary = FAILED, "modified the upstream gradient dout in place"
+            result.hint = "compute a new array (dx = dout * local) instead of changing dout (dout *= local)"
+        elif bool(got["cache_changed"]):
+            result.status, result.summary = FAILED, "a second call with the same cache gave other gradients"
+            result.hint = "backward must not change its cache: copy an array before you modify it"
+        return result
+
+    def _returned_gradients(self, result, case, got):
+        """The gradients as arrays of the right count and shapes, or None after filling ``result``."""
+        count = len(self.grad_names)
+        wanted = f"a tuple of {count} gradient{'s' * (count > 1)} ({', '.join(self.grad_names)}{',' * (count == 1)})"
+        if str(got["returned"]) not in ("tuple", "list"):
+            result.summary = f"returned a {got['returned']}, expected {wanted}"
+            result.hint = "return one gradient per input, even for one input: return (dx,)"
+            return None
+        returned = sum(1 for key in got if key.startswith("grad"))
+        if returned != count:
+            result.summary = f"returned {returned} gradients, expected {wanted}"
+            return None
+        for i, name in enumerate(self.grad_names):
+            if f"grad{i}_type" in got:
+                result.summary = f"{name} is a {got[f'grad{i}_type']}, not a number or array"
+                return None
+        grads = [got[f"grad{i}"] for i in range(count)]
+        for name, grad, x in zip(self.grad_names, grads, case.items("input"), strict=True):
+            if grad.shape != x.shape:
+                result.summary = f"{name} has shape {grad.shape}, expected {x.shape} (the shape of {name[1:]})"
+                result.hint = first_hint(self.spec.hints, case, grads) or _shape_hint(
+                    self.grad_names, grads, case.items("input"), case.data["dout"].shape
+                )
+                return None
+            if not np.all(np.isfinite(grad)):
+                result.summary = f"{name} contains NaN or infinity"
+                result.details = [f"case: {case.note}"]
+                return None
+        return grads
+
+    def _reference(self, case):
+        """Hand-derived gradients of a worked case, else centered differences of the formula."""
+        worked = case.items("expected")
+        if worked:
+            return worked, [None] * len(worked)
+        constants = [c.item() if c.ndim == 0 else c for c in case.items("constant")]
+        return numerical_vjp(lambda *xs: self.spec.formula(*xs, *constants), case.items("input"), case.data["dout"])
+
+    def _generic_hints(self, expected):
+        names = self.grad_names
+        return (
+            Hint(
+                "a sign error: your gradient is the exact negative of the right one", lambda c: [-e for e in expected]
+            ),
+            Hint(
+                "you returned the upstream gradient unchanged: multiply it by the local gradient",
+                lambda c: [sum_to_shape(np.broadcast_to(c.data["dout"], np.shape(e)), np.shape(e)) for e in expected],
+            ),
+            Hint(
+                f"the gradients are in the wrong order: return them as ({', '.join(names)})",
+                lambda c: list(reversed(expected)) if len(expected) == 2 else None,
+            ),
+        )
+
+
+def _same_gradients(first, second):
+    try:
+        return len(first) == len(second) and all(
+            np.array_equal(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+            for a, b in zip(first, second, strict=True)
+        )
+    except (TypeError, ValueError):
+        return False
+
+
+def _directions_agree(result, names, directions, grads, note):
+    """For inputs checked at a sample of elements: does the gradient agree along a random direction?"""
+    for name, direction, grad in zip(names, directions, grads, strict=True):
+        if direction is None:
+            continue
+        v, slope = direction
+        if not close(slope, float(np.sum(v * grad))):
+            result.status, result.summary = FAILED, f"{name} is wrong at elements the sample missed"
+            result.details = [
+                f"along a random direction v: numerical dL/dt = {slope:.6g}, sum(v * {name}) = {np.sum(v * grad):.6g}",
+                f"case: {note}",
+            ]
+            return False
+    return True
+
+
+def _factor_hint(names, expected, grads):
+    """'dW is 0.5 times the right value' when one gradient is a constant multiple of the reference."""
+    for name, want, got in zip(names, expected, grads, strict=True):
+        checked = ~np.isnan(want)
+        denominator = float(np.sum(want[checked] ** 2))
+        if denominator == 0 or close(want, got):
+            continue
+        factor = float(np.sum(want[checked] * got[checked])) / denominator
+        if abs(factor - 1) > 1e-3 and abs(factor) > 1e-9 and close(factor * want, got):
+            return f"{name} is {factor:.4g} times the right value: a constant factor is missing or extra"
+    return None
+
+
+def _shape_hint(names, grads, inputs, out_shape):
+    """A hint for a gradient of the wrong shape: transposed, or a broadcast not reduced."""
+    for name, grad, x in zip(names, grads, inputs, strict=True):
+        if grad.shape == x.shape:
+            continue
+        if grad.ndim == 2 and grad.shape == x.shape[::-1]:
+            return f"{name} looks transposed: it must have the shape of {name[1:]}, {x.shape}"
+        if grad.shape == tuple(out_shape):
+            return (
+                f"{name} has the output's shape: sum it over the broadcast axes, sum_to_shape({name}, {name[1:]}.shape)"
+            )
+    return None

@@ -1,0 +1,64 @@
+"""The student's self-check: ``backprop-kit check`` in a terminal, ``backprop_lib.check()`` in a notebook.
+
+The checks run in a fresh Python process whose working directory is the
+student's folder, so they always see the files as saved on disk (no stale
+imports), a ``backprop_lib/`` in that folder wins over an installed one, and
+nothing the student's code does (an endless loop, a crash) can hang or kill the
+caller. The result is one row per exercise.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from backprop_lib.results import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
+
+PROCESS_TIMEOUT = 120.0
+MARKS = {PASSED: "✔", NOT_IMPLEMENTED: "·", FAILED: "✘", ERROR: "!"}
+
+
+def check(*exercises, directory=None, quiet=False):
+    """Check the named exercises (default: all), print a table, and return the results."""
+    results = run_in_subprocess(exercises, Path(directory or os.getcwd()))
+    if not quiet:
+        print(format_table(results))
+    return results
+
+
+def run_in_subprocess(exercises, directory):
+    """Results of ``python -m backprop_lib.checking --json`` run in ``directory``."""
+    command = [sys.executable, "-m", "backprop_lib.checking", "--json", *exercises]
+    try:
+        done = subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return [_crash(exercises, f"the checks did not finish within {PROCESS_TIMEOUT:g} s")]
+    try:
+        return [CheckResult.from_dict(item) for item in json.loads(done.stdout.splitlines()[-1])]
+    except (IndexError, ValueError, TypeError):
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return [_crash(exercises, f"the check process stopped (exit code {done.returncode}): {last}")]
+
+
+def _crash(exercises, message):
+    return CheckResult(", ".join(exercises) or "all exercises", "", ERROR, message)
+
+
+def format_table(results):
+    """One row per exercise: mark, name, status, and what to do next."""
+    width = max((len(r.exercise) for r in results), default=0)
+    rows = []
+    for r in results:
+        message = f"write it in {r.path}" if r.status == NOT_IMPLEMENTED else r.summary
+        rows.append(f"{MARKS[r.status]} {r.exercise:<{width}}  {r.status:<15}  {message}")
+        if r.status != PASSED:
+            rows += [f"  {'':<{width}}  {'':<15}  {line}" for line in r.details]
+            if r.hint:
+                rows.append(f"  {'':<{width}}  {'':<15}  Hint: {r.hint}")
+    counts = {status: sum(r.status == status for r in results) for status in MARKS}
+    rows.append(
+        f"{counts[PASSED]} passed, {counts[FAILED]} failed, {counts[NOT_IMPLEMENTED]} not implemented yet"
+        + (f", {counts[ERROR]} could not be checked" if counts[ERROR] else "")
+    )
+    return "\n".join(rows)
