@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from backprop_lib.exercises import EXERCISES
 from backprop_lib.results import ERROR, PASSED, CheckResult, result_from_exception
 
-TIME_LIMIT = 10.0
+TIME_LIMIT = 5.0
 
 
 def run_checks(names=None, seed=0, time_limit=TIME_LIMIT):

@@ -10,9 +10,10 @@ topological order and calls each operation's backward.
     f = x * y + 1
     backward(f)          # f.grad = 1, x.grad = -4, y.grad = 3
 
-Gradients are reset by every call to ``backward``: it zeroes the gradient of
-every node in the graph before it sweeps, so calling it twice gives the same,
-correct gradients, not doubled ones.
+Gradients are reset by every call to ``backward``: it clears the gradient of
+every node in the graph (to None, "nothing received yet") before it sweeps, so
+calling it twice gives the same, correct gradients, not doubled ones. Treat a
+``grad`` array as read-only: the add gate hands the same array to both inputs.
 """
 
 import numpy as np
@@ -25,7 +26,7 @@ class Node:
 
     Attributes:
         value: the forward value, a float64 array (0-d for a scalar).
-        grad: dE/d(value) after a backward pass, same shape as value (zeros before).
+        grad: dE/d(value) after a backward pass, same shape as value (None before).
         parents: the nodes this one was computed from (empty for an input).
         operation: the ``Operation`` that computed it, or None for an input.
         cache: what the operation's forward saved for its backward.
@@ -34,7 +35,7 @@ class Node:
 
     def __init__(self, value, label=""):
         self.value = np.asarray(value, dtype=np.float64)
-        self.grad = np.zeros_like(self.value)
+        self.grad = None
         self.parents = ()
         self.operation = None
         self.cache = None
@@ -168,28 +169,30 @@ def backward(root, grad=None):
     """The general backprop algorithm: fill ``node.grad`` for every node.
 
     1. Order the graph with ``topological_sort(root)``.
-    2. Reset: set every node's grad to zeros of its value's shape.
-    3. Seed: root.grad = ``grad`` (default: ones, dE/dE = 1 for a scalar E).
+    2. Reset: set every node's grad to None (no gradient received yet).
+    3. Seed: root.grad = ``grad`` (default: ones of root's shape, dE/dE = 1).
     4. Sweep the nodes in *reverse* topological order; for each node with an
-       operation, call ``node.operation.backward(node.grad, node.cache)`` and
-       *add* each returned gradient into the matching parent's grad
-       (local gradient x upstream gradient, summed where a value forks).
+       operation, call ``node.operation.backward(node.grad, node.cache)``: it
+       returns one gradient per parent (local gradient x upstream gradient).
+       A parent's first gradient is stored; each further one is *added* to it,
+       since gradients sum where a value forks.
 
     Args:
         root: the Node to differentiate, usually the scalar loss.
         grad: the upstream gradient for root, shape of root.value (default ones).
 
-    Hint: use ``+=`` style accumulation, never ``=``: a node used twice must
-    receive the sum of both gradients.
+    Hint: never overwrite a parent's gradient: a node used twice must receive
+    the sum of both gradients. Add out of place (grad = grad + g), because the
+    arrays you receive may be shared with other nodes.
     """
     ### BEGIN SOLUTION
     order = topological_sort(root)
     for node in order:
-        node.grad = np.zeros_like(node.value)
-    root.grad = np.ones_like(root.value) if grad is None else np.array(grad, dtype=np.float64)
+        node.grad = None
+    root.grad = np.ones(root.value.shape) if grad is None else np.array(grad, dtype=np.float64)
     for node in reversed(order):
         if node.operation is None:
             continue
         for parent, parent_grad in zip(node.parents, node.operation.backward(node.grad, node.cache), strict=True):
-            parent.grad += parent_grad
+            parent.grad = parent_grad if parent.grad is None else parent.grad + parent_grad
     ### END SOLUTION

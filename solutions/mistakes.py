@@ -312,8 +312,8 @@ MISTAKES = (
         def backward(root, grad=None):
             order = topological_sort(root)
             for node in order:
-                node.grad = np.zeros_like(node.value)
-            root.grad = np.ones_like(root.value) if grad is None else np.array(grad, dtype=np.float64)
+                node.grad = None
+            root.grad = np.ones(root.value.shape) if grad is None else np.array(grad, dtype=np.float64)
             for node in reversed(order):
                 if node.operation is None:
                     continue
@@ -329,13 +329,13 @@ MISTAKES = (
         def backward(root, grad=None):
             order = topological_sort(root)
             for node in order:
-                node.grad = np.zeros_like(node.value)
-            root.grad = np.ones_like(root.value) if grad is None else np.array(grad, dtype=np.float64)
+                node.grad = np.zeros(node.value.shape)
+            root.grad = np.ones(root.value.shape) if grad is None else np.array(grad, dtype=np.float64)
             for node in order:
                 if node.operation is None:
                     continue
                 for parent, parent_grad in zip(node.parents, node.operation.backward(node.grad, node.cache)):
-                    parent.grad += parent_grad
+                    parent.grad = parent.grad + parent_grad
     """,
     ),
     _mistake(
@@ -345,12 +345,12 @@ MISTAKES = (
         """
         def backward(root, grad=None):
             order = topological_sort(root)
-            root.grad = np.ones_like(root.value) if grad is None else np.array(grad, dtype=np.float64)
+            root.grad = np.ones(root.value.shape) if grad is None else np.array(grad, dtype=np.float64)
             for node in reversed(order):
                 if node.operation is None:
                     continue
                 for parent, parent_grad in zip(node.parents, node.operation.backward(node.grad, node.cache)):
-                    parent.grad += parent_grad
+                    parent.grad = parent_grad if parent.grad is None else parent.grad + parent_grad
     """,
     ),
     _mistake(

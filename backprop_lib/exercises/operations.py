@@ -56,16 +56,16 @@ class OperationExercise:
     def cases(self, seed):
         """Worked cases from the course first, then random ones from ``seed``."""
         rng = np.random.default_rng(seed)
-        cases = [self._case(*worked) for worked in self.spec.worked]
+        cases = [self.make_case(*worked) for worked in self.spec.worked]
         for inputs, constants in self.spec.sample(rng):
             inputs = [np.asarray(x, dtype=np.float64) for x in inputs]
             out = self.spec.formula(*inputs, *constants)
             dout = rng.standard_normal(np.shape(out))
             shapes = ", ".join(f"{n} {np.shape(x)}" for n, x in zip(self.operation.inputs, inputs, strict=True))
-            cases.append(self._case(inputs, constants, dout, None, f"random inputs: {shapes}"))
+            cases.append(self.make_case(inputs, constants, dout, None, f"random inputs: {shapes}"))
         return cases
 
-    def _case(self, inputs, constants, dout, expected, note):
+    def make_case(self, inputs, constants, dout, expected, note):
         data = {f"input{i}": np.asarray(x, dtype=np.float64) for i, x in enumerate(inputs)}
         data |= {f"constant{i}": np.asarray(c) for i, c in enumerate(constants)}
         data["dout"] = np.asarray(dout, dtype=np.float64)
