@@ -38,7 +38,7 @@ if solution_mode():
 
 
 def check(*exercises):
-    """Check your exercises now and print one row per exercise (see ``backprop_lib.selfcheck``)."""
+    """Check your exercises as saved on disk; a notebook shows one row per exercise (``backprop_lib.selfcheck``)."""
     from backprop_lib.selfcheck import check as run_check
 
     return run_check(*exercises)

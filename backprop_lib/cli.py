@@ -39,8 +39,9 @@ def build_parser():
 def _check(args):
     from backprop_lib.selfcheck import check
 
-    results = check(*args.exercises, directory=args.dir)
-    return 0 if all(r.passed for r in results) else 1
+    report = check(*args.exercises, directory=args.dir)
+    print(report)
+    return 0 if all(r.passed for r in report) else 1
 
 
 def _list_exercises(args):

@@ -19,12 +19,22 @@ PROCESS_TIMEOUT = 120.0
 MARKS = {PASSED: "✔", NOT_IMPLEMENTED: "·", FAILED: "✘", ERROR: "!"}
 
 
-def check(*exercises, directory=None, quiet=False):
-    """Check the named exercises (default: all), print a table, and return the results."""
-    results = run_in_subprocess(exercises, Path(directory or os.getcwd()))
-    if not quiet:
-        print(format_table(results))
-    return results
+class CheckReport(list):
+    """The results, one CheckResult per exercise, shown as the table (in a notebook, by ``print``)."""
+
+    def __str__(self):
+        return format_table(self)
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(format_table(self))
+
+
+def check(*exercises, directory=None):
+    """Check the named exercises (default: all) and return the results as a ``CheckReport``.
+
+    A notebook cell ending in ``check(...)`` shows the table; elsewhere ``print`` it.
+    """
+    return CheckReport(run_in_subprocess(exercises, Path(directory or os.getcwd())))
 
 
 def run_in_subprocess(exercises, directory):

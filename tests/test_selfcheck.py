@@ -38,12 +38,13 @@ def test_terminal_check_on_the_reference_passes_everything(library):
     assert done.stdout.splitlines()[-1] == "20 passed, 0 failed, 0 not implemented yet"
 
 
-def test_a_failed_row_shows_the_diagnostic_and_the_hint(library, capsys):
+def test_a_failed_row_shows_the_diagnostic_and_the_hint(library):
     from solutions.mistakes import MISTAKES
 
     mistake = next(m for m in MISTAKES if m.key == "linear_dW_transposed")
-    [result] = check("linear_backward", directory=library(mistake))
-    out = capsys.readouterr().out
+    report = check("linear_backward", directory=library(mistake))
+    [result] = report
+    out = str(report)
     assert result.status == "failed"
     assert "✘ linear_backward  failed" in out
     assert "dW has shape (3, 2), expected (2, 3)" in out
