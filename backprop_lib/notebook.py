@@ -13,8 +13,14 @@ traceback and stops Run All as usual.
 """
 
 import re
+from pathlib import Path
 
+import numpy as np
 from IPython import get_ipython
+
+import backprop_lib
+from backprop_lib.checking import run_checks
+from backprop_lib.results import NOT_IMPLEMENTED
 
 _STUB_MESSAGE = re.compile(r"\w+ is not implemented yet: write it in backprop_lib/\w+\.py")
 
@@ -47,14 +53,37 @@ def _continue_after_stub(result):
 def setup():
     """Install the one-line handling of exercise stubs in the running IPython kernel.
 
-    Safe to call more than once; does nothing outside IPython.
+    Prints which library the notebook runs (your exercise files, or the
+    reference solutions). Safe to call more than once; outside IPython it only prints.
     """
+    print(library_summary())
     shell = get_ipython()
     if shell is None:
         return
     shell.set_custom_exc((NotImplementedError,), _show_error)
     if _continue_after_stub not in shell.events.callbacks["post_run_cell"]:
         shell.events.register("post_run_cell", _continue_after_stub)
+
+
+def show(*nodes):
+    """Print one row per graph node: its label, its forward value and its gradient so far ("-": none yet)."""
+    width = max((len(node.label) for node in nodes), default=0)
+    for node in nodes:
+        print(f"{node.label:>{width}}   value {_number(node.value)}   gradient {_number(node.grad)}")
+
+
+def _number(array):
+    if array is None:
+        return f"{'-':>6}"
+    array = np.asarray(array, dtype=np.float64)
+    return f"{float(array):6.2f}" if array.ndim == 0 else np.array2string(array, precision=2, suppress_small=True)
+
+
+def library_summary():
+    """One line: where the exercise code this process runs comes from."""
+    if backprop_lib.solution_mode():
+        return f"backprop_lib runs the reference solutions in {backprop_lib.SOLUTIONS_DIR}"
+    return f"backprop_lib runs your exercise files in {Path(backprop_lib.__file__).parent}"
 
 
 def checked(exercise, seed=0):
@@ -64,9 +93,7 @@ def checked(exercise, seed=0):
     unwritten exercise fails its test cell in one line; any other verdict is
     returned for the test cell to assert on: ``assert result.passed, result.report()``.
     """
-    from backprop_lib.checking import run_checks
-
     (result,) = run_checks([exercise], seed=seed)
-    if result.status == "not implemented":
+    if result.status == NOT_IMPLEMENTED:
         raise NotImplementedError(result.summary)
     return result

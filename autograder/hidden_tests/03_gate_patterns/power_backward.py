@@ -1,0 +1,12 @@
+import numpy as np
+
+from backprop_lib.gates import power_backward, power_forward
+from backprop_lib.notebook import checked
+
+h_result = checked("power_backward", seed=324)
+assert h_result.passed, h_result.report()
+h_rng = np.random.default_rng(324)
+h_x, h_dout = h_rng.uniform(0.5, 2.0, size=(2, 3)), h_rng.normal(size=(2, 3))
+for h_p in (3, 0.5, -1):
+    (h_dx,) = power_backward(h_dout, power_forward(h_x, h_p)[1])
+    assert np.allclose(h_dx, h_dout * h_p * h_x ** (h_p - 1)), f"power_backward is wrong for the exponent p = {h_p}"

@@ -1,0 +1,16 @@
+import numpy as np
+
+from backprop_lib.layers import linear_backward, linear_forward
+from backprop_lib.notebook import checked
+
+h_result = checked("linear_backward", seed=651)
+assert h_result.passed, h_result.report()
+h_rng = np.random.default_rng(651)
+for h_n, h_m, h_k in ((7, 5, 4), (1, 3, 3), (6, 2, 9)):
+    h_x, h_W, h_b = h_rng.normal(size=(h_n, h_m)), h_rng.normal(size=(h_m, h_k)), h_rng.normal(size=h_k)
+    h_dz = h_rng.normal(size=(h_n, h_k))
+    h_dx, h_dW, h_db = linear_backward(h_dz, linear_forward(h_x, h_W, h_b)[1])
+    h_shape = f"N, M, K = {h_n}, {h_m}, {h_k}"
+    assert np.shape(h_dx) == (h_n, h_m) and np.allclose(h_dx, h_dz @ h_W.T), f"linear_backward: dx is wrong ({h_shape})"
+    assert np.shape(h_dW) == (h_m, h_k) and np.allclose(h_dW, h_x.T @ h_dz), f"linear_backward: dW is wrong ({h_shape})"
+    assert np.shape(h_db) == (h_k,) and np.allclose(h_db, h_dz.sum(axis=0)), f"linear_backward: db is wrong ({h_shape})"

@@ -1,0 +1,11 @@
+import numpy as np
+
+from backprop_lib.losses import mse_backward, mse_forward
+from backprop_lib.notebook import checked
+
+h_result = checked("mse_backward", seed=761)
+assert h_result.passed, h_result.report()
+h_rng = np.random.default_rng(761)
+h_pred, h_target = h_rng.normal(size=(6, 3)), h_rng.normal(size=(6, 3))
+(h_dpred,) = mse_backward(np.array(0.5), mse_forward(h_pred, h_target)[1])
+assert np.allclose(h_dpred, 0.5 * 2.0 * (h_pred - h_target) / 6), "mse_backward is wrong on a hidden batch of 6"

@@ -1,0 +1,268 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. The general backprop algorithm
+#
+# **Learning goals.** After this notebook you can
+#
+# 1. explain why a backward pass must visit the nodes in *reverse topological order*;
+# 2. implement the two pieces of the general algorithm in the library's graph engine: `topological_sort` and
+#    `backward` (one sweep, gradients accumulated at forks, reset on every call);
+# 3. use the engine on graphs you did not sweep by hand: vector values, a ResNet-style skip connection and
+#    ResNeXt-style parallel branches, and explain why an add gate keeps gradients flowing through depth.
+
+# %%
+# %load_ext autoreload
+# %autoreload 2
+import matplotlib.pyplot as plt
+import numpy as np
+
+import backprop_lib
+from backprop_lib.graph import Node, apply, backward, maximum, topological_sort
+from backprop_lib.notebook import checked, setup, show
+from backprop_lib.widgets import depth_flow, graph_viewer
+
+setup()
+
+# %% [markdown]
+# ## 4.1 From a hand-run sweep to an algorithm
+#
+# In notebooks 2 and 3 *you* chose the order of the gates. For any graph, the rule is:
+#
+# 1. **Order** the nodes so that every node comes after all of its parents (a *topological order*).
+# 2. **Reset** every node's gradient to zero and **seed** the output: $\partial E / \partial E = 1$.
+# 3. **Sweep** the nodes in *reverse* order. At each node that has a gate, call the gate's backward with the
+#    node's gradient (the upstream gradient) and its cache, and **add** each returned gradient to the
+#    matching parent's gradient.
+#
+# Why reverse topological order? A node's gradient is the sum of what *all* of its consumers send it. Every
+# consumer comes after the node in topological order, so the reverse sweep has visited all of them, and the
+# node's gradient is complete, by the time it reaches the node. Visit a node too early and it passes on a
+# partial gradient.
+#
+# The graph engine already runs forward passes. Here is the course's sigmoid neuron again, built with
+# operator shorthand; it records each node's parents, gate and cache:
+
+# %%
+w0, x0 = Node(2.0, "w0"), Node(-1.0, "x0")
+w1, x1 = Node(-3.0, "w1"), Node(-2.0, "x1")
+w2 = Node(-3.0, "w2")
+f = 1 / ((-1.0 * (w0 * x0 + w1 * x1 + w2)).exp() + 1)
+f.label = "f"
+print(f"f = {float(f.value):.2f}; its gate: {f.operation.name}; its parent: {f.parents[0].operation.name} gate")
+
+# %% [markdown]
+# ## 4.2 Topological order
+#
+# A depth-first walk from the output gives a topological order: put a node in the list only *after* all of
+# its parents are in it. A node reached along two paths (a fork) goes in once, so keep a set of visited nodes.
+#
+# **Exercise 12.** Write `topological_sort(root)` in `backprop_lib/graph.py`. It returns every node that
+# `root` depends on, each once, parents before children, ending with `root`. Deep networks make deep
+# graphs: an explicit stack is safer than recursion.
+
+# %%
+order = topological_sort(f)
+print(" -> ".join(node.label or node.operation.symbol for node in order))
+
+# %%
+backprop_lib.check("topological_sort")
+
+# %% nbgrader={"grade": true, "grade_id": "topological_sort", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Test: topological_sort (autograded; do not edit)
+result = checked("topological_sort")
+assert result.passed, result.report()
+
+# %% [markdown]
+# ## 4.3 One backward sweep
+#
+# **Exercise 13.** Write `backward(root, grad=None)` in `backprop_lib/graph.py`, following the three steps of
+# 4.1. Each node with a gate has `node.operation.backward(node.grad, node.cache)`, which returns one gradient
+# per parent in `node.parents`. Use `+=` to accumulate, never `=`.
+#
+# Once it works, the whole of notebook 2 is one call, `backward(f)` (or `f.backward()`):
+
+# %%
+backward(f)
+show(w0, x0, w1, x1, w2)
+
+# %% [markdown]
+# And notebook 3's circuit $2(xy + \max(z, w))$, gradients $(-8, 6, 2, 0)$:
+
+# %%
+x, y, z, w = Node(3.0, "x"), Node(-4.0, "y"), Node(2.0, "z"), Node(-1.0, "w")
+circuit = 2 * (x * y + maximum(z, w))
+backward(circuit)
+show(x, y, z, w)
+
+# %% [markdown]
+# Two properties the engine must have:
+#
+# - **Forks accumulate.** In $g = t \cdot t + t$ the node $t$ is used three times; $\partial g/\partial t =
+#   2t + 1 = 7$ at $t = 3$.
+# - **Every call starts fresh.** `backward` zeroes all gradients before it sweeps, so a second call gives the
+#   same gradients, not doubled ones.
+
+# %%
+t = Node(3.0, "t")
+g = t * t + t
+backward(g)
+print(f"dg/dt = {float(t.grad):.0f} (expected 2t + 1 = 7)")
+backward(g)
+print(f"dg/dt = {float(t.grad):.0f} after a second backward (still 7)")
+
+# %%
+backprop_lib.check("backward")
+
+# %% nbgrader={"grade": true, "grade_id": "backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Test: backward (autograded; do not edit)
+result = checked("backward")
+assert result.passed, result.report()
+
+# %% nbgrader={"grade": true, "grade_id": "engine_course_examples", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Test: the course's two examples through your engine (autograded; do not edit)
+t_w = [Node(v) for v in (2.0, -3.0, -3.0)]
+t_x = [Node(v) for v in (-1.0, -2.0)]
+t_f = 1 / ((-1.0 * (t_w[0] * t_x[0] + t_w[1] * t_x[1] + t_w[2])).exp() + 1)
+backward(t_f)
+t_got = np.round([float(n.grad) for n in (*t_w, *t_x)], 2)
+assert np.allclose(t_got, [-0.20, -0.39, 0.20, 0.39, -0.59]), (
+    f"sigmoid neuron: df/d(w0, w1, w2, x0, x1) = {t_got}; the course has (-0.20, -0.39, 0.20, 0.39, -0.59)"
+)
+t_inputs = [Node(v) for v in (3.0, -4.0, 2.0, -1.0)]
+t_c = 2 * (t_inputs[0] * t_inputs[1] + maximum(t_inputs[2], t_inputs[3]))
+backward(t_c)
+t_got = np.array([float(n.grad) for n in t_inputs])
+assert np.allclose(t_got, [-8, 6, 2, 0]), f"circuit: df/d(x, y, z, w) = {t_got}; the course has (-8, 6, 2, 0)"
+
+# %% [markdown]
+# ### Watch the algorithm: the graph viewer
+#
+# The viewer draws any graph built with the engine, forward values in one colour and gradients in another,
+# and steps through the backward sweep one gate at a time, showing *local gradient × upstream gradient* at
+# the current gate. Step through the sigmoid neuron and find $-0.53$, $-0.20$ and $0.20$; then pass it a
+# graph of your own, e.g. `graph_viewer(g)`.
+
+# %%
+graph_viewer(f)
+
+# %% [markdown]
+# ## 4.4 More general graphs
+#
+# Nothing in the algorithm is specific to scalars or to chains. Node values can be arrays (each gate's
+# backward returns gradients of its inputs' shapes), and a graph can branch and merge anywhere. Two patterns
+# from modern architectures show why the add gate matters so much.
+#
+# ### A ResNet-style skip connection
+#
+# A deep stack of layers multiplies local gradients: in $h_k = \sigma(a_k \odot h_{k-1})$ each layer
+# contributes a factor $\sigma'(\cdot)\, a_k$, and $\sigma' \le 1/4$. After 20 layers the gradient reaching
+# the first layer is tiny: it *vanishes*.
+#
+# A residual block adds its input back: $h_k = h_{k-1} + \sigma(a_k \odot h_{k-1})$. The add gate
+# *distributes*: it hands the upstream gradient unchanged to the skip path, so
+# $\partial h_k / \partial h_{k-1} = 1 + \sigma'(\cdot)\, a_k$. There is always an identity path from the
+# output back to every layer.
+#
+# Below, both networks are built with the engine (20 blocks of 8 units), and one backward pass gives the
+# gradient norm $\lVert \partial E/\partial h_k \rVert$ at the input of every block.
+
+
+# %%
+def block(h, weight, residual):
+    """One layer: sigmoid(weight * h), plus h itself when residual (the skip connection)."""
+    out = apply("sigmoid", apply("multiply", h, weight))
+    return apply("add", h, out) if residual else out
+
+
+def gradient_norms(depth, residual, width=8, seed=0):
+    """||dE/dh_k|| at the input of every block, for E = sum of the last block's outputs."""
+    rng = np.random.default_rng(seed)
+    h = Node(rng.normal(size=width), "x")
+    inputs = []
+    for _ in range(depth):
+        inputs.append(h)
+        h = block(h, Node(rng.normal(size=width)), residual)
+    backward(h, np.ones(width))  # upstream gradient of E = sum(h)
+    return [np.linalg.norm(node.grad) for node in inputs]
+
+
+plain, residual = gradient_norms(20, residual=False), gradient_norms(20, residual=True)
+fig, ax = plt.subplots(figsize=(6, 3.2))
+ax.semilogy(range(1, 21), plain, marker="o", label="plain: h = σ(a h)")
+ax.semilogy(range(1, 21), residual, marker="s", label="residual: h = h + σ(a h)")
+ax.set(xlabel="block k (1 = first)", ylabel="‖∂E/∂h‖ at its input", title="Gradient through 20 blocks")
+ax.legend()
+plt.show()
+print(f"first block: plain {plain[0]:.1e}, residual {residual[0]:.1e}")
+
+# %% [markdown]
+# The plain stack's gradient falls by orders of magnitude towards the first block; the residual stack's does
+# not. That is the whole trick of ResNets: the first layers keep learning however deep the network is.
+#
+# The same comparison with real layers, $h_l = \mathrm{relu}(h_{l-1} W_l + b_l)$ with and without the skip
+# connection: move the depth and the scale of the initial weights. (Its networks use the linear layer and the
+# ReLU, your exercises of notebooks 5 and 6: until you have written them it says which one is missing.)
+
+# %%
+depth_flow()
+
+# %% [markdown]
+# ### ResNeXt-style parallel branches
+#
+# A ResNeXt block splits its input into $C$ parallel branches, transforms each, and *aggregates* them with
+# an add, together with the skip connection:
+#
+# $$\text{out} = x + \sum_{i=1}^{C} c_i\, \sigma(a_i\, x).$$
+#
+# In the backward pass the add gates hand the upstream gradient to every branch and to the skip path; $x$
+# is used $C + 1$ times, so its gradient is the sum of $C + 1$ contributions:
+# $\partial\,\text{out}/\partial x = 1 + \sum_i c_i\, a_i\, \sigma'(a_i x)$. The engine does this
+# accumulation for you; check it against centered differences.
+
+# %%
+rng = np.random.default_rng(1)
+a_values, c_values = rng.normal(size=4), rng.normal(size=4)
+
+
+def resnext_block(x):
+    branches = [Node(c) * (Node(a) * x).sigmoid() for a, c in zip(a_values, c_values, strict=True)]
+    out = x
+    for branch in branches:
+        out = out + branch  # aggregate by addition
+    return out
+
+
+x_in = Node(0.5, "x")
+out = resnext_block(x_in)
+backward(out)
+h = 1e-6
+numeric = (resnext_block(Node(0.5 + h)).value - resnext_block(Node(0.5 - h)).value) / (2 * h)
+print(f"d out/dx: engine {float(x_in.grad):.6f}, centered differences {float(numeric):.6f}")
+print(f"the skip path alone contributes 1; the {len(a_values)} branches add {float(x_in.grad) - 1:+.6f}")
+
+# %% [markdown]
+# ## Recap
+#
+# - **General backprop** = topological order + reset and seed + one reverse sweep calling each gate's
+#   backward and *adding* into the parents' gradients.
+# - Reverse topological order guarantees a node's gradient is complete (all consumers done) before the node
+#   passes it on.
+# - The engine works on any graph: arrays, forks, branches. Reset on every call makes `backward` safe to
+#   call twice.
+# - **Add gates keep gradients flowing**: a skip connection gives every layer an identity path to the
+#   loss, and aggregated branches each receive the full upstream gradient.
+#
+# **Next:** notebook 5 looks inside vector-valued gates: Jacobians, and the ReLU.

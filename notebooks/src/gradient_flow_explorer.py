@@ -1,0 +1,127 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Gradient flow explorer
+#
+# Six small instruments for *seeing* backpropagation: values flowing forward, gradients flowing back, and
+# what breaks them. Run the cells one by one (or **Run All**) and move the controls.
+#
+# - **Colours.** As in the course's circuit diagrams, a forward **value** is written in **green above** its
+#   edge and a **gradient** $\partial E/\partial(\cdot)$ in **red below** it.
+# - **Your library.** Every widget computes with `backprop_lib`: its graph engine and *your* backward
+#   functions. A backward you have not written yet shows one red line saying which function to write in
+#   which file; write it, restart the kernel, and run the cell again.
+# - **The reference solutions.** Start JupyterLab with `BACKPROP_KIT_SOLUTIONS=1 jupyter lab` (in a
+#   checkout of the kit) and every widget runs on `solutions/`: a way to compare your numbers with the
+#   reference ones.
+# - **A picture to keep.** Each function takes `static=True` and then returns a matplotlib `Figure`
+#   (`fig.savefig("flow.png")`) instead of a widget.
+
+# %%
+from backprop_lib.graph import Node
+from backprop_lib.widgets import (
+    dead_relu,
+    depth_flow,
+    gate_explorer,
+    graph_viewer,
+    linear_jacobian,
+    sigmoid_saturation,
+)
+
+# %% [markdown]
+# ## 1. A computation graph, one gate at a time
+#
+# The course's sigmoid neuron $f(w, x) = 1/(1 + e^{-(w_0 x_0 + w_1 x_1 + w_2)})$ at $w = (2, -3, -3)$,
+# $x = (-1, -2)$. Step 0 shows the forward pass ($f = 0.73$). Each further step runs one gate backward, in
+# reverse topological order: the gate's **local gradient × upstream gradient** goes to each of its inputs.
+# Find $-0.53$ after the $1/x$ gate, $-0.20$ after $\exp$ and $0.20$ after $*\,{-1}$. Press ▶ to play it.
+
+# %%
+graph_viewer(step=0)
+
+# %% [markdown]
+# The viewer draws any graph you build with `Node`. Here $x$ is used twice, so its gradient is the **sum**
+# of what the two paths send back (the red "sum" under it).
+
+# %%
+x, y = Node(3.0, "x"), Node(-2.0, "y")
+g = (x * y + x).sigmoid()
+g.label = "g"
+graph_viewer(g)
+
+# %% [markdown]
+# ## 2. Gate patterns: distribute, switch, route
+#
+# Pick a gate and move its inputs $a$, $b$ and the upstream gradient $\partial E/\partial out$.
+# **add** passes the upstream gradient to both inputs; **multiply** gives each input the *other* input
+# times the upstream gradient; **max** sends the whole upstream gradient to the larger input and 0 to the
+# other.
+
+# %%
+gate_explorer()
+
+# %% [markdown]
+# ## 3. Sigmoid saturation
+#
+# $\sigma'(x) = \sigma(x)(1 - \sigma(x))$ is at most $0.25$, and close to 0 once $|x| > 5$. Backprop
+# multiplies one local gradient per layer, so through $n$ stacked sigmoids the gradient is at most
+# $0.25^n$ of what arrived at the top. A ReLU's local gradient is exactly 1 (or 0). Move $x$ into the
+# saturated zone, then raise the number of layers.
+
+# %%
+sigmoid_saturation()
+
+# %% [markdown]
+# ## 4. Dead ReLUs on real inputs
+#
+# A layer of 32 ReLU units on the 1797 handwritten digits that ship with scikit-learn. A unit whose
+# pre-activation $z = xW + b$ is negative on **every** input never fires, so no gradient reaches its
+# weights: it is dead for good. Shift every bias down, or take one gradient step with a too-large learning
+# rate, and watch the fraction of dead units.
+
+# %%
+dead_relu()
+
+# %% [markdown]
+# ## 5. The linear layer's gradients, one element at a time
+#
+# For $z = xW + b$: $\partial E/\partial x = \partial E/\partial z\, W^T$ and
+# $\partial E/\partial W = x^T \partial E/\partial z$. The titles carry the shapes (dimension analysis).
+# Pick one element: the widget frames the row and column it is made of, writes out its sum, and checks it
+# against your `linear_backward`.
+
+# %%
+linear_jacobian()
+
+# %% [markdown]
+# ## 6. Gradient flow through depth
+#
+# Per-layer gradient norms $\|\partial E/\partial h_l\|$ for a plain ReLU network and a residual one
+# ($h \leftarrow h + \mathrm{relu}(hW + b)$), with a gradient of norm 1 arriving at the top. In the plain
+# net every layer rescales the gradient, so it vanishes (or explodes) geometrically with depth; the residual
+# net's add gate hands the gradient to the layer below unchanged. Try more layers, and the weight scale
+# $\sqrt{2} \approx 1.41$ (He initialisation).
+
+# %%
+depth_flow()
+
+# %% [markdown]
+# ## What to try next
+#
+# - Build the gate-pattern circuit $f = 2\,(x y + \max(z, w))$ at $x = 3, y = -4, z = 2, w = -1$ and check
+#   $-8, 6, 2, 0$ in `graph_viewer`.
+# - In `dead_relu`, find the smallest bias shift that kills half of the units.
+# - In `depth_flow`, find the weight scale at which the plain network's gradient neither vanishes nor
+#   explodes through 50 layers.

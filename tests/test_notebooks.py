@@ -1,0 +1,401 @@
+"""The course notebooks, executed for real in Jupyter kernels, and their nbgrader metadata.
+
+Every notebook runs once per mode (one module-scoped fixture, two kernels at a time),
+with the hidden tests injected into its test cells exactly as the course build does:
+- solution mode (BACKPROP_KIT_SOLUTIONS=1): no error and no stderr anywhere, the course's
+  numbers in the notebooks' own variables, the capstone's stated accuracies;
+- student mode (the untouched stubs): every cell runs; a cell that reaches a stub shows one
+  line naming the function and its file; every test cell fails.
+Static checks: nbgrader metadata, no committed outputs, the jupytext pair in sync, and a real
+``nbgrader generate_assignment`` on a course built from the notebooks.
+"""
+
+import ast
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import numpy as np
+import pytest
+from conftest import REPO, student_env
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from autograder.course import HIDDEN_TESTS_DIR, build, inject_hidden_test
+from backprop_lib.exercises import EXERCISES
+
+NOTEBOOKS = REPO / "notebooks"
+SOURCES = NOTEBOOKS / "src"
+STEMS = sorted(path.stem for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))  # the course, in order
+STUB_LINE = re.compile(r"\w+ is not implemented yet: write it in backprop_lib/\w+\.py")
+KERNELS_AT_ONCE = 2
+CELL_TIMEOUT = 300
+
+# Expressions evaluated in each notebook's kernel after its last cell (solution mode only).
+REPORTS = {
+    "01_chain_rule": {
+        "k1": "[float(v) for v in squared_error_factors(x1, w1, y1)[2]]",
+        "k2": "[float(v) for v in logistic_factors(x1, w1)[3]]",
+        "sgd_error": "float(mean_errors[-1])",
+        "sgd_weights": "w.tolist()",
+    },
+    "02_computation_graphs": {
+        "f": "float(f.value)",
+        "d": "float(d.value)",
+        "grads": "{node.label: float(node.grad) for node in graph}",
+        "sigmoid_gate": "float(ds_sigmoid)",
+    },
+    "03_gate_patterns": {"grads": "[float(v.grad) for v in (x, y, z, w)]", "fork": "float(t.grad)"},
+    "04_backprop_algorithm": {
+        "neuron": "[float(v.grad) for v in (w0, w1, w2, x0, x1)]",
+        "circuit": "[float(v.grad) for v in (x, y, z, w)]",
+        "fork": "float(t.grad)",
+        "order": "[node.label for node in order]",
+        "first_block": "[plain[0], residual[0]]",
+        "resnext": "[float(x_in.grad), float(numeric)]",
+    },
+    "05_jacobians_relu": {"relu": "dx.tolist()", "dead": "[float(v) for v in fractions]"},
+    "06_linear_layer": {
+        "dx": "dx.tolist()",
+        "dW": "dW.tolist()",
+        "db": "db.tolist()",
+        "loops": "[dx_loops.tolist(), dW_loops.tolist(), db_loops.tolist()]",
+    },
+    "07_capstone": {
+        "spiral": "spiral_accuracy",
+        "fresh": "fresh_accuracy",
+        "digits": "digits_accuracy",
+        "seconds": "spiral_seconds + digits_seconds",
+        "steps": "len(train_curve)",
+        "gradient_errors": "gradient_errors",
+    },
+}
+
+
+def read_notebook(stem):
+    return nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def grade_cells(notebook):
+    return [cell for cell in notebook.cells if nbgrader_meta(cell).get("grade")]
+
+
+def with_hidden_tests(stem):
+    """The notebook with its hidden tests in its test cells, as ``backprop-kit course build`` makes it."""
+    notebook = read_notebook(stem)
+    for test in sorted((HIDDEN_TESTS_DIR / stem).glob("*.py")):
+        inject_hidden_test(notebook, test.stem, test.read_text(), where=test)
+    return notebook
+
+
+def report_cell(expressions):
+    items = ", ".join(f"{name!r}: {expression}" for name, expression in expressions.items())
+    return nbformat.v4.new_code_cell(f"import json\nprint('REPORT ' + json.dumps({{{items}}}))")
+
+
+def report(notebook):
+    """The values the report cell printed."""
+    (output,) = notebook.cells[-1].outputs
+    assert output.text.startswith("REPORT "), output.text
+    return json.loads(output.text.removeprefix("REPORT "))
+
+
+def execute_all(jobs):
+    """Execute {key: (notebook, env)} in real kernels, a few at a time; the notebooks get their outputs."""
+
+    async def execute(notebook, env, slots):
+        async with slots:
+            client = NotebookClient(
+                notebook,
+                timeout=CELL_TIMEOUT,
+                allow_errors=True,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(NOTEBOOKS)}},
+            )
+            await client.async_execute(env=env)
+
+    async def run():
+        slots = asyncio.Semaphore(KERNELS_AT_ONCE)
+        await asyncio.gather(*(execute(notebook, env, slots) for notebook, env in jobs.values()))
+
+    asyncio.run(run())
+    return {key: notebook for key, (notebook, _) in jobs.items()}
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    """Scratch HOME, IPython, Jupyter and matplotlib folders, with matplotlib's font cache built once."""
+    root = tmp_path_factory.mktemp("notebook-home")
+    env = {
+        "HOME": str(root),
+        "IPYTHONDIR": str(root / "ipython"),
+        "MPLCONFIGDIR": str(root / "matplotlib"),
+        "JUPYTER_CONFIG_DIR": str(root / "jupyter-config"),
+        "JUPYTER_RUNTIME_DIR": str(root / "jupyter-runtime"),
+    }
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=student_env(**env), check=True)
+    return env
+
+
+@pytest.fixture(scope="module")
+def executed(scratch):
+    """{(stem, mode): executed notebook} for every notebook in 'solution' and 'student' mode, plus the
+    capstone in solution mode under nbgrader's NBGRADER_EXECUTION (key ('07_capstone', 'grading'))."""
+    solution_env = student_env(**scratch, BACKPROP_KIT_SOLUTIONS="1")
+    jobs = {}
+    for stem in STEMS:
+        solution = with_hidden_tests(stem)
+        solution.cells.append(report_cell(REPORTS[stem]))
+        jobs[stem, "solution"] = (solution, solution_env)
+        jobs[stem, "student"] = (with_hidden_tests(stem), student_env(**scratch))
+    capstone = with_hidden_tests("07_capstone")
+    capstone.cells.append(report_cell(REPORTS["07_capstone"]))
+    jobs["07_capstone", "grading"] = (capstone, solution_env | {"NBGRADER_EXECUTION": "autograde"})
+    return execute_all(jobs)
+
+
+def errors(cell):
+    return [output for output in cell.get("outputs", []) if output.output_type == "error"]
+
+
+def stderr(cell):
+    return [output.text for output in cell.get("outputs", []) if output.get("name") == "stderr"]
+
+
+def is_stub_line(error):
+    """The one-line output of backprop_lib.notebook for an untouched exercise stub."""
+    one_line = error.traceback == [error.evalue]
+    return error.ename == "NotImplementedError" and one_line and STUB_LINE.fullmatch(error.evalue) is not None
+
+
+# --- solution mode -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", STEMS)
+def test_solution_mode_runs_without_errors_or_stderr(executed, stem):
+    notebook = executed[stem, "solution"]
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.execution_count is not None, f"{stem}: a cell did not run:\n{cell.source}"
+            assert not errors(cell), f"{stem}: error in\n{cell.source}\n{errors(cell)[0].evalue}"
+            assert not stderr(cell), f"{stem}: stderr in\n{cell.source}\n{stderr(cell)}"
+
+
+@pytest.mark.slow
+def test_chain_rule_derivations_and_sgd(executed):
+    values = report(executed["01_chain_rule", "solution"])
+    assert values["k1"] == pytest.approx([-2.6, -5.2, 2.6])
+    h2 = 1 / (1 + np.exp(0.3))  # h1 = -0.3 at the worked example
+    assert values["k2"] == pytest.approx(list(-(1 - h2) * np.array([1.0, 2.0, -1.0])))
+    assert values["sgd_weights"] == pytest.approx([2.0, -1.0, 0.5], abs=0.1)
+    assert values["sgd_error"] < 0.02
+
+
+@pytest.mark.slow
+def test_sigmoid_neuron_gives_the_course_numbers(executed):
+    values = report(executed["02_computation_graphs", "solution"])
+    grads = {label: round(value, 2) for label, value in values["grads"].items()}
+    assert (round(values["f"], 2), round(values["d"], 2)) == (0.73, 1.37)
+    assert (grads["d"], grads["e"], grads["n"], grads["s"]) == (-0.53, -0.53, -0.20, 0.20)
+    assert [grads[k] for k in ("w0", "w1", "w2", "x0", "x1")] == [-0.20, -0.39, 0.20, 0.39, -0.59]
+    assert round(values["sigmoid_gate"], 2) == 0.20
+
+
+@pytest.mark.slow
+def test_circuit_gives_the_course_numbers_and_forks_add(executed):
+    values = report(executed["03_gate_patterns", "solution"])
+    assert values["grads"] == [-8.0, 6.0, 2.0, 0.0]
+    assert values["fork"] == 6.0
+
+
+@pytest.mark.slow
+def test_engine_reproduces_both_examples_and_skip_connections_keep_gradients(executed):
+    values = report(executed["04_backprop_algorithm", "solution"])
+    assert np.round(values["neuron"], 2).tolist() == [-0.20, -0.39, 0.20, 0.39, -0.59]
+    assert values["circuit"] == [-8.0, 6.0, 2.0, 0.0]
+    assert values["fork"] == 7.0
+    assert values["order"][-1] == "f" and len(values["order"]) == 13
+    plain, residual = values["first_block"]
+    assert plain < 1e-8 < 0.1 < residual
+    assert values["resnext"][0] == pytest.approx(values["resnext"][1], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_relu_mask_and_dead_units_on_the_digits_layer(executed):
+    values = report(executed["05_jacobians_relu", "solution"])
+    assert values["relu"] == [0.0, 0.0, 0.0, 4.0, 5.0]
+    dead = values["dead"]
+    assert dead[0] < 0.1 and dead[-1] == 1.0
+    assert all(a <= b for a, b in zip(dead, dead[1:], strict=False)), dead
+
+
+@pytest.mark.slow
+def test_linear_backward_matches_the_element_formulas(executed):
+    values = report(executed["06_linear_layer", "solution"])
+    assert [values["dx"], values["dW"], values["db"]] == values["loops"]
+
+
+@pytest.mark.slow
+def test_capstone_reaches_the_stated_accuracies_within_the_time(executed):
+    values = report(executed["07_capstone", "solution"])
+    assert values["spiral"] >= 0.95 and values["fresh"] >= 0.9
+    assert values["digits"] >= 0.95
+    assert values["seconds"] < 30
+    assert values["steps"] == 1500
+    assert max(values["gradient_errors"].values()) < 1e-6
+
+
+@pytest.mark.slow
+def test_capstone_under_nbgrader_shortens_only_ungraded_training(executed):
+    notebook = executed["07_capstone", "grading"]
+    assert not any(errors(cell) or stderr(cell) for cell in notebook.cells)
+    assert report(notebook)["steps"] == 100
+
+
+# --- student mode -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", STEMS)
+def test_student_mode_runs_to_the_end_with_one_line_per_missing_exercise(executed, stem):
+    notebook = executed[stem, "student"]
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        assert cell.execution_count is not None, f"{stem}: a cell did not run:\n{cell.source}"
+        if nbgrader_meta(cell).get("grade"):
+            continue
+        for error in errors(cell):
+            assert is_stub_line(error), f"{stem}: not a one-line stub message in\n{cell.source}\n{error.traceback}"
+        assert not stderr(cell), f"{stem}: stderr in\n{cell.source}\n{stderr(cell)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", STEMS)
+def test_student_mode_fails_every_test_cell_cleanly(executed, stem):
+    for cell in grade_cells(executed[stem, "student"]):
+        (error,) = errors(cell)
+        name = nbgrader_meta(cell)["grade_id"]
+        if name == "spiral_training":  # needs no exercise itself: the untrained network misses the target
+            assert error.ename == "AssertionError" and "expected at least 95%" in error.evalue
+        else:
+            assert is_stub_line(error), f"{stem}/{name}: {error.traceback}"
+
+
+@pytest.mark.slow
+def test_a_stub_error_lets_the_run_go_on_and_other_errors_stop_it(scratch):
+    setup = "from backprop_lib.notebook import setup\nsetup()\nfrom backprop_lib.activations import relu_backward"
+    cells = [setup, "relu_backward(1.0, 1.0)", "print('next cell ran')", "1 / 0", "print('never')"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
+    client = NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(REPO)}})
+    with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+        client.execute(env=student_env(**scratch))
+    (stub_error,) = errors(notebook.cells[1])
+    assert stub_error.traceback == ["relu_backward is not implemented yet: write it in backprop_lib/activations.py"]
+    assert notebook.cells[2].outputs[0].text == "next cell ran\n"
+    assert errors(notebook.cells[3])[0].ename == "ZeroDivisionError"
+    assert len(errors(notebook.cells[3])[0].traceback) > 1
+    assert notebook.cells[4].execution_count is None
+
+
+# --- metadata, pairing, nbgrader ---------------------------------------------------------------------------
+
+
+def test_notebooks_are_committed_without_outputs():
+    for stem in STEMS:
+        for cell in read_notebook(stem).cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, f"{stem}: outputs in\n{cell.source}"
+
+
+def test_every_notebook_is_in_sync_with_its_jupytext_source():
+    stems = sorted(path.stem for path in NOTEBOOKS.glob("*.ipynb"))
+    assert sorted(path.stem for path in SOURCES.glob("*.py")) == stems
+    for stem in stems:
+        source, committed = jupytext.read(SOURCES / f"{stem}.py"), read_notebook(stem)
+        assert committed.metadata.get("kernelspec") == source.metadata.get("kernelspec")
+        pairs = zip(source.cells, committed.cells, strict=True)
+        for from_source, cell in pairs:
+            assert (from_source.cell_type, from_source.source) == (cell.cell_type, cell.source), (
+                f"{stem}: out of sync with notebooks/src/{stem}.py: regenerate it (docs/notebooks.md, Authoring)"
+            )
+            assert nbgrader_meta(from_source) == nbgrader_meta(cell)
+
+
+def test_first_code_cell_turns_on_autoreload_and_the_one_line_messages():
+    for stem in STEMS:
+        first = next(cell for cell in read_notebook(stem).cells if cell.cell_type == "code")
+        for line in ("%load_ext autoreload", "%autoreload 2", "setup()"):
+            assert line in first.source.splitlines(), f"{stem}: the first code cell lacks {line!r}"
+
+
+def test_test_cells_have_valid_nbgrader_metadata_and_assert():
+    seen = set()
+    for stem in STEMS:
+        for cell in read_notebook(stem).cells:
+            meta = nbgrader_meta(cell)
+            if not meta:
+                continue
+            assert meta["grade"] and meta["locked"] and not meta["solution"] and not meta["task"], (stem, meta)
+            assert meta["schema_version"] == 3 and meta["points"] > 0 and cell.cell_type == "code"
+            assert meta["grade_id"] not in seen, f"grade_id {meta['grade_id']} used twice"
+            seen.add(meta["grade_id"])
+            tree = ast.parse(cell.source)
+            assert any(isinstance(node, ast.Assert) for node in ast.walk(tree)), f"{meta['grade_id']}: no assert"
+            assert not isinstance(tree.body[-1], ast.Expr), f"{meta['grade_id']}: a bare last expression scores"
+
+
+def test_every_exercise_has_a_self_check_then_a_test_cell():
+    test_cells = {}
+    for stem in STEMS:
+        cells = read_notebook(stem).cells
+        for index, cell in enumerate(cells):
+            if nbgrader_meta(cell).get("grade"):
+                test_cells[nbgrader_meta(cell)["grade_id"]] = (cells, index)
+    for name in EXERCISES:
+        assert name in test_cells, f"no test cell for exercise {name}"
+        cells, index = test_cells[name]
+        assert f'checked("{name}")' in cells[index].source
+        self_checks = [
+            cell for cell in cells[:index] if "backprop_lib.check(" in cell.source and f'"{name}"' in cell.source
+        ]
+        assert self_checks, f"no self-check cell for {name} before its test cell"
+
+
+def test_every_test_cell_has_hidden_tests_and_every_hidden_test_a_test_cell():
+    expected = {(stem, nbgrader_meta(cell)["grade_id"]) for stem in STEMS for cell in grade_cells(read_notebook(stem))}
+    present = {(path.parent.name, path.stem) for path in HIDDEN_TESTS_DIR.glob("*/*.py")}
+    assert present == expected
+
+
+@pytest.mark.slow
+def test_nbgrader_generate_assignment_accepts_the_notebooks(tmp_path, scratch):
+    course = build(tmp_path / "course")
+    env = student_env(**scratch, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", "backprop", "--force"],
+        cwd=course.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for stem in STEMS:
+        released = nbformat.read(course.folder("release") / f"{stem}.ipynb", as_version=4)
+        source = nbformat.read(course.source / f"{stem}.ipynb", as_version=4)
+        assert "### BEGIN HIDDEN TESTS" in "".join(cell.source for cell in source.cells)
+        assert "HIDDEN TESTS" not in "".join(cell.source for cell in released.cells)
+        for cell in grade_cells(released):
+            assert nbgrader_meta(cell)["locked"] and nbgrader_meta(cell).get("checksum")
