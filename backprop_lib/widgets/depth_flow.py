@@ -1,0 +1,130 @@
+"""Gradient flow through depth: per-layer gradient norms of a plain and a residual ReLU network.
+
+Both networks have L layers of width 32 on a batch of 16 random inputs, weights
+W_l with standard deviation scale / sqrt(32) and zero biases:
+    plain      h_l = relu(h_(l-1) W_l + b_l)
+    residual   h_l = h_(l-1) + relu(h_(l-1) W_l + b_l)     (a skip connection)
+The library's graph engine runs ``backward`` from the top with a fixed upstream
+gradient of norm 1, and the plot shows ||dE/dh_l|| for every layer l. In the
+plain net each layer multiplies the gradient by W_l^T and a ReLU mask, so the
+norm shrinks (or grows) geometrically with depth; the residual net's add gate
+passes dE/dh_l to h_(l-1) unchanged, so the gradient cannot vanish.
+"""
+
+from functools import cache
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.ticker import MaxNLocator
+
+from backprop_lib.graph import Node, backward, linear
+from backprop_lib.widgets.base import FigureView, FigureWidget, call_exercises
+from backprop_lib.widgets.style import FIRST_COLOR, MUTED, SECOND_COLOR, format_number
+
+WIDTH, BATCH, MAX_DEPTH = 32, 16, 50
+FLOOR, CEILING = 1e-12, 1e12
+"""Norms outside this range are drawn on the edge of the plot."""
+
+
+@cache
+def random_draws(seed=0):
+    """Standard normal weights (MAX_DEPTH, WIDTH, WIDTH), inputs (BATCH, WIDTH) and a unit-norm top gradient."""
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(size=(MAX_DEPTH, WIDTH, WIDTH))
+    inputs = rng.normal(size=(BATCH, WIDTH))
+    top = rng.normal(size=(BATCH, WIDTH))
+    return weights, inputs, top / np.linalg.norm(top)
+
+
+def gradient_norms(depth, scale, residual, seed=0):
+    """||dE/dh_l|| for l = 0 (the input) ... depth (the top, norm 1), by the library's graph engine."""
+    weights, inputs, top = random_draws(seed)
+    bias = Node(np.zeros(WIDTH), "b")
+    layers = [Node(inputs, "x")]
+    for weight in weights[:depth]:
+        h = layers[-1]
+        branch = linear(h, Node(weight * scale / np.sqrt(WIDTH), "W"), bias).relu()
+        layers.append(h + branch if residual else branch)
+    backward(layers[-1], top)
+    return np.array([np.linalg.norm(layer.grad) for layer in layers])
+
+
+class DepthView(FigureView):
+    """Gradient norm per layer, plain against residual, on a log scale."""
+
+    def __init__(self):
+        super().__init__(10.0, 4.0)
+        ax = self.axes = self.figure.add_axes(self.area(0.09, 0.13, 0.88, 0.77))
+        ax.set_yscale("log")
+        ax.set_ylim(FLOOR / 3, CEILING * 3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("||dE/dh_l||")
+        ax.text(
+            0.5,
+            -0.1,
+            "layer l (0 = the input x, L = the top, where ||dE/dh_L|| = 1)",
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+        )
+        self.dynamic(ax.xaxis)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.axhline(1.0, color=MUTED, linewidth=0.8, linestyle="--")
+        (self.plain,) = ax.plot([], [], "o-", color=FIRST_COLOR, markersize=3, label="plain: h = relu(hW + b)")
+        (self.residual,) = ax.plot(
+            [], [], "s-", color=SECOND_COLOR, markersize=3, label="residual: h = h + relu(hW + b)"
+        )
+        self.dynamic(self.plain)
+        self.dynamic(self.residual)
+        ax.legend(loc="upper left", frameon=False, ncols=2)
+        self.title = self.dynamic(ax.set_title(""))
+        self.norms = {}
+
+    def update(self, depth, scale):
+        self.axes.set_xlim(-0.5, depth + 0.5)
+        self.title.set_text(f"gradient norms through {depth} layers, weight std {scale:g}/√{WIDTH}")
+        norms, problem = call_exercises(
+            lambda: {net: gradient_norms(depth, scale, net == "residual") for net in ("plain", "residual")}
+        )
+        for line, net in ((self.plain, "plain"), (self.residual, "residual")):
+            line.set_visible(not problem)
+            if not problem:
+                line.set_data(np.arange(depth + 1), np.clip(norms[net], FLOOR, CEILING))
+        if problem:
+            self.set_status(problem, problem=True)
+            return
+        self.norms = norms
+        plain, residual = (
+            f"{format_number(norms[net][0])} ({_verdict(norms[net][0])})" for net in ("plain", "residual")
+        )
+        self.set_status(
+            f"||dE/dx|| at the input: plain {plain}, residual {residual}.  "
+            "Scale √2 ≈ 1.41 (He's) keeps a plain ReLU net steady."
+        )
+
+
+def _verdict(norm):
+    """How a gradient norm of 1 at the top arrived at the input."""
+    return "vanished" if norm < 1e-3 else "exploded" if norm > 1e3 else "kept"
+
+
+def depth_flow(depth=20, scale=0.5, static=False):
+    """Sliders for depth and weight scale; per-layer gradient norms of a plain and a residual net.
+
+    Args:
+        depth: number of layers L, 1 to 50.
+        scale: weights have standard deviation scale / sqrt(32) (0.1 to 2.5; sqrt(2) is He's).
+        static: return a matplotlib Figure for these values instead of a widget.
+
+    Returns:
+        An ipywidgets box (``.controls``: depth, scale; ``.figure``, ``.status``,
+        ``.view.norms``: net -> norms per layer), or a Figure.
+    """
+    view = DepthView()
+    if static:
+        return view.static(depth=depth, scale=scale)
+    controls = {
+        "depth": widgets.IntSlider(value=depth, min=1, max=MAX_DEPTH, description="layers L"),
+        "scale": widgets.FloatSlider(value=scale, min=0.1, max=2.5, step=0.05, description="weight scale"),
+    }
+    return FigureWidget(view, controls)

@@ -1,0 +1,130 @@
+"""A real JupyterLab for browser tests: started on a free loopback port in scratch folders, stopped by its PID.
+
+Nothing is written to the user's home or to the repository: HOME, the Jupyter,
+IPython and matplotlib folders and the served notebooks all live in a scratch
+folder. The user settings there switch off JupyterLab's news and update toasts,
+which would otherwise cover part of the page, and have notebooks render every
+cell (not only those in view), so every widget output is in the page.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+USER_SETTINGS = {
+    # No "Jupyter news?" toast over the page, no update check.
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    # Render every cell of a notebook, not only those scrolled into view, so every widget output exists.
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+}
+
+
+def widget_notebooks(folder):
+    """The notebooks in ``folder`` whose code imports ``backprop_lib.widgets``, by name."""
+    found = []
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        if any(c["cell_type"] == "code" and "backprop_lib.widgets" in "".join(c["source"]) for c in cells):
+            found.append(path)
+    return found
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class JupyterLab:
+    """``jupyter lab`` serving copies of some notebooks, with its own scratch HOME.
+
+    Use as a context manager; ``url`` is the server's base URL once started.
+    """
+
+    def __init__(self, notebooks, scratch, env=None, start_timeout=90):
+        self.scratch = Path(scratch)
+        self.root = self.scratch / "notebooks"
+        self.root.mkdir(parents=True)
+        for notebook in notebooks:
+            shutil.copy(notebook, self.root / Path(notebook).name)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = self._environment(env or os.environ)
+        self.start_timeout = start_timeout
+        self.process = None
+        self.log = self.scratch / "jupyterlab.log"
+
+    def _environment(self, base):
+        home = self.scratch / "home"
+        folders = {
+            "HOME": home,
+            "JUPYTER_CONFIG_DIR": home / ".jupyter",
+            "JUPYTER_DATA_DIR": home / ".local/share/jupyter",
+            "JUPYTER_RUNTIME_DIR": home / ".local/share/jupyter/runtime",
+            "JUPYTERLAB_SETTINGS_DIR": home / ".jupyter/lab/user-settings",
+            "JUPYTERLAB_WORKSPACES_DIR": home / ".jupyter/lab/workspaces",
+            "IPYTHONDIR": home / ".ipython",
+            "MPLCONFIGDIR": home / ".matplotlib",
+        }
+        for folder in folders.values():
+            folder.mkdir(parents=True, exist_ok=True)
+        for plugin, settings in USER_SETTINGS.items():
+            path = folders["JUPYTERLAB_SETTINGS_DIR"] / f"{plugin}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(settings))
+        bin_dir = str(Path(sys.executable).parent)
+        return {**base, **{k: str(v) for k, v in folders.items()}, "PATH": bin_dir + os.pathsep + base.get("PATH", "")}
+
+    def __enter__(self):
+        command = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            "--IdentityProvider.token=",
+            f"--ServerApp.root_dir={self.root}",
+            "--LabApp.expose_app_in_browser=True",
+        ]
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(command, cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self._wait_until_up()
+        return self
+
+    def _wait_until_up(self):
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with {self.process.returncode}:\n{self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/status", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"jupyter lab did not answer within {self.start_timeout} s:\n{self.log.read_text()}")
+
+    def stop(self):
+        """Stop the server by its PID (it shuts its kernels down), killing it if it does not exit in 20 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def __exit__(self, *exc):
+        self.stop()
