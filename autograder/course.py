@@ -1,0 +1,254 @@
+"""Build an nbgrader course folder from the repository: config, source assignment, gradebook.
+
+    COURSE/
+      nbgrader_config.py          generated: exclude_overwriting, confined kernels, timeouts, feedback
+      gradebook.db                sqlite by default (created at release); any SQLAlchemy URL with --db
+      source/backprop/
+        01_...07_*.ipynb          the repo's numbered notebooks, hidden tests injected
+        backprop_lib/             the repo's library as it is: its exercise files are the stubs
+
+Everything is generated from the repository at build time; nothing is kept by
+hand. Hidden tests live in ``autograder/hidden_tests/<notebook stem>/<grade_id>.py``
+and are injected into the notebook's test cell with that grade_id between
+``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``. The reference solutions
+(``solutions/``) are never copied into a course.
+"""
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+import backprop_lib
+from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
+from backprop_lib.stubgen import make_stub
+
+ASSIGNMENT = "backprop"
+COURSE_ID = "backprop-kit"
+REPO_DIR = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR = REPO_DIR / "notebooks"
+HIDDEN_TESTS_DIR = Path(__file__).resolve().parent / "hidden_tests"
+LIBRARY_DIR = Path(backprop_lib.__file__).resolve().parent
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+STUDENT_FILES = tuple(f"backprop_lib/{module}.py" for module in EXERCISE_MODULES)
+PROTECTED = (
+    "nbgrader_config.py", "gradebook.db", "gradebook.db-wal", "gradebook.db-shm", "gradebook.db-journal",
+    "source", "release", "submitted", "intake", "feedback", "reports",
+)  # fmt: skip
+NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
+CELL_TIMEOUT = 30
+WARNING_LINE = r"(?m)^.*:\d+: \w*Warning: "
+
+
+class BuildError(Exception):
+    """The repository's notebooks, hidden tests or library cannot make a course."""
+
+
+@dataclass(frozen=True)
+class Course:
+    """An nbgrader course folder built by this module."""
+
+    root: Path
+
+    @property
+    def config_file(self):
+        return self.root / "nbgrader_config.py"
+
+    @property
+    def source(self):
+        return self.root / "source" / ASSIGNMENT
+
+    def folder(self, kind, student=None):
+        """``root/<kind>/[<student>/]backprop``, kind being release, submitted, autograded, feedback ..."""
+        return self.root / kind / student / ASSIGNMENT if student else self.root / kind / ASSIGNMENT
+
+    @property
+    def reports(self):
+        """One JSON grading record per student (``autograder.records``)."""
+        return self.root / "reports"
+
+    @property
+    def grader_cache(self):
+        """Files the grader prepares once per course (the kernels' matplotlib font list)."""
+        return self.root / ".grader"
+
+    def notebooks(self):
+        """The assignment's notebook stems, in order."""
+        return sorted(path.stem for path in self.source.glob("*.ipynb"))
+
+    def exists(self):
+        return self.config_file.is_file() and self.source.is_dir()
+
+
+def open_course(root):
+    """The course at ``root``; a clear error if nothing was built there."""
+    course = Course(Path(root).resolve())
+    if not course.exists():
+        raise BuildError(f"no course at {course.root}: run `backprop-kit course build {root}` first")
+    return course
+
+
+def build(root, db_url=None, cell_timeout=CELL_TIMEOUT, notebooks_dir=NOTEBOOKS_DIR, hidden_tests_dir=HIDDEN_TESTS_DIR):
+    """Write (or rewrite) the course at ``root``; returns the Course. Safe to run again.
+
+    ``cell_timeout``: seconds a notebook cell may run under autograde before it is interrupted.
+    """
+    course = Course(Path(root).resolve())
+    notebooks = _notebooks_with_hidden_tests(Path(notebooks_dir), Path(hidden_tests_dir))
+    course.root.mkdir(parents=True, exist_ok=True)
+    course.config_file.write_text(render_config(db_url, cell_timeout))
+    if course.source.exists():
+        shutil.rmtree(course.source)
+    _copy_library(course.source / "backprop_lib")
+    for stem, notebook in notebooks.items():
+        nbformat.write(notebook, course.source / f"{stem}.ipynb")
+    if db_url:
+        check_database(db_url)
+    return course
+
+
+def release(course):
+    """Run nbgrader's generate_assignment: ``release/backprop`` for students, the assignment in the gradebook."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+
+    with_venv_on_path()
+    config = load_config(course)
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = ASSIGNMENT
+    app = GenerateAssignment(coursedir=coursedir, config=config)
+    app.force = True
+    result = capture_log(app)
+    if not result["success"]:
+        raise BuildError(f"nbgrader generate_assignment failed:\n{result.get('log', '')}{result.get('error', '')}")
+    return course.folder("release")
+
+
+def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
+    """The text of the course's nbgrader_config.py."""
+    preprocessors = [
+        "autograder.kernel.ConfinedExecute",
+        "nbgrader.preprocessors.IgnorePattern",
+        "nbconvert.preprocessors.ClearMetadataPreprocessor",
+        "nbgrader.preprocessors.LimitOutput",
+        "nbgrader.preprocessors.SaveAutoGrades",
+        "nbgrader.preprocessors.AssignLatePenalties",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
+    feedback = [
+        "nbgrader.preprocessors.GetGrades",
+        "autograder.feedback.HideHiddenTracebacks",
+        "nbgrader.preprocessors.ClearHiddenTests",
+        "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    ]
+    lines = [
+        '"""nbgrader configuration of the backprop-kit course: generated by `backprop-kit course build`."""',
+        "",
+        "import os",
+        "",
+        "c = get_config()  # noqa: F821 (nbgrader provides it)",
+        "here = os.path.dirname(os.path.abspath(__file__))",
+        f"c.CourseDirectory.course_id = {COURSE_ID!r}",
+        "c.CourseDirectory.root = here",
+    ]
+    if db_url:
+        lines.append(f"c.CourseDirectory.db_url = {db_url!r}")
+    lines += [
+        "",
+        "# The student-edited library files: a student's own copy is graded, not the stub.",
+        f"c.Autograde.exclude_overwriting = {{{ASSIGNMENT!r}: {list(STUDENT_FILES)!r}}}",
+        "# Notebooks run in confined kernels (autograder.kernel): CPU, memory, file size, output cap.",
+        f"c.Autograde.autograde_preprocessors = {preprocessors!r}",
+        f"c.Execute.timeout = {cell_timeout}",
+        'c.ConfinedKernelManager.font_cache = os.path.join(here, ".grader", "matplotlib")',
+        "# Hidden from student kernels where namespaces work (solutions/ always is).",
+        f"c.ConfinedKernelManager.protect = [os.path.join(here, name) for name in {list(PROTECTED)!r}]",
+        "# A Python warning on stderr does not zero a correct answer.",
+        "c.IgnorePattern.enabled = True",
+        f"c.IgnorePattern.pattern = {WARNING_LINE!r}",
+        "# A deleted test cell comes back (and fails) instead of waiting for a manual grade.",
+        "c.OverwriteCells.add_missing_cells = True",
+        "# Feedback shows the tests' results, never the hidden tests' code.",
+        f"c.GenerateFeedback.preprocessors = {feedback!r}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def check_database(url):
+    """Connect once to the gradebook database (nbgrader creates its tables at release)."""
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(url)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as error:
+        raise BuildError(f"cannot reach the gradebook database {url}: {error}") from error
+
+
+def db_url(course):
+    """The gradebook URL the course's config names (nbgrader's sqlite default otherwise)."""
+    from nbgrader.coursedir import CourseDirectory
+
+    return CourseDirectory(config=load_config(course)).db_url
+
+
+def load_config(course):
+    """The course's nbgrader configuration, as nbgrader itself loads it."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader(course.config_file.name, str(course.root)).load_config()
+
+
+def with_venv_on_path():
+    """Put this interpreter's bin/ first on PATH: nbgrader runs `alembic` from PATH."""
+    bin_dir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+
+
+def _copy_library(destination):
+    """Copy backprop_lib as it is, after checking its exercise files are up-to-date stubs."""
+    for module in EXERCISE_MODULES:
+        text = (LIBRARY_DIR / f"{module}.py").read_text()
+        if "### BEGIN SOLUTION" in text:
+            raise BuildError(f"backprop_lib/{module}.py holds a solution: a course ships stubs only")
+        solution = SOLUTIONS_DIR / f"{module}.py"
+        if solution.is_file() and make_stub(solution.read_text(), module) != text:
+            raise BuildError(f"backprop_lib/{module}.py is out of date: run `python -m backprop_lib.stubgen`")
+    shutil.copytree(LIBRARY_DIR, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def _notebooks_with_hidden_tests(notebooks_dir, hidden_tests_dir):
+    """{stem: notebook} for every notebook, each hidden test injected into its test cell."""
+    paths = sorted(notebooks_dir.glob(NOTEBOOK_PATTERN))
+    if not paths:
+        raise BuildError(f"no notebooks in {notebooks_dir}")
+    notebooks = {path.stem: nbformat.read(path, as_version=4) for path in paths}
+    for test in sorted(hidden_tests_dir.glob("*/*.py")) if hidden_tests_dir.is_dir() else []:
+        stem, grade_id = test.parent.name, test.stem
+        if stem not in notebooks:
+            raise BuildError(f"hidden test {test}: there is no notebook {stem}.ipynb in {notebooks_dir}")
+        inject_hidden_test(notebooks[stem], grade_id, test.read_text(), where=test)
+    return notebooks
+
+
+def inject_hidden_test(notebook, grade_id, code, where=""):
+    """Append ``code`` as hidden tests to the notebook's test cell ``grade_id``."""
+    cells = [cell for cell in notebook.cells if _nbgrader(cell).get("grade_id") == grade_id]
+    if len(cells) != 1 or not _nbgrader(cells[0]).get("grade") or cells[0].cell_type != "code":
+        raise BuildError(f"hidden test {where}: no single test cell with grade_id {grade_id!r} in its notebook")
+    cell = cells[0]
+    if BEGIN_HIDDEN in cell.source:
+        raise BuildError(f"test cell {grade_id!r} already holds hidden tests: keep them in {HIDDEN_TESTS_DIR}")
+    cell.source = f"{cell.source.rstrip()}\n\n{BEGIN_HIDDEN}\n{code.strip()}\n{END_HIDDEN}"
+
+
+def _nbgrader(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
