@@ -17,7 +17,8 @@ from autograder import grading, report, samples
 from autograder.course import build, release
 
 pytestmark = pytest.mark.slow
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's postgresql package: the newest installed major version (15 on Debian 12).
+PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), default=Path("/nonexistent"))
 
 
 def free_port():
