@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from backprop_lib.gradcheck import close, worst_mismatch
-from backprop_lib.results import FAILED, PASSED, CheckResult
+from backprop_lib.results import FAILED, PASSED
 
 
 @dataclass
@@ -87,7 +87,3 @@ def compare_gradients(result, names, expected, grads, note):
             return False
     result.status = PASSED
     return True
-
-
-def passed(exercise, path, count):
-    return CheckResult(exercise, path, PASSED, f"{count} cases match the reference gradients")

@@ -80,7 +80,7 @@ class OperationExercise:
         (float64, or ``grad<i>_type`` when not numeric), ``dout_changed`` and
         ``cache_changed`` (a second backward call on the same cache differed).
         """
-        inputs, constants = case.items("input"), [c.item() if c.ndim == 0 else c for c in case.items("constant")]
+        inputs, constants = case.items("input"), _constants(case)
         out, cache = self.operation.forward(*[x.copy() for x in inputs], *constants)
         dout = case.data["dout"].copy()
         returned = self.operation.backward(dout, cache)
@@ -100,7 +100,7 @@ class OperationExercise:
     def judge(self, case, got):
         """Compare what ``run`` returned with the reference gradients for ``case``."""
         result = CheckResult(self.name, self.path, FAILED, details=[], hint=None)
-        inputs, constants = case.items("input"), [c.item() if c.ndim == 0 else c for c in case.items("constant")]
+        inputs, constants = case.items("input"), _constants(case)
         if not close(self.spec.formula(*inputs, *constants), got.get("out")):
             result.summary = f"the given {self.spec.name}_forward no longer computes the course's formula"
             result.details = [f"restore {self.spec.name}_forward in {self.path}; only the backward is yours to write"]
@@ -112,9 +112,10 @@ class OperationExercise:
         if not compare_gradients(result, self.grad_names, expected, grads, case.note):
             result.hint = first_hint(self.spec.hints + self._generic_hints(expected), case, grads)
             result.hint = result.hint or _factor_hint(self.grad_names, expected, grads)
-        elif not _directions_agree(result, self.grad_names, directions, grads, case.note):
-            pass
-        elif bool(got["dout_changed"]):
+            return result
+        if not _directions_agree(result, self.grad_names, directions, grads, case.note):
+            return result
+        if bool(got["dout_changed"]):
             result.status, result.summary = FAILED, "modified the upstream gradient dout in place"
             result.hint = "compute a new array (dx = dout * local) instead of changing dout (dout *= local)"
         elif bool(got["cache_changed"]):
@@ -157,7 +158,7 @@ class OperationExercise:
         worked = case.items("expected")
         if worked:
             return worked, [None] * len(worked)
-        constants = [c.item() if c.ndim == 0 else c for c in case.items("constant")]
+        constants = _constants(case)
         return numerical_vjp(lambda *xs: self.spec.formula(*xs, *constants), case.items("input"), case.data["dout"])
 
     def _generic_hints(self, expected):
@@ -175,6 +176,11 @@ class OperationExercise:
                 lambda c: list(reversed(expected)) if len(expected) == 2 else None,
             ),
         )
+
+
+def _constants(case):
+    """The case's constants as the forward takes them: a number for a 0-d array (p = 2), else the array."""
+    return [c.item() if c.ndim == 0 else c for c in case.items("constant")]
 
 
 def _same_gradients(first, second):
