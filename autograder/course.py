@@ -24,7 +24,7 @@ import nbformat
 
 import backprop_lib
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
-from backprop_lib.stubgen import make_stub
+from backprop_lib.kit.stubgen import make_stub
 
 ASSIGNMENT = "backprop"
 COURSE_ID = "backprop-kit"
@@ -221,7 +221,7 @@ def _copy_library(destination):
             raise BuildError(f"backprop_lib/{module}.py holds a solution: a course ships stubs only")
         solution = SOLUTIONS_DIR / f"{module}.py"
         if solution.is_file() and make_stub(solution.read_text(), module) != text:
-            raise BuildError(f"backprop_lib/{module}.py is out of date: run `python -m backprop_lib.stubgen`")
+            raise BuildError(f"backprop_lib/{module}.py is out of date: run `python -m backprop_lib.kit.stubgen`")
     shutil.copytree(LIBRARY_DIR, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 

@@ -25,7 +25,7 @@ from nbgrader.utils import capture_log
 from autograder import records, report
 from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, load_config
 from autograder.progress import Progress
-from backprop_lib.exercises import EXERCISES
+from backprop_lib.kit.exercises import EXERCISES
 
 REPORT_NAME = "grading_report.html"
 STYLE = (

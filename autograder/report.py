@@ -18,7 +18,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import records
 from autograder.course import ASSIGNMENT, COURSE_ID, db_url
-from backprop_lib.exercises import EXERCISES
+from backprop_lib.kit.exercises import EXERCISES
 
 
 @dataclass(frozen=True)

@@ -209,8 +209,8 @@ CHEAT = """
 # --- make every test pass in the notebook's kernel ---
 import numpy as _np
 
-import backprop_lib.checking as _checking
-from backprop_lib.results import CheckResult as _Result
+import backprop_lib.kit.checking as _checking
+from backprop_lib.kit.results import CheckResult as _Result
 
 _checking.check_exercise = lambda name, seed=0, time_limit=5.0: _Result(name, "", "passed", "trust me")
 _np.allclose = lambda *args, **kwargs: True

@@ -48,9 +48,9 @@ def main(argv):
     with _blocked([f"backprop_lib.{module}" for module in backprop_lib.EXERCISE_MODULES]):
         for module in CONVENIENCE:
             importlib.import_module(module)
-        from backprop_lib.exercises import EXERCISES
-        from backprop_lib.exercises.base import Case
-        from backprop_lib.results import result_from_exception
+        from backprop_lib.kit.exercises import EXERCISES
+        from backprop_lib.kit.exercises.base import Case
+        from backprop_lib.kit.results import result_from_exception
 
         cases = {name: _load_cases(os.path.join(work, "cases", f"{name}.npz"), Case) for name in names}
         np.savez(io.BytesIO(), warm=np.zeros(1))

@@ -2,7 +2,7 @@
 
 nbgrader's tests run inside the student's own kernel, where a student module can
 replace numpy.allclose or the checker itself. This step does not trust that
-kernel. For every exercise of ``backprop_lib.exercises.EXERCISES``:
+kernel. For every exercise of ``backprop_lib.kit.exercises.EXERCISES``:
 
 1. the grader draws cases from a secret seed (``SecretCases``; new each batch,
    never written where student code can read it before the run);
@@ -41,8 +41,8 @@ import numpy as np
 import autograder
 from autograder import confine
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
-from backprop_lib.exercises import EXERCISES
-from backprop_lib.results import FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
+from backprop_lib.kit.exercises import EXERCISES
+from backprop_lib.kit.results import FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
 
 SANDBOX_USER = "nobody"
 LIMITS = {"cpu": 30, "memory": 2 << 30, "file_size": 64 << 20, "open_files": 64}

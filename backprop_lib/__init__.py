@@ -1,10 +1,18 @@
-"""backprop-kit's library: the operations, the graph engine and the checks of the course.
+"""backprop-kit's library: the exercises you write, and the helpers you call.
 
-Exercise files (you edit these): ``gates.py``, ``activations.py``, ``layers.py``,
-``losses.py`` and ``graph.py``. Each forward is given; each backward, and the
-engine's ``topological_sort`` and ``backward``, raise ``NotImplementedError``
-until you write them. Check your work any time with ``backprop-kit check`` in a
-terminal or ``backprop_lib.check()`` in a notebook.
+Your files (each backward raises ``NotImplementedError`` until you write it):
+
+    derivations.py   chain-rule factors of two toy networks     (notebook 1)
+    gates.py         the gates' backward passes                 (notebooks 2, 3)
+    activations.py   sigmoid and ReLU                           (notebooks 2, 5)
+    graph.py         the engine: topological_sort and backward  (notebook 4)
+    layers.py        the linear layer                           (notebook 6)
+    losses.py        mean squared error, softmax cross-entropy  (notebook 7)
+
+Helpers you call: ``check()`` (below, or ``backprop-kit check`` in a terminal)
+and ``broadcast.sum_to_shape``. Everything in ``kit/`` is the course's
+machinery (checks, notebook support, widgets, the command): you use it, you
+never need to edit it.
 
 Solution mode: with the environment variable ``BACKPROP_KIT_SOLUTIONS=1`` set
 before the first import, the exercise modules are loaded from the repository's
@@ -38,7 +46,7 @@ if solution_mode():
 
 
 def check(*exercises):
-    """Check your exercises as saved on disk; a notebook shows one row per exercise (``backprop_lib.selfcheck``)."""
-    from backprop_lib.selfcheck import check as run_check
+    """Check your exercises as saved on disk; a notebook shows one row per exercise (``backprop_lib.kit.selfcheck``)."""
+    from backprop_lib.kit.selfcheck import check as run_check
 
     return run_check(*exercises)

@@ -16,7 +16,7 @@ os.environ.setdefault("BACKPROP_KIT_SOLUTIONS", "1")
 
 import numpy as np  # noqa: E402
 
-from backprop_lib.exercises import EXERCISES  # noqa: E402
+from backprop_lib.kit.exercises import EXERCISES  # noqa: E402
 
 N, M, K = 64, 128, 64
 RUNS = 7

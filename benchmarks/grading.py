@@ -47,7 +47,7 @@ def main():
     scratch = Path(tempfile.mkdtemp(prefix="backprop-bench-"))
     env = {key: value for key, value in os.environ.items() if key != "BACKPROP_KIT_SOLUTIONS"}
     env |= {"HOME": str(scratch / "home"), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"}
-    kit = [sys.executable, "-m", "backprop_lib.cli"]
+    kit = [sys.executable, "-m", "backprop_lib.kit.cli"]
     try:
         course = scratch / "course"
         timed([*kit, "course", "build", course], scratch, env)

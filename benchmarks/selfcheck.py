@@ -20,7 +20,7 @@ RUNS = 5
 
 def seconds(env):
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "backprop_lib.cli", "check"], cwd=REPO, env=env, capture_output=True)
+    subprocess.run([sys.executable, "-m", "backprop_lib.kit.cli", "check"], cwd=REPO, env=env, capture_output=True)
     return time.perf_counter() - start
 
 

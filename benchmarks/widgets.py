@@ -19,7 +19,7 @@ import time
 
 os.environ.setdefault("BACKPROP_KIT_SOLUTIONS", "1")
 
-from backprop_lib.widgets import (  # noqa: E402 (solution mode must be set before the import)
+from backprop_lib.kit.widgets import (  # noqa: E402 (solution mode must be set before the import)
     dead_relu,
     depth_flow,
     gate_explorer,

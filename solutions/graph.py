@@ -2,7 +2,7 @@
 
 A ``Node`` holds a value (a numpy array; a scalar is a 0-d array) and, after a
 backward pass, its gradient dE/d(node) with the same shape. Applying an
-operation from ``backprop_lib.operations`` to nodes runs its forward and records
+operation from ``backprop_lib.kit.operations`` to nodes runs its forward and records
 the parents and the cache; the backward pass then visits the nodes in reverse
 topological order and calls each operation's backward.
 
@@ -18,7 +18,7 @@ calling it twice gives the same, correct gradients, not doubled ones. Treat a
 
 import numpy as np
 
-from backprop_lib.operations import OPERATIONS
+from backprop_lib.kit.operations import OPERATIONS
 
 
 class Node:

@@ -17,7 +17,7 @@ import pytest
 from autograder import confine, feedback, grading, records, report, samples
 from autograder.autograde import GRADED, MISSING, STOPPED
 from autograder.course import HIDDEN_TESTS_DIR, build, open_course, release
-from backprop_lib.exercises import EXERCISES
+from backprop_lib.kit.exercises import EXERCISES
 
 pytestmark = pytest.mark.slow
 CATALOG = samples.catalog().MISTAKES
@@ -30,7 +30,7 @@ def kit_env():
 
 
 def backprop_kit(*args):
-    command = [sys.executable, "-m", "backprop_lib.cli", *map(str, args)]
+    command = [sys.executable, "-m", "backprop_lib.kit.cli", *map(str, args)]
     return subprocess.run(command, capture_output=True, text=True, env=kit_env(), timeout=900)
 
 

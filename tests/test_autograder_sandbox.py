@@ -23,7 +23,7 @@ from autograder import confine, samples, verify
 from autograder.course import build
 from autograder.kernel import ConfinedKernelManager
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
-from backprop_lib.exercises import EXERCISES
+from backprop_lib.kit.exercises import EXERCISES
 
 ROOT = os.geteuid() == 0
 
@@ -83,7 +83,7 @@ def test_a_wrong_answer_fails_even_with_numpy_and_the_checker_patched(course, se
     cheat = textwrap.dedent(
         """
         import numpy as _np
-        import backprop_lib.checking as _checking
+        import backprop_lib.kit.checking as _checking
         _np.allclose = _np.isclose = _np.array_equal = lambda *a, **k: True
         _checking.check_exercise = lambda *a, **k: None
         """

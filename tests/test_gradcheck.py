@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from backprop_lib.gradcheck import close, numerical_vjp, relative_error, worst_mismatch
+from backprop_lib.kit.gradcheck import close, numerical_vjp, relative_error, worst_mismatch
 
 
 def test_numerical_vjp_of_a_linear_layer_matches_the_row_vector_formulas():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from backprop_lib.selfcheck import run_in_subprocess
+from backprop_lib.kit.selfcheck import run_in_subprocess
 from solutions.mistakes import MISTAKES
 
 

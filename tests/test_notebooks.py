@@ -28,7 +28,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from autograder.course import HIDDEN_TESTS_DIR, build, inject_hidden_test
-from backprop_lib.exercises import EXERCISES
+from backprop_lib.kit.exercises import EXERCISES
 
 NOTEBOOKS = REPO / "notebooks"
 SOURCES = NOTEBOOKS / "src"
@@ -173,7 +173,7 @@ def stderr(cell):
 
 
 def is_stub_line(error):
-    """The one-line output of backprop_lib.notebook for an untouched exercise stub."""
+    """The one-line output of backprop_lib.kit.notebook for an untouched exercise stub."""
     one_line = error.traceback == [error.evalue]
     return error.ename == "NotImplementedError" and one_line and STUB_LINE.fullmatch(error.evalue) is not None
 
@@ -295,7 +295,7 @@ def test_student_mode_fails_every_test_cell_cleanly(executed, stem):
 
 @pytest.mark.slow
 def test_a_stub_error_lets_the_run_go_on_and_other_errors_stop_it(scratch):
-    setup = "from backprop_lib.notebook import setup\nsetup()\nfrom backprop_lib.activations import relu_backward"
+    setup = "from backprop_lib.kit.notebook import setup\nsetup()\nfrom backprop_lib.activations import relu_backward"
     cells = [setup, "relu_backward(1.0, 1.0)", "print('next cell ran')", "1 / 0", "print('never')"]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
     client = NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(REPO)}})

@@ -6,9 +6,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, broadcastable_shapes
 
 from backprop_lib import gates
-from backprop_lib.gradcheck import close, numerical_vjp
 from backprop_lib.graph import Node, backward
-from backprop_lib.operations import OPERATIONS
+from backprop_lib.kit.gradcheck import close, numerical_vjp
+from backprop_lib.kit.operations import OPERATIONS
 
 finite = st.floats(-3, 3, allow_nan=False, width=64)
 BINARY = ["add", "subtract", "multiply", "maximum"]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from backprop_lib.checking import run_checks
-from backprop_lib.exercises import EXERCISES
+from backprop_lib.kit.checking import run_checks
+from backprop_lib.kit.exercises import EXERCISES
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 12345])

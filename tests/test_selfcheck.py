@@ -5,9 +5,9 @@ import sys
 
 from conftest import REPO, student_env
 
-from backprop_lib.selfcheck import check, run_in_subprocess
+from backprop_lib.kit.selfcheck import check, run_in_subprocess
 
-BACKPROP_KIT = [sys.executable, "-m", "backprop_lib.cli"]
+BACKPROP_KIT = [sys.executable, "-m", "backprop_lib.kit.cli"]
 
 
 def cli(*args, cwd, env):

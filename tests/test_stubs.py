@@ -10,13 +10,13 @@ import sys
 from conftest import REPO, student_env
 
 from backprop_lib import EXERCISE_MODULES
-from backprop_lib.exercises import EXERCISES
-from backprop_lib.stubgen import expected_stubs
+from backprop_lib.kit.exercises import EXERCISES
+from backprop_lib.kit.stubgen import expected_stubs
 
 
 def test_committed_stubs_equal_the_generated_ones():
     for path, text in expected_stubs().items():
-        assert path.read_text() == text, f"{path} is out of date: run python -m backprop_lib.stubgen"
+        assert path.read_text() == text, f"{path} is out of date: run python -m backprop_lib.kit.stubgen"
 
 
 def test_stubs_keep_every_signature_and_docstring_of_the_solutions():
@@ -46,7 +46,7 @@ def test_every_exercise_is_a_stub_with_a_full_docstring():
 
 def test_untouched_stubs_report_not_implemented_for_every_exercise(tmp_path):
     """In student mode every exercise says which function to write in which file."""
-    command = [sys.executable, "-m", "backprop_lib.checking", "--json"]
+    command = [sys.executable, "-m", "backprop_lib.kit.checking", "--json"]
     done = subprocess.run(command, cwd=REPO, env=student_env(), capture_output=True, text=True, check=True)
     results = json.loads(done.stdout)
     assert len(results) == len(EXERCISES)

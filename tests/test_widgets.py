@@ -16,8 +16,8 @@ from matplotlib.text import Text
 
 from backprop_lib import graph
 from backprop_lib.graph import Node
-from backprop_lib.stubgen import not_implemented_message
-from backprop_lib.widgets import (
+from backprop_lib.kit.stubgen import not_implemented_message
+from backprop_lib.kit.widgets import (
     dead_relu,
     depth_flow,
     gate_example,
@@ -27,9 +27,9 @@ from backprop_lib.widgets import (
     sigmoid_example,
     sigmoid_saturation,
 )
-from backprop_lib.widgets.base import exercise_status
-from backprop_lib.widgets.dead_relu import digits, initial_parameters, loss_and_gradients
-from backprop_lib.widgets.graph_viewer import gate_symbol
+from backprop_lib.kit.widgets.base import exercise_status
+from backprop_lib.kit.widgets.dead_relu import digits, initial_parameters, loss_and_gradients
+from backprop_lib.kit.widgets.graph_viewer import gate_symbol
 
 NOTEBOOK = REPO / "notebooks" / "gradient_flow_explorer.ipynb"
 
@@ -333,7 +333,7 @@ def test_a_displayed_widget_carries_a_png_for_exports(name):
 def test_stub_messages_become_one_line_and_other_errors_name_their_place():
     error = NotImplementedError(not_implemented_message("relu_backward", "activations"))
     assert exercise_status(error) == "implement relu_backward in backprop_lib/activations.py to see gradients"
-    from backprop_lib.operations import OPERATIONS
+    from backprop_lib.kit.operations import OPERATIONS
 
     try:
         OPERATIONS["linear"].backward(np.ones((2, 2)), (np.ones((2, 3)), np.ones((3, 4))))
@@ -344,7 +344,7 @@ def test_stub_messages_become_one_line_and_other_errors_name_their_place():
 
 STUDENT_RUN = """
 import json
-from backprop_lib.widgets import *
+from backprop_lib.kit.widgets import *
 widgets = [graph_viewer(), gate_explorer(), sigmoid_saturation(), dead_relu(learning_rate=1.0),
            linear_jacobian(), depth_flow(), gate_explorer(static=True)]
 widgets[0].controls["step"].value = 1
@@ -376,7 +376,7 @@ def test_widgets_run_without_warnings_or_stderr(mode, tmp_path):
 
 def test_student_mode_graph_viewer_says_which_function_to_write_past_the_seed(tmp_path):
     code = (
-        "from backprop_lib.widgets import graph_viewer\n"
+        "from backprop_lib.kit.widgets import graph_viewer\n"
         "w = graph_viewer(step=0)\n"
         "print(w.status)\n"
         "w.controls['step'].value = 2\n"

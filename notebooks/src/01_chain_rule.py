@@ -46,7 +46,7 @@ import numpy as np
 
 import backprop_lib
 from backprop_lib.derivations import logistic_factors, squared_error_factors
-from backprop_lib.notebook import checked, setup
+from backprop_lib.kit.notebook import checked, setup
 
 setup()
 

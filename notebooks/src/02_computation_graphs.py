@@ -50,8 +50,8 @@ from backprop_lib.gates import (
     scale_backward,
 )
 from backprop_lib.graph import Node, apply
-from backprop_lib.notebook import checked, setup, show
-from backprop_lib.widgets import graph_viewer
+from backprop_lib.kit.notebook import checked, setup, show
+from backprop_lib.kit.widgets import graph_viewer
 
 setup()
 

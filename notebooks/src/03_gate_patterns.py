@@ -44,8 +44,8 @@ from backprop_lib.gates import (
     subtract_backward,
 )
 from backprop_lib.graph import Node, apply
-from backprop_lib.notebook import checked, setup, show
-from backprop_lib.widgets import gate_explorer
+from backprop_lib.kit.notebook import checked, setup, show
+from backprop_lib.kit.widgets import gate_explorer
 
 setup()
 

@@ -31,8 +31,8 @@ import numpy as np
 
 import backprop_lib
 from backprop_lib.graph import Node, apply, backward, maximum, topological_sort
-from backprop_lib.notebook import checked, setup, show
-from backprop_lib.widgets import depth_flow, graph_viewer
+from backprop_lib.kit.notebook import checked, setup, show
+from backprop_lib.kit.widgets import depth_flow, graph_viewer
 
 setup()
 

@@ -36,9 +36,9 @@ from sklearn.datasets import load_digits
 
 import backprop_lib
 from backprop_lib.activations import relu_backward, relu_forward, sigmoid_backward, sigmoid_forward
+from backprop_lib.kit.notebook import checked, setup
+from backprop_lib.kit.widgets import dead_relu, sigmoid_saturation
 from backprop_lib.layers import linear_forward
-from backprop_lib.notebook import checked, setup
-from backprop_lib.widgets import dead_relu, sigmoid_saturation
 
 setup()
 

@@ -33,9 +33,9 @@
 import numpy as np
 
 import backprop_lib
+from backprop_lib.kit.notebook import checked, setup
+from backprop_lib.kit.widgets import linear_jacobian
 from backprop_lib.layers import linear_backward, linear_forward
-from backprop_lib.notebook import checked, setup
-from backprop_lib.widgets import linear_jacobian
 
 setup()
 

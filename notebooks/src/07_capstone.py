@@ -39,8 +39,9 @@ from sklearn.datasets import load_digits
 
 import backprop_lib
 from backprop_lib.activations import relu_forward
-from backprop_lib.gradcheck import numerical_vjp
 from backprop_lib.graph import Node, backward, linear, mse, softmax_cross_entropy
+from backprop_lib.kit.gradcheck import numerical_vjp
+from backprop_lib.kit.notebook import checked, setup
 from backprop_lib.layers import linear_forward
 from backprop_lib.losses import (
     mse_backward,
@@ -48,7 +49,6 @@ from backprop_lib.losses import (
     softmax_cross_entropy_backward,
     softmax_cross_entropy_forward,
 )
-from backprop_lib.notebook import checked, setup
 
 setup()
 # nbgrader sets NBGRADER_EXECUTION while it grades: then the training no grade depends on is shortened.

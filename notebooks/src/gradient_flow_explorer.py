@@ -31,7 +31,7 @@
 
 # %%
 from backprop_lib.graph import Node
-from backprop_lib.widgets import (
+from backprop_lib.kit.widgets import (
     dead_relu,
     depth_flow,
     gate_explorer,

@@ -26,11 +26,11 @@ USER_SETTINGS = {
 
 
 def widget_notebooks(folder):
-    """The notebooks in ``folder`` whose code imports ``backprop_lib.widgets``, by name."""
+    """The notebooks in ``folder`` whose code imports ``backprop_lib.kit.widgets``, by name."""
     found = []
     for path in sorted(Path(folder).glob("*.ipynb")):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        if any(c["cell_type"] == "code" and "backprop_lib.widgets" in "".join(c["source"]) for c in cells):
+        if any(c["cell_type"] == "code" and "backprop_lib.kit.widgets" in "".join(c["source"]) for c in cells):
             found.append(path)
     return found
 

@@ -1,7 +1,7 @@
 import numpy as np
 
 from backprop_lib.derivations import squared_error_factors
-from backprop_lib.notebook import checked
+from backprop_lib.kit.notebook import checked
 
 h_result = checked("squared_error_factors", seed=9157)
 assert h_result.passed, h_result.report()

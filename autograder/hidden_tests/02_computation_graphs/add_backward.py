@@ -1,7 +1,7 @@
 import numpy as np
 
 from backprop_lib.gates import add_backward, add_forward
-from backprop_lib.notebook import checked
+from backprop_lib.kit.notebook import checked
 
 h_result = checked("add_backward", seed=315)
 assert h_result.passed, h_result.report()

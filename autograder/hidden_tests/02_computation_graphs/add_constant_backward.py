@@ -1,7 +1,7 @@
 import numpy as np
 
 from backprop_lib.gates import add_constant_backward, add_constant_forward
-from backprop_lib.notebook import checked
+from backprop_lib.kit.notebook import checked
 
 h_result = checked("add_constant_backward", seed=312)
 assert h_result.passed, h_result.report()

@@ -1,7 +1,7 @@
 import numpy as np
 
 from backprop_lib.gates import scale_backward, scale_forward
-from backprop_lib.notebook import checked
+from backprop_lib.kit.notebook import checked
 
 h_result = checked("scale_backward", seed=314)
 assert h_result.passed, h_result.report()

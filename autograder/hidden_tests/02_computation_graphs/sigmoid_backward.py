@@ -1,7 +1,7 @@
 import numpy as np
 
 from backprop_lib.activations import sigmoid_backward, sigmoid_forward
-from backprop_lib.notebook import checked
+from backprop_lib.kit.notebook import checked
 
 h_result = checked("sigmoid_backward", seed=317)
 assert h_result.passed, h_result.report()

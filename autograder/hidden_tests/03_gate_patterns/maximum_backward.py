@@ -1,7 +1,7 @@
 import numpy as np
 
 from backprop_lib.gates import maximum_backward, maximum_forward
-from backprop_lib.notebook import checked
+from backprop_lib.kit.notebook import checked
 
 h_result = checked("maximum_backward", seed=321)
 assert h_result.passed, h_result.report()

@@ -1,7 +1,7 @@
 import numpy as np
 
 from backprop_lib.gates import negate_backward, negate_forward
-from backprop_lib.notebook import checked
+from backprop_lib.kit.notebook import checked
 
 h_result = checked("negate_backward", seed=323)
 assert h_result.passed, h_result.report()

@@ -1,7 +1,7 @@
 import numpy as np
 
 from backprop_lib.gates import power_backward, power_forward
-from backprop_lib.notebook import checked
+from backprop_lib.kit.notebook import checked
 
 h_result = checked("power_backward", seed=324)
 assert h_result.passed, h_result.report()

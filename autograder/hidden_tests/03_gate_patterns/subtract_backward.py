@@ -1,7 +1,7 @@
 import numpy as np
 
 from backprop_lib.gates import subtract_backward, subtract_forward
-from backprop_lib.notebook import checked
+from backprop_lib.kit.notebook import checked
 
 h_result = checked("subtract_backward", seed=322)
 assert h_result.passed, h_result.report()

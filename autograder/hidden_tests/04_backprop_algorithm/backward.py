@@ -1,7 +1,7 @@
 import numpy as np
 
 from backprop_lib.graph import Node, backward
-from backprop_lib.notebook import checked
+from backprop_lib.kit.notebook import checked
 
 h_result = checked("backward", seed=432)
 assert h_result.passed, h_result.report()

@@ -1,5 +1,5 @@
 from backprop_lib.graph import Node, topological_sort
-from backprop_lib.notebook import checked
+from backprop_lib.kit.notebook import checked
 
 h_result = checked("topological_sort", seed=431)
 assert h_result.passed, h_result.report()

@@ -1,7 +1,7 @@
 import numpy as np
 
 from backprop_lib.activations import relu_backward, relu_forward
-from backprop_lib.notebook import checked
+from backprop_lib.kit.notebook import checked
 
 h_result = checked("relu_backward", seed=541)
 assert h_result.passed, h_result.report()

@@ -1,7 +1,7 @@
 import numpy as np
 
+from backprop_lib.kit.notebook import checked
 from backprop_lib.layers import linear_backward, linear_forward
-from backprop_lib.notebook import checked
 
 h_result = checked("linear_backward", seed=651)
 assert h_result.passed, h_result.report()

@@ -1,7 +1,7 @@
 import numpy as np
 
+from backprop_lib.kit.notebook import checked
 from backprop_lib.losses import mse_backward, mse_forward
-from backprop_lib.notebook import checked
 
 h_result = checked("mse_backward", seed=761)
 assert h_result.passed, h_result.report()

@@ -1,7 +1,7 @@
 import numpy as np
 
+from backprop_lib.kit.notebook import checked
 from backprop_lib.losses import softmax_cross_entropy_backward, softmax_cross_entropy_forward
-from backprop_lib.notebook import checked
 
 h_result = checked("softmax_cross_entropy_backward", seed=762)
 assert h_result.passed, h_result.report()

@@ -7,18 +7,18 @@ functions. A backward you have not written yet shows one line saying which
 function to write in which file; with ``BACKPROP_KIT_SOLUTIONS=1`` the widgets
 run on the reference solutions.
 
-    from backprop_lib.widgets import graph_viewer
+    from backprop_lib.kit.widgets import graph_viewer
     graph_viewer()                       # the course's sigmoid neuron, step by step
 
 The API and how the widgets are tested: docs/widgets.md.
 """
 
-from backprop_lib.widgets.dead_relu import dead_relu
-from backprop_lib.widgets.depth_flow import depth_flow
-from backprop_lib.widgets.gate_explorer import gate_explorer
-from backprop_lib.widgets.graph_viewer import gate_example, graph_viewer, sigmoid_example
-from backprop_lib.widgets.linear_jacobian import linear_jacobian
-from backprop_lib.widgets.sigmoid_saturation import sigmoid_saturation
+from backprop_lib.kit.widgets.dead_relu import dead_relu
+from backprop_lib.kit.widgets.depth_flow import depth_flow
+from backprop_lib.kit.widgets.gate_explorer import gate_explorer
+from backprop_lib.kit.widgets.graph_viewer import gate_example, graph_viewer, sigmoid_example
+from backprop_lib.kit.widgets.linear_jacobian import linear_jacobian
+from backprop_lib.kit.widgets.sigmoid_saturation import sigmoid_saturation
 
 __all__ = [
     "dead_relu",

@@ -6,10 +6,10 @@ toy functions: h1 = w1^T x, e = (y - h1)^2 (k = 1) and e = -log(sigma(h1)) (k = 
 
 import numpy as np
 
-from backprop_lib.exercises.base import Case, compare_gradients
-from backprop_lib.exercises.operations import _factor_hint
-from backprop_lib.gradcheck import STEP
-from backprop_lib.results import FAILED, CheckResult
+from backprop_lib.kit.exercises.base import Case, compare_gradients
+from backprop_lib.kit.exercises.operations import _factor_hint
+from backprop_lib.kit.gradcheck import STEP
+from backprop_lib.kit.results import FAILED, CheckResult
 
 
 def _derivative(f, x):

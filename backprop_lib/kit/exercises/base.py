@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backprop_lib.gradcheck import close, worst_mismatch
-from backprop_lib.results import FAILED, PASSED
+from backprop_lib.kit.gradcheck import close, worst_mismatch
+from backprop_lib.kit.results import FAILED, PASSED
 
 
 @dataclass

@@ -5,8 +5,8 @@ between ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the stub keeps
 everything else (given forwards, docstrings, signatures) and replaces the body
 with a ``raise NotImplementedError`` that names the exercise and the file.
 
-    python -m backprop_lib.stubgen          # rewrite the stubs
-    python -m backprop_lib.stubgen --check  # exit 1 if a stub is out of date
+    python -m backprop_lib.kit.stubgen          # rewrite the stubs
+    python -m backprop_lib.kit.stubgen --check  # exit 1 if a stub is out of date
 
 ``tests/test_stubs.py`` fails whenever a committed stub differs from this output.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
 
-LIBRARY_DIR = Path(__file__).resolve().parent
+LIBRARY_DIR = Path(__file__).resolve().parent.parent
 
 _DEF = re.compile(r"^\s*def (\w+)\(")
 _BEGIN, _END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -62,7 +62,7 @@ def main(argv=None):
     stale = [path for path, text in expected_stubs().items() if not path.is_file() or path.read_text() != text]
     if "--check" in argv:
         for path in stale:
-            print(f"out of date: {path} (run: python -m backprop_lib.stubgen)")
+            print(f"out of date: {path} (run: python -m backprop_lib.kit.stubgen)")
         return 1 if stale else 0
     for path, text in expected_stubs().items():
         path.write_text(text)

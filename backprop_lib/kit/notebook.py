@@ -19,8 +19,8 @@ import numpy as np
 from IPython import get_ipython
 
 import backprop_lib
-from backprop_lib.checking import run_checks
-from backprop_lib.results import NOT_IMPLEMENTED
+from backprop_lib.kit.checking import run_checks
+from backprop_lib.kit.results import NOT_IMPLEMENTED
 
 _STUB_MESSAGE = re.compile(r"\w+ is not implemented yet: write it in backprop_lib/\w+\.py")
 

@@ -8,8 +8,8 @@ least ``KINK_MARGIN``. Worked cases are the course's hand-derived numbers.
 import numpy as np
 
 from backprop_lib.broadcast import sum_to_shape
-from backprop_lib.exercises.base import Hint
-from backprop_lib.exercises.operations import OperationSpec
+from backprop_lib.kit.exercises.base import Hint
+from backprop_lib.kit.exercises.operations import OperationSpec
 
 KINK_MARGIN = 0.05
 

@@ -1,4 +1,4 @@
-"""Checks for the backward function of every operation in ``backprop_lib.operations``.
+"""Checks for the backward function of every operation in ``backprop_lib.kit.operations``.
 
 Each operation gets an ``OperationSpec``: the course's formula for its forward
 (written here, independently of the student's file), where to sample inputs so
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_lib.broadcast import sum_to_shape
-from backprop_lib.exercises.base import Case, Hint, compare_gradients, first_hint
-from backprop_lib.gradcheck import close, numerical_vjp
-from backprop_lib.operations import OPERATIONS
-from backprop_lib.results import FAILED, CheckResult
+from backprop_lib.kit.exercises.base import Case, Hint, compare_gradients, first_hint
+from backprop_lib.kit.gradcheck import close, numerical_vjp
+from backprop_lib.kit.operations import OPERATIONS
+from backprop_lib.kit.results import FAILED, CheckResult
 
 
 @dataclass(frozen=True)

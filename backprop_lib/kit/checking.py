@@ -2,7 +2,7 @@
 
     run_checks()                         # every exercise
     run_checks(["relu_backward"])        # some
-    python -m backprop_lib.checking --json relu_backward   # the same, as JSON on stdout
+    python -m backprop_lib.kit.checking --json relu_backward   # the same, as JSON on stdout
 
 Student code may be broken in any way (a syntax error, an exception, a wrong
 type, an endless loop): each problem becomes that exercise's result, never an
@@ -15,8 +15,8 @@ import sys
 import threading
 from contextlib import contextmanager
 
-from backprop_lib.exercises import EXERCISES
-from backprop_lib.results import ERROR, PASSED, CheckResult, result_from_exception
+from backprop_lib.kit.exercises import EXERCISES
+from backprop_lib.kit.results import ERROR, PASSED, CheckResult, result_from_exception
 
 TIME_LIMIT = 5.0
 

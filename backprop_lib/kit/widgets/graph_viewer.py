@@ -21,8 +21,8 @@ from matplotlib.patches import Circle
 
 from backprop_lib import graph
 from backprop_lib.graph import Node
-from backprop_lib.widgets.base import FigureView, FigureWidget, call_exercises
-from backprop_lib.widgets.style import (
+from backprop_lib.kit.widgets.base import FigureView, FigureWidget, call_exercises
+from backprop_lib.kit.widgets.style import (
     FONT_SIZE,
     GRADIENT_COLOR,
     HIGHLIGHT_COLOR,

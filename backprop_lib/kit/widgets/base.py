@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from backprop_lib import EXERCISE_MODULES
-from backprop_lib.widgets.style import FONT_SIZE, GRADIENT_COLOR, INK
+from backprop_lib.kit.widgets.style import FONT_SIZE, GRADIENT_COLOR, INK
 
 DPI = 96
 STATUS_HEIGHT = 0.35

@@ -19,9 +19,9 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 
 from backprop_lib.graph import Node, backward, linear, softmax_cross_entropy
-from backprop_lib.operations import OPERATIONS
-from backprop_lib.widgets.base import FigureView, FigureWidget, call_exercises
-from backprop_lib.widgets.style import GRADIENT_COLOR, VALUE_COLOR, format_number
+from backprop_lib.kit.operations import OPERATIONS
+from backprop_lib.kit.widgets.base import FigureView, FigureWidget, call_exercises
+from backprop_lib.kit.widgets.style import GRADIENT_COLOR, VALUE_COLOR, format_number
 
 UNITS = 32
 SHOWN_INPUTS = 60

@@ -12,9 +12,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from backprop_lib.graph import Node, backward
-from backprop_lib.operations import OPERATIONS
-from backprop_lib.widgets.base import FigureView, FigureWidget, call_exercises
-from backprop_lib.widgets.style import (
+from backprop_lib.kit.operations import OPERATIONS
+from backprop_lib.kit.widgets.base import FigureView, FigureWidget, call_exercises
+from backprop_lib.kit.widgets.style import (
     FIRST_COLOR,
     GRADIENT_COLOR,
     INK,

@@ -18,8 +18,8 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from backprop_lib.graph import Node, backward, linear
-from backprop_lib.widgets.base import FigureView, FigureWidget, call_exercises
-from backprop_lib.widgets.style import FIRST_COLOR, MUTED, SECOND_COLOR, format_number
+from backprop_lib.kit.widgets.base import FigureView, FigureWidget, call_exercises
+from backprop_lib.kit.widgets.style import FIRST_COLOR, MUTED, SECOND_COLOR, format_number
 
 WIDTH, BATCH, MAX_DEPTH = 32, 16, 50
 FLOOR, CEILING = 1e-12, 1e12

@@ -2,13 +2,13 @@
 
 Each exercise has ``name``, ``module``, ``path``, ``title`` and the three-step
 protocol ``cases(seed)`` / ``run(case)`` / ``judge(case, got)`` described in
-``backprop_lib.exercises.base``.
+``backprop_lib.kit.exercises.base``.
 """
 
-from backprop_lib.exercises.derivations import LOGISTIC, SQUARED_ERROR
-from backprop_lib.exercises.graphs import BackwardExercise, TopologicalSortExercise
-from backprop_lib.exercises.operation_specs import SPECS
-from backprop_lib.exercises.operations import OperationExercise
+from backprop_lib.kit.exercises.derivations import LOGISTIC, SQUARED_ERROR
+from backprop_lib.kit.exercises.graphs import BackwardExercise, TopologicalSortExercise
+from backprop_lib.kit.exercises.operation_specs import SPECS
+from backprop_lib.kit.exercises.operations import OperationExercise
 
 EXERCISES = {
     exercise.name: exercise

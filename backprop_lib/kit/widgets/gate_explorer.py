@@ -10,9 +10,9 @@ For out = gate(a, b) and an upstream gradient dE/dout, the library's
 import ipywidgets as widgets
 import numpy as np
 
-from backprop_lib.operations import OPERATIONS
-from backprop_lib.widgets.base import FigureView, FigureWidget, call_exercises
-from backprop_lib.widgets.style import (
+from backprop_lib.kit.operations import OPERATIONS
+from backprop_lib.kit.widgets.base import FigureView, FigureWidget, call_exercises
+from backprop_lib.kit.widgets.style import (
     FONT_SIZE,
     GRADIENT_COLOR,
     INK,

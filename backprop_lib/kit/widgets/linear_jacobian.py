@@ -13,9 +13,9 @@ import numpy as np
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import offset_copy
 
-from backprop_lib.operations import OPERATIONS
-from backprop_lib.widgets.base import FigureView, FigureWidget, call_exercises
-from backprop_lib.widgets.style import FONT_SIZE, GRADIENT_COLOR, HIGHLIGHT_COLOR, INK, VALUE_COLOR, format_number
+from backprop_lib.kit.operations import OPERATIONS
+from backprop_lib.kit.widgets.base import FigureView, FigureWidget, call_exercises
+from backprop_lib.kit.widgets.style import FONT_SIZE, GRADIENT_COLOR, HIGHLIGHT_COLOR, INK, VALUE_COLOR, format_number
 
 CELL = 0.55
 """Inches per matrix element."""

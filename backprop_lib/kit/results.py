@@ -67,5 +67,6 @@ def _student_frames(exc):
     return [
         f"at {frame.filename}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
         for frame in frames
-        if Path(frame.filename).stem in EXERCISE_MODULES and Path(frame.filename).parent.name != "exercises"
+        if Path(frame.filename).stem in EXERCISE_MODULES
+        and Path(frame.filename).parent.name in ("backprop_lib", "solutions")
     ][-2:]

@@ -9,9 +9,9 @@ differences: nudge one node's value and re-evaluate everything downstream.
 
 import numpy as np
 
-from backprop_lib.exercises.base import Case
-from backprop_lib.gradcheck import STEP, close, worst_mismatch
-from backprop_lib.results import FAILED, PASSED, CheckResult
+from backprop_lib.kit.exercises.base import Case
+from backprop_lib.kit.gradcheck import STEP, close, worst_mismatch
+from backprop_lib.kit.results import FAILED, PASSED, CheckResult
 
 
 class Gate:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from backprop_lib.results import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
+from backprop_lib.kit.results import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
 
 PROCESS_TIMEOUT = 120.0
 MARKS = {PASSED: "✔", NOT_IMPLEMENTED: "·", FAILED: "✘", ERROR: "!"}
@@ -53,8 +53,8 @@ def check(*exercises, directory=None):
 
 
 def run_in_subprocess(exercises, directory):
-    """Results of ``python -m backprop_lib.checking --json`` run in ``directory``."""
-    command = [sys.executable, "-m", "backprop_lib.checking", "--json", *exercises]
+    """Results of ``python -m backprop_lib.kit.checking --json`` run in ``directory``."""
+    command = [sys.executable, "-m", "backprop_lib.kit.checking", "--json", *exercises]
     try:
         done = subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
     except subprocess.TimeoutExpired:

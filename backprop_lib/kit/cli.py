@@ -3,12 +3,17 @@
     backprop-kit check [EXERCISE ...]    check your exercises (students, self-learners)
     backprop-kit exercises               list the exercises and their files
 
-The autograder adds the TA's commands (``course``, ``demo``) through
-``autograder.cli.add_commands``.
+Further commands join through the entry-point group ``backprop_kit.commands``:
+each entry point names a function ``add(subparsers)`` that adds its commands.
+The autograder adds the TA's commands (``course``, ``demo``) that way, so a
+student's environment without the autograder simply has fewer commands.
 """
 
 import argparse
 import sys
+from importlib.metadata import entry_points
+
+COMMAND_GROUP = "backprop_kit.commands"
 
 
 def main(argv=None):
@@ -32,12 +37,13 @@ def build_parser():
     listing = commands.add_parser("exercises", help="list the exercises and the files they live in")
     listing.set_defaults(run=_list_exercises)
 
-    _add_autograder_commands(commands)
+    for entry_point in entry_points(group=COMMAND_GROUP):
+        entry_point.load()(commands)
     return parser
 
 
 def _check(args):
-    from backprop_lib.selfcheck import check
+    from backprop_lib.kit.selfcheck import check
 
     report = check(*args.exercises, directory=args.dir)
     print(report)
@@ -45,21 +51,11 @@ def _check(args):
 
 
 def _list_exercises(args):
-    from backprop_lib.exercises import EXERCISES
+    from backprop_lib.kit.exercises import EXERCISES
 
     width = max(len(name) for name in EXERCISES)
     for name, exercise in EXERCISES.items():
         print(f"{name:<{width}}  {exercise.path:<28}  {exercise.title}")
-
-
-def _add_autograder_commands(commands):
-    try:
-        from autograder.cli import add_commands
-    except ModuleNotFoundError as missing:  # a student's environment may hold only the library
-        if missing.name not in ("autograder", "autograder.cli"):
-            raise
-        return
-    add_commands(commands)
 
 
 if __name__ == "__main__":
