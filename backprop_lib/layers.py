@@ -1,34 +1,34 @@
 """The linear (fully connected) layer in the course's row-vector convention.
 
-A batch of N row vectors x (N, M) times weights W (M, K) plus bias b (K,):
+A batch of N row vectors x (N, M) times weights W (M, K) plus a bias b of
+shape (K,) or (1, K), broadcast over the batch:
     z = x W + b,   z has shape (N, K).
-Same contract as the gates: forward is given, backward is your exercise.
+Same contract as the gates (see gates.py): forward is given, backward is your
+exercise; every gradient is a float64 array with its input's shape.
 """
 
 import numpy as np
 
+from backprop_lib.broadcast import sum_to_shape
+
 
 def linear_forward(x, W, b):
-    """z = x W + b for x (N, M), W (M, K), b (K,). Cache: (x, W)."""
+    """z = x W + b for x (N, M), W (M, K), b (K,) or (1, K). Cache: (x, W, b)."""
     x, W, b = (np.asarray(v, dtype=np.float64) for v in (x, W, b))
-    return x @ W + b, (x, W)
+    return x @ W + b, (x, W, b)
 
 
 def linear_backward(dz, cache):
-    """Backward of z = x W + b.
-
-    One element first: z_nk = sum_m x_nm W_mk + b_k, so
-        dE/dx_nm = sum_k dE/dz_nk W_mk   ->  dE/dx = dE/dz W^T     (N, K)(K, M) = (N, M)
-        dE/dW_mk = sum_n x_nm dE/dz_nk   ->  dE/dW = x^T dE/dz     (M, N)(N, K) = (M, K)
-        dE/db_k  = sum_n dE/dz_nk        ->  dE/db = dE/dz summed over the batch (K,)
+    """Backward of the linear layer, z = x W + b (row vectors, b broadcast over the batch).
 
     Args:
-        dz: upstream gradient dE/dz, shape (N, K).
-        cache: (x, W) from linear_forward.
+        dz: upstream gradient dE/dz, float64, shape (N, K).
+        cache: (x, W, b) from linear_forward: x (N, M), W (M, K), b (K,) or (1, K).
 
     Returns:
-        (dx, dW, db) with shapes (N, M), (M, K), (K,), in that order.
+        (dx, dW, db) in that order: dE/dx with shape (N, M), dE/dW with shape
+        (M, K), dE/db with b's shape ((K,) stays (K,), (1, K) stays (1, K)).
 
-    Hint: check dimensions; every gradient has its input's shape.
+    Write one element of z as a sum first; the shapes tell you the rest.
     """
     raise NotImplementedError("linear_backward is not implemented yet: write it in backprop_lib/layers.py")

@@ -2,7 +2,9 @@
 
 Both take N rows (one per example) and average over the batch. The target is a
 constant, not a graph input, so backward returns one gradient: (dE/dpred,).
-``dout`` is the upstream gradient of the scalar loss (1.0 when E is the root).
+``dout`` is the upstream gradient of the scalar loss, a float64 0-d array
+(1.0 when E is the root); the gradient is a float64 array of the prediction's
+shape. Never change ``dout`` or the cache in place.
 """
 
 import numpy as np
@@ -17,19 +19,14 @@ def mse_forward(pred, target):
 
 
 def mse_backward(dout, cache):
-    """Backward of the mean squared error.
-
-    One element: E = (1/N) sum_nk (pred_nk - target_nk)^2, so
-        dE/dpred_nk = (2/N) (pred_nk - target_nk),   times the upstream dout.
+    """Backward of the mean squared error E = (1/N) sum_nk (pred_nk - target_nk)^2.
 
     Args:
-        dout: upstream gradient of the scalar loss, shape ().
+        dout: upstream gradient of the scalar loss, float64, shape ().
         cache: (pred - target, N) from mse_forward.
 
     Returns:
-        (dpred,) with shape (N, K).
-
-    Hint: two constant factors: the 2 of the square and the 1/N of the mean.
+        (dpred,): dE/dpred with shape (N, K).
     """
     raise NotImplementedError("mse_backward is not implemented yet: write it in backprop_lib/losses.py")
 
@@ -37,32 +34,36 @@ def mse_backward(dout, cache):
 def softmax_cross_entropy_forward(logits, labels):
     """E = -(1/N) sum_n log softmax(logits_n)[labels_n], stably.
 
-    logits (N, C) scores, labels (N,) integer classes in [0, C).
+    logits (N, C) scores, labels (N,) integer classes in [0, C); a label outside
+    that range is a ValueError naming it and its example.
     Cache: (probs, labels) with probs = softmax(logits), shape (N, C).
     """
     logits = np.asarray(logits, dtype=np.float64)
-    labels = np.asarray(labels, dtype=np.intp)
+    given = np.asarray(labels)
+    n, classes = logits.shape
+    labels = given.astype(np.intp)
+    if given.shape != (n,) or not np.array_equal(labels, given):
+        raise ValueError(f"labels must be {n} integer classes, one per row of logits; got {given!r}")
+    outside = np.flatnonzero((labels < 0) | (labels >= classes))
+    if outside.size:
+        i = int(outside[0])
+        raise ValueError(f"label {labels[i]} at index {i} is not a class: labels must lie in [0, {classes})")
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    n = logits.shape[0]
     loss = -log_probs[np.arange(n), labels].sum() / n
     return loss, (np.exp(log_probs), labels)
 
 
 def softmax_cross_entropy_backward(dout, cache):
-    """Backward of the mean softmax cross-entropy.
-
-    For one example with probabilities p = softmax(s) and true class y:
-        dE_n/ds_c = p_c - [c == y],
-    and the batch mean divides by N:  dE/dlogits = dout * (p - onehot(labels)) / N.
+    """Backward of the mean softmax cross-entropy over a batch of N examples and C classes.
 
     Args:
-        dout: upstream gradient of the scalar loss, shape ().
-        cache: (probs, labels) from softmax_cross_entropy_forward.
+        dout: upstream gradient of the scalar loss, float64, shape ().
+        cache: (probs, labels) from softmax_cross_entropy_forward: probs (N, C)
+            are the softmax probabilities, labels (N,) the true classes. Read
+            probs, never change it in place.
 
     Returns:
-        (dlogits,) with shape (N, C).
-
-    Hint: copy probs before you subtract 1 at the true classes; do not change the cache.
+        (dlogits,): dE/dlogits with shape (N, C).
     """
     raise NotImplementedError("softmax_cross_entropy_backward is not implemented yet: write it in backprop_lib/losses.py")

@@ -5,8 +5,8 @@ w_k <- w_k - eta de/dw_k, and the chain rule gives each de/dw_k as
 [upstream gradient de/dh_k] x [local gradient dh_k/dw_k].
 
 Row-vector notation: x and w1 are vectors of shape (M,), and h1 = w1^T x = x . w1
-is a scalar. Return plain numbers for scalars and arrays of shape (M,) for
-vectors.
+is a scalar. Return plain numbers (or 0-d arrays) for scalars and float64
+arrays of shape (M,) for vectors.
 """
 
 import numpy as np
@@ -15,10 +15,10 @@ import numpy as np
 def squared_error_factors(x, w1, y):
     """Toy case k = 1: e = (y - h1)^2 with h1 = w1^T x.
 
-    Derive, at the given point:
+    Derive, at the given point, and return in this order:
         dh1/dw1   (M,)  - how h1 moves with each weight,
         de/dh1    ()    - the upstream gradient of the loss,
-        de/dw1    (M,)  - their product, by the chain rule.
+        de/dw1    (M,)  - how e moves with each weight.
 
     Args:
         x: input, shape (M,).
@@ -27,8 +27,6 @@ def squared_error_factors(x, w1, y):
 
     Returns:
         (dh1_dw1, de_dh1, de_dw1).
-
-    Hint: d(y - h)^2/dh = -2 (y - h).
     """
     ### BEGIN SOLUTION
     x, w1 = np.asarray(x, dtype=np.float64), np.asarray(w1, dtype=np.float64)
@@ -42,11 +40,11 @@ def squared_error_factors(x, w1, y):
 def logistic_factors(x, w1):
     """Toy case k = 2: e = -log(h2) with h2 = sigma(h1), h1 = w1^T x (target y = 1).
 
-    Derive, at the given point:
+    Derive, at the given point, and return in this order:
         dh1/dw1   (M,)  - local gradient of the first layer,
         dh2/dh1   ()    - local gradient of the sigmoid,
         de/dh2    ()    - upstream gradient of the loss,
-        de/dw1    (M,)  - the product de/dh2 * dh2/dh1 * dh1/dw1.
+        de/dw1    (M,)  - how e moves with each weight.
 
     Args:
         x: input, shape (M,).
@@ -54,8 +52,6 @@ def logistic_factors(x, w1):
 
     Returns:
         (dh1_dw1, dh2_dh1, de_dh2, de_dw1).
-
-    Hint: sigma'(h) = sigma(h) (1 - sigma(h)) and d(-log h)/dh = -1/h.
     """
     ### BEGIN SOLUTION
     x, w1 = np.asarray(x, dtype=np.float64), np.asarray(w1, dtype=np.float64)

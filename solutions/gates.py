@@ -5,11 +5,21 @@ Every operation follows one contract (the course's forward/backward pattern):
     out, cache = <op>_forward(inputs...)        # given
     grads      = <op>_backward(dout, cache)     # your exercise
 
-``dout`` is the upstream gradient dE/d(out), with out's shape. Backward returns
-a tuple with one gradient per input, dE/d(input) = dE/d(out) * d(out)/d(input),
-each with exactly that input's shape. Inputs may be Python floats or numpy
-arrays; where numpy broadcasts an input, reduce its gradient with
-``sum_to_shape`` (backprop_lib/broadcast.py). Never modify ``dout`` in place.
+``dout`` is the upstream gradient dE/d(out): a float64 array of out's shape (the
+engine and the checks pass float64, whatever they were given). Backward returns
+a tuple with one gradient dE/d(input) per input, in the order of the inputs,
+each a float64 array of exactly that input's shape. Inputs may be Python floats
+or numpy arrays; where numpy broadcast an input in the forward, its gradient
+must come back to the input's shape (``sum_to_shape`` in
+backprop_lib/broadcast.py does that).
+
+Aliasing: a backward may return ``dout`` itself, or the same array for two
+inputs; it must never change ``dout`` or its cache in place (the engine adds
+what it receives into arrays of its own, so sharing is safe; changing is not).
+
+Kinks and ties: where an operation is not differentiable (the max gate at a
+tie), any valid subgradient passes the checks; the course's convention is
+stated at each such gate.
 """
 
 import numpy as np
@@ -28,19 +38,14 @@ def add_forward(a, b):
 
 
 def add_backward(dout, cache):
-    """Backward of out = a + b: the add gate *distributes* the gradient.
-
-    Local gradients: d(out)/da = 1 and d(out)/db = 1, so
-        dE/da = dE/dout,   dE/db = dE/dout   (each summed back to its input's shape).
+    """Backward of the add gate, out = a + b (elementwise, numpy broadcasting).
 
     Args:
-        dout: upstream gradient dE/dout, shape of out.
+        dout: upstream gradient dE/dout, float64, shape of out.
         cache: (a_shape, b_shape) from add_forward.
 
     Returns:
-        (da, db) with shapes a_shape and b_shape.
-
-    Hint: use sum_to_shape(dout, a_shape) for a broadcast input.
+        (da, db): dE/da with shape a_shape and dE/db with shape b_shape.
     """
     ### BEGIN SOLUTION
     a_shape, b_shape = cache
@@ -55,19 +60,14 @@ def subtract_forward(a, b):
 
 
 def subtract_backward(dout, cache):
-    """Backward of out = a - b.
-
-    Local gradients: d(out)/da = 1 and d(out)/db = -1, so
-        dE/da = dE/dout,   dE/db = -dE/dout.
+    """Backward of the subtract gate, out = a - b (elementwise, numpy broadcasting).
 
     Args:
-        dout: upstream gradient dE/dout, shape of out.
+        dout: upstream gradient dE/dout, float64, shape of out.
         cache: (a_shape, b_shape) from subtract_forward.
 
     Returns:
-        (da, db) with shapes a_shape and b_shape.
-
-    Hint: mind the sign of the second gradient.
+        (da, db): dE/da with shape a_shape and dE/db with shape b_shape.
     """
     ### BEGIN SOLUTION
     a_shape, b_shape = cache
@@ -82,21 +82,14 @@ def multiply_forward(a, b):
 
 
 def multiply_backward(dout, cache):
-    """Backward of out = a * b: the multiply gate *switches* its inputs.
-
-    Local gradients: d(out)/da = b and d(out)/db = a, so
-        dE/da = dE/dout * b,   dE/db = dE/dout * a.
-
-    Course example: x = 3, y = -4 with upstream 2 gives dx = -8, dy = 6.
+    """Backward of the multiply gate, out = a * b (elementwise, numpy broadcasting).
 
     Args:
-        dout: upstream gradient dE/dout, shape of out.
-        cache: (a, b) from multiply_forward.
+        dout: upstream gradient dE/dout, float64, shape of out.
+        cache: (a, b) from multiply_forward, float64 arrays.
 
     Returns:
-        (da, db) with the shapes of a and b.
-
-    Hint: each input's gradient uses the *other* input's value.
+        (da, db): dE/da with the shape of a and dE/db with the shape of b.
     """
     ### BEGIN SOLUTION
     a, b = cache
@@ -111,18 +104,14 @@ def reciprocal_forward(x):
 
 
 def reciprocal_backward(dout, cache):
-    """Backward of the 1/x gate.
-
-    Local gradient: d(1/x)/dx = -1 / x^2, so dE/dx = dE/dout * (-1 / x^2).
-
-    Course example: at x = 1.37 with upstream 1.00, dE/dx = -1/1.37^2 = -0.53.
+    """Backward of the 1/x gate, out = 1 / x elementwise (x never 0).
 
     Args:
-        dout: upstream gradient, shape of x.
+        dout: upstream gradient dE/dout, float64, shape of x.
         cache: x from reciprocal_forward.
 
     Returns:
-        (dx,) with the shape of x.
+        (dx,): dE/dx with the shape of x.
     """
     ### BEGIN SOLUTION
     x = cache
@@ -136,16 +125,14 @@ def add_constant_forward(x, c):
 
 
 def add_constant_backward(dout, cache):
-    """Backward of the +c gate.
-
-    Local gradient: d(x + c)/dx = 1, so dE/dx = dE/dout.
+    """Backward of the +c gate, out = x + c for a constant c (c gets no gradient).
 
     Args:
-        dout: upstream gradient, shape of x.
+        dout: upstream gradient dE/dout, float64, shape of x.
         cache: None.
 
     Returns:
-        (dx,) with the shape of x. A constant gets no gradient.
+        (dx,): dE/dx with the shape of x.
     """
     ### BEGIN SOLUTION
     return (dout,)
@@ -158,18 +145,14 @@ def scale_forward(x, c):
 
 
 def scale_backward(dout, cache):
-    """Backward of the *c gate.
-
-    Local gradient: d(c x)/dx = c, so dE/dx = c * dE/dout.
-
-    Course example: the *-1 gate turns an upstream -0.20 into 0.20.
+    """Backward of the *c gate, out = c * x for a constant number c (c gets no gradient).
 
     Args:
-        dout: upstream gradient, shape of x.
+        dout: upstream gradient dE/dout, float64, shape of x.
         cache: the constant c.
 
     Returns:
-        (dx,) with the shape of x.
+        (dx,): dE/dx with the shape of x.
     """
     ### BEGIN SOLUTION
     c = cache
@@ -183,16 +166,14 @@ def negate_forward(x):
 
 
 def negate_backward(dout, cache):
-    """Backward of out = -x.
-
-    Local gradient: d(-x)/dx = -1, so dE/dx = -dE/dout.
+    """Backward of the negation, out = -x elementwise.
 
     Args:
-        dout: upstream gradient, shape of x.
+        dout: upstream gradient dE/dout, float64, shape of x.
         cache: None.
 
     Returns:
-        (dx,) with the shape of x.
+        (dx,): dE/dx with the shape of x.
     """
     ### BEGIN SOLUTION
     return (-dout,)
@@ -200,25 +181,20 @@ def negate_backward(dout, cache):
 
 
 def exp_forward(x):
-    """out = exp(x). Cache: out, since exp is its own derivative."""
+    """out = exp(x). Cache: out (the forward's result, saved for the backward)."""
     out = np.exp(_array(x))
     return out, out
 
 
 def exp_backward(dout, cache):
-    """Backward of out = exp(x).
-
-    Local gradient: d(exp x)/dx = exp(x), the forward output, so
-        dE/dx = dE/dout * exp(x).
-
-    Course example: at x = -1 with upstream -0.53, dE/dx = -0.53 * e^-1 = -0.20.
+    """Backward of the exp gate, out = exp(x) elementwise.
 
     Args:
-        dout: upstream gradient, shape of x.
-        cache: out = exp(x) from exp_forward.
+        dout: upstream gradient dE/dout, float64, shape of x.
+        cache: out = exp(x) from exp_forward (not x).
 
     Returns:
-        (dx,) with the shape of x.
+        (dx,): dE/dx with the shape of x.
     """
     ### BEGIN SOLUTION
     out = cache
@@ -233,16 +209,14 @@ def log_forward(x):
 
 
 def log_backward(dout, cache):
-    """Backward of out = ln(x).
-
-    Local gradient: d(ln x)/dx = 1 / x, so dE/dx = dE/dout / x.
+    """Backward of the natural logarithm, out = ln(x) elementwise for x > 0.
 
     Args:
-        dout: upstream gradient, shape of x.
+        dout: upstream gradient dE/dout, float64, shape of x.
         cache: x from log_forward.
 
     Returns:
-        (dx,) with the shape of x.
+        (dx,): dE/dx with the shape of x.
     """
     ### BEGIN SOLUTION
     x = cache
@@ -257,22 +231,22 @@ def power_forward(x, p):
 
 
 def power_backward(dout, cache):
-    """Backward of out = x^p.
+    """Backward of the power gate, out = x ** p elementwise for a constant number p (p gets no gradient).
 
-    Local gradient: d(x^p)/dx = p x^(p-1), so dE/dx = dE/dout * p x^(p-1).
-    For a square: dE/dx = 2 x dE/dout.
+    Any p, including p = 0 (out is the constant 1) at x = 0: the gradient is a
+    finite number there, never NaN.
 
     Args:
-        dout: upstream gradient, shape of x.
+        dout: upstream gradient dE/dout, float64, shape of x.
         cache: (x, p) from power_forward.
 
     Returns:
-        (dx,) with the shape of x.
-
-    Hint: do not forget the factor p (the 2 of a square).
+        (dx,): dE/dx with the shape of x.
     """
     ### BEGIN SOLUTION
     x, p = cache
+    if p == 0:
+        return (np.zeros(np.shape(x)),)
     return (dout * p * x ** (p - 1),)
     ### END SOLUTION
 
@@ -284,27 +258,22 @@ def maximum_forward(a, b):
 
 
 def maximum_backward(dout, cache):
-    """Backward of out = max(a, b): the max gate *routes* the gradient.
+    """Backward of the max gate, out = max(a, b) (elementwise, numpy broadcasting).
 
-    The larger input gets the whole upstream gradient, the other gets 0:
-        dE/da = dE/dout * [a >= b],   dE/db = dE/dout * [a < b].
-
-    Convention at a tie (a == b): the whole gradient goes to the first input a,
-    so the two gradients always add up to dE/dout.
-
-    Course example: z = 2, w = -1 with upstream 2 gives dz = 2, dw = 0.
+    At a tie (a == b) max is not differentiable: any split of dout between a and
+    b with shares in [0, 1] that add up to 1 is a valid subgradient and passes the
+    checks. The course's convention: split a tie equally, half to each input
+    (so max(x, 0) and relu(x) agree at 0).
 
     Args:
-        dout: upstream gradient, shape of out.
+        dout: upstream gradient dE/dout, float64, shape of out.
         cache: (a, b) from maximum_forward.
 
     Returns:
-        (da, db) with the shapes of a and b.
-
-    Hint: build one boolean mask; the second input gets its complement.
+        (da, db): dE/da with the shape of a and dE/db with the shape of b.
     """
     ### BEGIN SOLUTION
     a, b = cache
-    a_wins = a >= b
-    return sum_to_shape(dout * a_wins, a.shape), sum_to_shape(dout * ~a_wins, b.shape)
+    share_a = (a > b) + 0.5 * (a == b)
+    return sum_to_shape(dout * share_a, a.shape), sum_to_shape(dout * (1.0 - share_a), b.shape)
     ### END SOLUTION

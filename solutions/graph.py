@@ -10,10 +10,15 @@ topological order and calls each operation's backward.
     f = x * y + 1
     backward(f)          # f.grad = 1, x.grad = -4, y.grad = 3
 
-Gradients are reset by every call to ``backward``: it clears the gradient of
-every node in the graph (to None, "nothing received yet") before it sweeps, so
-calling it twice gives the same, correct gradients, not doubled ones. Treat a
-``grad`` array as read-only: the add gate hands the same array to both inputs.
+The accumulation rule, the same in notebook 4, here and in the hints:
+backward resets every node's grad to zeros of its value's shape, seeds the root
+with ones (or a float64 copy of the given grad), then visits nodes in reverse
+topological order and ADDS each gradient a parent receives with
+``parent.grad += g``; a node used twice receives the sum. Unlike PyTorch, which
+accumulates across backward() calls until zero_grad(), every call starts from
+zero. The arrays an operation's backward returns may be shared (the add gate
+may hand the same array to both inputs, or return ``dout`` itself): the engine
+only ever adds them into the zeros it owns, so it never changes them.
 """
 
 import numpy as np
@@ -26,7 +31,7 @@ class Node:
 
     Attributes:
         value: the forward value, a float64 array (0-d for a scalar).
-        grad: dE/d(value) after a backward pass, same shape as value (None before).
+        grad: dE/d(value) after a backward pass, a float64 array of value's shape (None before the first).
         parents: the nodes this one was computed from (empty for an input).
         operation: the ``Operation`` that computed it, or None for an input.
         cache: what the operation's forward saved for its backward.
@@ -137,18 +142,17 @@ def softmax_cross_entropy(logits, labels):
 def topological_sort(root):
     """Every node that ``root`` depends on, each once, parents before children.
 
-    Walk the graph depth-first from ``root``: a node goes into the list only
-    after all of its parents are in it. ``root`` itself comes last. A node
-    reached along two paths (a fork) appears once.
+    A node goes into the list only after all of its parents are in it; ``root``
+    itself comes last. A node reached along two paths (a fork) appears once.
+    Nodes hash by identity, so they can go into a set. Graphs can be thousands
+    of nodes deep (deeper than Python's recursion limit, about 1000 calls):
+    the function must not recurse once per node.
 
     Args:
         root: the Node the backward pass starts from.
 
     Returns:
         A list of Nodes in topological order, ending with ``root``.
-
-    Hint: keep a set of visited nodes (nodes hash by identity). Graphs can be
-    thousands of nodes deep, so an explicit stack is safer than recursion.
     """
     ### BEGIN SOLUTION
     order, visited = [], set()
@@ -166,33 +170,30 @@ def topological_sort(root):
 
 
 def backward(root, grad=None):
-    """The general backprop algorithm: fill ``node.grad`` for every node.
+    """The general backprop algorithm: fill ``node.grad`` with dE/d(node) for every node ``root`` depends on.
 
-    1. Order the graph with ``topological_sort(root)``.
-    2. Reset: set every node's grad to None (no gradient received yet).
-    3. Seed: root.grad = ``grad`` (default: ones of root's shape, dE/dE = 1).
-    4. Sweep the nodes in *reverse* topological order; for each node with an
-       operation, call ``node.operation.backward(node.grad, node.cache)``: it
-       returns one gradient per parent (local gradient x upstream gradient).
-       A parent's first gradient is stored; each further one is *added* to it,
-       since gradients sum where a value forks.
+    The rule: reset every node's grad to zeros of its value's shape, seed the
+    root with ones (or a float64 copy of the given grad), then visit the nodes
+    in reverse topological order (``topological_sort``) and, for each node with
+    an operation, call ``node.operation.backward(node.grad, node.cache)`` (one
+    gradient per parent, in the order of ``node.parents``) and ADD each gradient
+    a parent receives with ``parent.grad += g``: a node used twice receives the
+    sum. Unlike PyTorch, which accumulates across backward() calls until
+    zero_grad(), every call starts from zero, so calling it twice gives the
+    same gradients.
 
     Args:
         root: the Node to differentiate, usually the scalar loss.
         grad: the upstream gradient for root, shape of root.value (default ones).
-
-    Hint: never overwrite a parent's gradient: a node used twice must receive
-    the sum of both gradients. Add out of place (grad = grad + g), because the
-    arrays you receive may be shared with other nodes.
     """
     ### BEGIN SOLUTION
     order = topological_sort(root)
     for node in order:
-        node.grad = None
+        node.grad = np.zeros(node.value.shape)
     root.grad = np.ones(root.value.shape) if grad is None else np.array(grad, dtype=np.float64)
     for node in reversed(order):
         if node.operation is None:
             continue
         for parent, parent_grad in zip(node.parents, node.operation.backward(node.grad, node.cache), strict=True):
-            parent.grad = parent_grad if parent.grad is None else parent.grad + parent_grad
+            parent.grad += parent_grad
     ### END SOLUTION

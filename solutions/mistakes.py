@@ -2,8 +2,8 @@
 
 Each ``Mistake`` replaces one function of the reference solution with a wrong
 version a student could plausibly write. The tests (tests/test_mistakes.py)
-show that every one fails the checks and, where ``hint`` is given, gets a hint
-containing that text; the autograder plants them in sample submissions.
+show that every one fails the checks with exactly its ``diagnosis`` as the
+hint; the autograder plants them in sample submissions.
 
     write_library(folder)                  # a complete, correct backprop_lib/
     write_library(folder, MISTAKES[0])     # the same with one mistake planted
@@ -30,41 +30,63 @@ class Mistake:
         module: the exercise file, ``backprop_lib/<module>.py``.
         function: the function it replaces.
         source: the complete wrong function definition.
-        hint: text the checker's hint must contain, or None when no hint fits.
+        diagnosis: the exact hint the checks give for it (the mistake named, never the answer).
     """
 
     key: str
     module: str
     function: str
     source: str
-    hint: str | None
+    diagnosis: str
 
     @property
     def exercise(self):
         """The exercise this mistake fails."""
         return self.function
 
+    @property
+    def hint(self):
+        """The diagnosis (the name older callers use)."""
+        return self.diagnosis
 
-def _mistake(key, module, hint, source):
+
+def _mistake(key, module, diagnosis, source):
     source = textwrap.dedent(source).strip() + "\n"
     function = ast.parse(source).body[0].name
-    return Mistake(key, module, function, source, hint)
+    return Mistake(key, module, function, source, diagnosis)
 
 
 MISTAKES = (
     _mistake(
         "add_not_reduced",
         "gates",
-        "sum it over the broadcast axes",
+        (
+            "db has shape (3, 4), but b has shape (4,): b was broadcast in the forward, so its gradient must "
+            "be summed back over the broadcast axes to b's shape."
+        ),
         """
         def add_backward(dout, cache):
             return dout, dout
     """,
     ),
     _mistake(
+        "add_ignores_upstream",
+        "gates",
+        (
+            "da does not use the upstream gradient: it equals the local gradient alone (the answer for an "
+            "upstream of all ones). The chain rule combines the upstream gradient dout with the local "
+            "gradient."
+        ),
+        """
+        def add_backward(dout, cache):
+            a_shape, b_shape = cache
+            return np.ones(a_shape), np.ones(b_shape)
+    """,
+    ),
+    _mistake(
         "subtract_sign_of_b",
         "gates",
-        "d(a - b)/db = -1",
+        "db has the wrong sign: it is exactly the negative of the right gradient.",
         """
         def subtract_backward(dout, cache):
             a_shape, b_shape = cache
@@ -74,7 +96,7 @@ MISTAKES = (
     _mistake(
         "multiply_not_switched",
         "gates",
-        "the multiply gate switches",
+        "da and db are swapped: da holds the gradient of b, db the gradient of a.",
         """
         def multiply_backward(dout, cache):
             a, b = cache
@@ -82,9 +104,23 @@ MISTAKES = (
     """,
     ),
     _mistake(
+        "reciprocal_ignores_upstream",
+        "gates",
+        (
+            "dx does not use the upstream gradient: it equals the local gradient alone (the answer for an "
+            "upstream of all ones). The chain rule combines the upstream gradient dout with the local "
+            "gradient."
+        ),
+        """
+        def reciprocal_backward(dout, cache):
+            x = cache
+            return (-1.0 / x**2,)
+    """,
+    ),
+    _mistake(
         "reciprocal_sign",
         "gates",
-        "sign error",
+        "dx has the wrong sign: it is exactly the negative of the right gradient.",
         """
         def reciprocal_backward(dout, cache):
             x = cache
@@ -92,9 +128,39 @@ MISTAKES = (
     """,
     ),
     _mistake(
+        "reciprocal_uses_output",
+        "gates",
+        "dx multiplies dout by 1/x, the forward's output: the local gradient is the derivative of 1/x",
+        """
+        def reciprocal_backward(dout, cache):
+            x = cache
+            return (dout / x,)
+    """,
+    ),
+    _mistake(
+        "exp_of_out_ignores_upstream",
+        "gates",
+        "dx applies exp to the cache, which already holds exp(x) (exp twice), and does not use dout",
+        """
+        def exp_backward(dout, cache):
+            out = cache
+            return (np.exp(out),)
+    """,
+    ),
+    _mistake(
+        "exp_upstream_twice",
+        "gates",
+        "dx uses the upstream gradient twice (it matches the answer for dout times dout): use dout once.",
+        """
+        def exp_backward(dout, cache):
+            out = cache
+            return (dout * dout * out,)
+    """,
+    ),
+    _mistake(
         "log_multiplies",
         "gates",
-        "divide dout by x",
+        "dx multiplies dout by x: that is not the local gradient of ln x",
         """
         def log_backward(dout, cache):
             x = cache
@@ -104,7 +170,7 @@ MISTAKES = (
     _mistake(
         "power_missing_factor",
         "gates",
-        "the factor p is missing",
+        "dx is 0.5 times the right value at every element: a constant factor is missing or extra.",
         """
         def power_backward(dout, cache):
             x, p = cache
@@ -112,9 +178,48 @@ MISTAKES = (
     """,
     ),
     _mistake(
+        "power_nan_at_p0",
+        "gates",
+        (
+            "for p = 0 the output x^0 is the constant 1, also at x = 0, so its gradient is 0 there; a "
+            "formula that divides by x (or raises 0 to a negative power) gives NaN instead"
+        ),
+        """
+        def power_backward(dout, cache):
+            x, p = cache
+            return (dout * p * x ** (p - 1.0),)
+    """,
+    ),
+    _mistake(
+        "negate_passes_upstream",
+        "gates",
+        "dx has the wrong sign: it is exactly the negative of the right gradient.",
+        """
+        def negate_backward(dout, cache):
+            return (dout,)
+    """,
+    ),
+    _mistake(
+        "maximum_ignores_upstream",
+        "gates",
+        (
+            "da does not use the upstream gradient: it equals the local gradient alone (the answer for an "
+            "upstream of all ones). The chain rule combines the upstream gradient dout with the local "
+            "gradient."
+        ),
+        """
+        def maximum_backward(dout, cache):
+            a, b = cache
+            return sum_to_shape(1.0 * (a >= b), a.shape), sum_to_shape(1.0 * (a < b), b.shape)
+    """,
+    ),
+    _mistake(
         "maximum_both_at_tie",
         "gates",
-        "at a tie",
+        (
+            "at a tie a = b your da and db do not add up to dout: between them they must pass on the "
+            "upstream gradient exactly once (any split between a and b passes)"
+        ),
         """
         def maximum_backward(dout, cache):
             a, b = cache
@@ -124,7 +229,7 @@ MISTAKES = (
     _mistake(
         "scale_unary_not_tuple",
         "gates",
-        "return (dx,)",
+        "return one gradient per input, even for one input: return (dx,)",
         """
         def scale_backward(dout, cache):
             return cache * dout
@@ -133,7 +238,7 @@ MISTAKES = (
     _mistake(
         "sigmoid_from_input",
         "activations",
-        "not the input x",
+        ("dx computes the local gradient from the input x, where the derivative needs sigma(x): the cache holds both"),
         """
         def sigmoid_backward(dout, cache):
             x, out = cache
@@ -141,9 +246,37 @@ MISTAKES = (
     """,
     ),
     _mistake(
+        "sigmoid_ignores_upstream",
+        "activations",
+        (
+            "dx does not use the upstream gradient: it equals the local gradient alone (the answer for an "
+            "upstream of all ones). The chain rule combines the upstream gradient dout with the local "
+            "gradient."
+        ),
+        """
+        def sigmoid_backward(dout, cache):
+            x, out = cache
+            return (out * (1.0 - out),)
+    """,
+    ),
+    _mistake(
+        "relu_ignores_upstream",
+        "activations",
+        (
+            "dx does not use the upstream gradient: it equals the local gradient alone (the answer for an "
+            "upstream of all ones). The chain rule combines the upstream gradient dout with the local "
+            "gradient."
+        ),
+        """
+        def relu_backward(dout, cache):
+            x = cache
+            return (x > 0,)
+    """,
+    ),
+    _mistake(
         "relu_no_mask",
         "activations",
-        "only where x > 0",
+        ("dx is the upstream gradient dout passed on unchanged: the local gradient of this operation is missing."),
         """
         def relu_backward(dout, cache):
             return (dout,)
@@ -152,26 +285,22 @@ MISTAKES = (
     _mistake(
         "relu_mask_from_dout",
         "activations",
-        "not from dout",
+        (
+            "dx's mask follows the sign of dout: which elements pass depends on the forward's input x (the "
+            "cache), not on the upstream gradient"
+        ),
         """
         def relu_backward(dout, cache):
             return (dout * (dout > 0),)
     """,
     ),
     _mistake(
-        "relu_mask_at_zero",
-        "activations",
-        "at exactly x = 0",
-        """
-        def relu_backward(dout, cache):
-            x = cache
-            return (dout * (x >= 0),)
-    """,
-    ),
-    _mistake(
         "relu_dout_in_place",
         "activations",
-        "instead of changing dout",
+        (
+            "the right numbers, but dout was changed: the engine passes the same dout on to other nodes, so "
+            "compute a new array instead of writing into dout"
+        ),
         """
         def relu_backward(dout, cache):
             x = cache
@@ -182,57 +311,89 @@ MISTAKES = (
     _mistake(
         "linear_dW_transposed",
         "layers",
-        "dW looks transposed",
+        (
+            "dW has shape (3, 5), the transpose of W's shape (5, 3): transposed operands, or operands in the "
+            "wrong order."
+        ),
         """
         def linear_backward(dz, cache):
-            x, W = cache
+            x, W, b = cache
             return dz @ W.T, dz.T @ x, dz.sum(axis=0)
+    """,
+    ),
+    _mistake(
+        "linear_dW_x_at_dz",
+        "layers",
+        (
+            "a shape error: write each array's shape beside it; a product (N, M) @ (M, K) needs equal inner "
+            "sizes and gives (N, K), and every gradient has its input's shape"
+        ),
+        """
+        def linear_backward(dz, cache):
+            x, W, b = cache
+            return dz @ W.T, x @ dz, dz.sum(axis=0)
     """,
     ),
     _mistake(
         "linear_db_not_summed",
         "layers",
-        "db must be summed",
+        (
+            "db has shape (4, 3), but b has shape (3,): b was broadcast in the forward, so its gradient must "
+            "be summed back over the broadcast axes to b's shape."
+        ),
         """
         def linear_backward(dz, cache):
-            x, W = cache
+            x, W, b = cache
             return dz @ W.T, x.T @ dz, dz
     """,
     ),
     _mistake(
         "linear_db_keepdims",
         "layers",
-        "(1, K)",
+        "db has shape (1, 3), but b has shape (3,): the numbers are right, return them with b's shape.",
         """
         def linear_backward(dz, cache):
-            x, W = cache
+            x, W, b = cache
             return dz @ W.T, x.T @ dz, dz.sum(axis=0, keepdims=True)
+    """,
+    ),
+    _mistake(
+        "linear_db_mean",
+        "layers",
+        "db averages dz over the batch: each example adds its own share, so the batch's shares add up",
+        """
+        def linear_backward(dz, cache):
+            x, W, b = cache
+            return dz @ W.T, x.T @ dz, dz.mean(axis=0)
     """,
     ),
     _mistake(
         "linear_wrong_order",
         "layers",
-        "(dx, dW, db)",
+        ("the gradients are in the wrong order: return (dx, dW, db), one per input, in the order of the inputs."),
         """
         def linear_backward(dz, cache):
-            x, W = cache
+            x, W, b = cache
             return x.T @ dz, dz @ W.T, dz.sum(axis=0)
     """,
     ),
     _mistake(
         "linear_dx_not_transposed",
         "layers",
-        "check dimensions",
+        (
+            "a shape error: write each array's shape beside it; a product (N, M) @ (M, K) needs equal inner "
+            "sizes and gives (N, K), and every gradient has its input's shape"
+        ),
         """
         def linear_backward(dz, cache):
-            x, W = cache
+            x, W, b = cache
             return dz @ W, x.T @ dz, dz.sum(axis=0)
     """,
     ),
     _mistake(
         "mse_missing_mean",
         "losses",
-        "1/N",
+        "dpred is 4 times the right value at every element: a constant factor is missing or extra.",
         """
         def mse_backward(dout, cache):
             diff, n = cache
@@ -242,7 +403,7 @@ MISTAKES = (
     _mistake(
         "mse_missing_two",
         "losses",
-        "factor 2",
+        "dpred is 0.5 times the right value at every element: a constant factor is missing or extra.",
         """
         def mse_backward(dout, cache):
             diff, n = cache
@@ -250,9 +411,23 @@ MISTAKES = (
     """,
     ),
     _mistake(
+        "mse_ignores_upstream",
+        "losses",
+        (
+            "dpred does not use the upstream gradient: it equals the local gradient alone (the answer for an "
+            "upstream of all ones). The chain rule combines the upstream gradient dout with the local "
+            "gradient."
+        ),
+        """
+        def mse_backward(dout, cache):
+            diff, n = cache
+            return (2.0 * diff / n,)
+    """,
+    ),
+    _mistake(
         "softmax_no_onehot",
         "losses",
-        "subtract 1",
+        "dlogits does not depend on the labels: the true class of each example must change its row",
         """
         def softmax_cross_entropy_backward(dout, cache):
             probs, labels = cache
@@ -262,7 +437,7 @@ MISTAKES = (
     _mistake(
         "softmax_changes_cache",
         "losses",
-        "must not change its cache",
+        "backward changed its cache in place: read the cache, write your results into new arrays",
         """
         def softmax_cross_entropy_backward(dout, cache):
             probs, labels = cache
@@ -274,12 +449,35 @@ MISTAKES = (
     _mistake(
         "topological_sort_no_visited",
         "graph",
-        "visited",
+        "keep a set of visited nodes",
         """
         def topological_sort(root):
-            order = []
+            order, stack = [], [(root, False)]
+            while stack:
+                node, done = stack.pop()
+                if done:
+                    order.append(node)
+                else:
+                    stack.append((node, True))
+                    stack.extend((parent, False) for parent in node.parents)
+            return order
+    """,
+    ),
+    _mistake(
+        "topological_sort_recursive",
+        "graph",
+        (
+            "the code calls itself once per node, and the graph is deeper than Python's recursion limit "
+            "(about 1000 calls): walk it with an explicit stack (a list you push to and pop from) instead"
+        ),
+        """
+        def topological_sort(root):
+            order, visited = [], set()
 
             def visit(node):
+                if node in visited:
+                    return
+                visited.add(node)
                 for parent in node.parents:
                     visit(parent)
                 order.append(node)
@@ -291,7 +489,7 @@ MISTAKES = (
     _mistake(
         "topological_sort_root_first",
         "graph",
-        "the root, which depends on everything, is last",
+        "parents come before children, so the root, which depends on everything, is last",
         """
         def topological_sort(root):
             order, seen, stack = [], set(), [root]
@@ -307,12 +505,12 @@ MISTAKES = (
     _mistake(
         "backward_overwrites_at_fork",
         "graph",
-        "SUM of its gradients",
+        "a node used twice must receive the SUM of its gradients: yours keeps only the last one it received",
         """
         def backward(root, grad=None):
             order = topological_sort(root)
             for node in order:
-                node.grad = None
+                node.grad = np.zeros(node.value.shape)
             root.grad = np.ones(root.value.shape) if grad is None else np.array(grad, dtype=np.float64)
             for node in reversed(order):
                 if node.operation is None:
@@ -324,7 +522,10 @@ MISTAKES = (
     _mistake(
         "backward_forward_order",
         "graph",
-        "REVERSE topological order",
+        (
+            "nodes were visited parents first: a node must pass its gradient on only after every gradient it "
+            "receives has arrived (reverse topological order)"
+        ),
         """
         def backward(root, grad=None):
             order = topological_sort(root)
@@ -335,28 +536,74 @@ MISTAKES = (
                 if node.operation is None:
                     continue
                 for parent, parent_grad in zip(node.parents, node.operation.backward(node.grad, node.cache)):
-                    parent.grad = parent.grad + parent_grad
+                    parent.grad += parent_grad
     """,
     ),
     _mistake(
         "backward_no_reset",
         "graph",
-        "zeros before the sweep",
+        (
+            "gradients carried over from the first call: every call must start from zero (reset every node's "
+            "grad before the sweep, then seed the root)"
+        ),
         """
         def backward(root, grad=None):
             order = topological_sort(root)
+            for node in order:
+                if node.grad is None:
+                    node.grad = np.zeros(node.value.shape)
             root.grad = np.ones(root.value.shape) if grad is None else np.array(grad, dtype=np.float64)
             for node in reversed(order):
                 if node.operation is None:
                     continue
                 for parent, parent_grad in zip(node.parents, node.operation.backward(node.grad, node.cache)):
-                    parent.grad = parent_grad if parent.grad is None else parent.grad + parent_grad
+                    parent.grad += parent_grad
+    """,
+    ),
+    _mistake(
+        "backward_stores_then_adds_in_place",
+        "graph",
+        (
+            "a gradient array the engine received was changed in place: the first gradient a node receives "
+            "was stored as it is (an array a gate may share with other nodes) and later ones added into it "
+            "with +=; add into arrays the engine owns (zeros made in the reset)"
+        ),
+        """
+        def backward(root, grad=None):
+            order = topological_sort(root)
+            for node in order:
+                node.grad = None
+            root.grad = np.ones(root.value.shape) if grad is None else np.array(grad, dtype=np.float64)
+            for node in reversed(order):
+                if node.operation is None:
+                    continue
+                for parent, parent_grad in zip(node.parents, node.operation.backward(node.grad, node.cache)):
+                    if parent.grad is None:
+                        parent.grad = parent_grad
+                    else:
+                        parent.grad += parent_grad
+    """,
+    ),
+    _mistake(
+        "backward_no_seed",
+        "graph",
+        "every gradient is 0: the root needs its seed dE/dE = 1 before the sweep passes it back",
+        """
+        def backward(root, grad=None):
+            order = topological_sort(root)
+            for node in order:
+                node.grad = np.zeros(node.value.shape)
+            for node in reversed(order):
+                if node.operation is None:
+                    continue
+                for parent, parent_grad in zip(node.parents, node.operation.backward(node.grad, node.cache)):
+                    parent.grad += parent_grad
     """,
     ),
     _mistake(
         "squared_error_sign",
         "derivations",
-        "-1 times the right value",
+        "de/dh1 has the wrong sign: it is exactly the negative of the right gradient.",
         """
         def squared_error_factors(x, w1, y):
             h1 = np.asarray(x) @ np.asarray(w1)

@@ -59,17 +59,21 @@ def test_add_distributes_multiply_switches_max_routes():
     assert gates.maximum_backward(upstream, cache) == (2.0, 0.0)
 
 
-def test_max_at_a_tie_routes_everything_to_the_first_input():
+def test_max_at_a_tie_splits_the_gradient_equally():
     _, cache = gates.maximum_forward(np.array([1.0, 2.0]), np.array([1.0, 3.0]))
     da, db = gates.maximum_backward(np.array([5.0, 5.0]), cache)
-    np.testing.assert_array_equal(da, [5.0, 0.0])
-    np.testing.assert_array_equal(db, [0.0, 5.0])
+    np.testing.assert_array_equal(da, [2.5, 0.0])
+    np.testing.assert_array_equal(db, [2.5, 5.0])
 
 
-def test_relu_at_zero_passes_no_gradient():
-    _, cache = activations.relu_forward(np.array([-1.0, 0.0, 2.0]))
+def test_relu_at_zero_passes_half_so_relu_and_max_with_zero_agree():
+    x = np.array([-1.0, 0.0, 2.0])
+    _, cache = activations.relu_forward(x)
     (dx,) = activations.relu_backward(np.array([1.0, 1.0, 1.0]), cache)
-    np.testing.assert_array_equal(dx, [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(dx, [0.0, 0.5, 1.0])
+    node = Node(x)
+    backward(maximum(node, Node(np.zeros(3))))
+    np.testing.assert_array_equal(node.grad, dx)
 
 
 def test_linear_layer_in_row_vector_notation():
@@ -80,6 +84,7 @@ def test_linear_layer_in_row_vector_notation():
     z, cache = linear_forward(x, W, np.zeros(3))
     dz = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])
     dx, dW, db = linear_backward(dz, cache)
+    assert linear_backward(dz, linear_forward(x, W, np.zeros((1, 3)))[1])[2].shape == (1, 3)
     np.testing.assert_array_equal(z, [[5.0, 2.0, -1.0], [2.0, 1.0, 0.0]])
     np.testing.assert_array_equal(dx, dz @ W.T)
     np.testing.assert_array_equal(dW, x.T @ dz)

@@ -1,26 +1,115 @@
-"""Every mistake in the catalog fails the checks, with its hint where one exists."""
+"""Every mistake in the catalog fails its check with exactly its diagnosis; valid subgradients at kinks pass."""
 
 import pytest
 
+from backprop_lib.kit.exercises import diagnosis
 from backprop_lib.kit.selfcheck import run_in_subprocess
-from solutions.mistakes import MISTAKES
+from solutions.mistakes import MISTAKES, _mistake
+
+BY_KEY = {m.key: m for m in MISTAKES}
 
 
 def test_the_catalog_covers_every_kind_of_exercise():
-    assert len(MISTAKES) >= 15
-    assert len({m.key for m in MISTAKES}) == len(MISTAKES)
+    assert len(MISTAKES) >= 40
+    assert len(BY_KEY) == len(MISTAKES)
     assert {m.module for m in MISTAKES} == {"gates", "activations", "layers", "losses", "graph", "derivations"}
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.key)
-def test_mistake_fails_its_check_with_its_hint(mistake, library):
+def test_mistake_fails_its_check_with_its_exact_diagnosis(mistake, library):
     [result] = run_in_subprocess([mistake.exercise], library(mistake))
     assert result.status == "failed", result.report()
-    if mistake.hint is not None:
-        assert result.hint and mistake.hint in result.hint, result.report()
+    assert result.hint == mistake.diagnosis, result.report()
+
+
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [
+        ("relu_ignores_upstream", "dx"),
+        ("maximum_ignores_upstream", "da"),
+        ("sigmoid_ignores_upstream", "dx"),
+        ("reciprocal_ignores_upstream", "dx"),
+        ("add_ignores_upstream", "da"),
+        ("mse_ignores_upstream", "dpred"),
+    ],
+)
+def test_an_ignored_upstream_gradient_is_named_as_such(key, name):
+    assert BY_KEY[key].diagnosis == diagnosis.IGNORED_UPSTREAM.format(name=name)
+
+
+def test_a_constant_factor_is_named_only_where_it_is_one():
+    named = {m.key for m in MISTAKES if "constant factor" in m.diagnosis}
+    assert named == {"power_missing_factor", "mse_missing_mean", "mse_missing_two"}
+
+
+def test_the_missing_transpose_names_the_shapes():
+    for key in ("linear_dW_x_at_dz", "linear_dx_not_transposed", "linear_dW_transposed"):
+        assert "shape" in BY_KEY[key].diagnosis
+
+
+def test_a_shape_error_in_student_code_is_a_row_naming_the_operands(library):
+    [result] = run_in_subprocess(["linear_backward"], library(BY_KEY["linear_dW_x_at_dz"]))
+    assert result.summary == "raised ValueError: x @ dz is (4, 5) @ (4, 3): the inner sizes 5 and 4 differ"
+    assert "arrays on that line: W (5, 3), dz (4, 3), x (4, 5)" in result.details
+
+
+VALID_AT_KINKS = [
+    (
+        "relu_one_at_zero",
+        "activations",
+        """
+        def relu_backward(dout, cache):
+            x = cache
+            return (dout * (x >= 0),)
+        """,
+        "at x = 0 you passed a share 1 of dout",
+    ),
+    (
+        "relu_zero_at_zero",
+        "activations",
+        """
+        def relu_backward(dout, cache):
+            x = cache
+            return (dout * (x > 0),)
+        """,
+        "at x = 0 you passed a share 0 of dout",
+    ),
+    (
+        "maximum_tie_to_first",
+        "gates",
+        """
+        def maximum_backward(dout, cache):
+            a, b = cache
+            wins = a >= b
+            return sum_to_shape(dout * wins, a.shape), sum_to_shape(dout * ~wins, b.shape)
+        """,
+        "at the tie a = b, to a you passed a share 1 of dout",
+    ),
+    (
+        "maximum_split_like_pytorch",
+        "gates",
+        """
+        def maximum_backward(dout, cache):
+            a, b = cache
+            share = np.where(a == b, 0.5, 1.0 * (a > b))
+            return sum_to_shape(dout * share, a.shape), sum_to_shape(dout * (1 - share), b.shape)
+        """,
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "module", "source", "note"), VALID_AT_KINKS, ids=lambda v: str(v)[:30])
+def test_any_valid_subgradient_at_a_kink_passes_with_a_note_naming_the_convention(library, key, module, source, note):
+    variant = _mistake(key, module, "", source)
+    [result] = run_in_subprocess([variant.exercise], library(variant))
+    assert result.passed, result.report()
+    if note:
+        assert note in result.summary and "the course's convention is half" in result.summary
+    else:
+        assert "convention" not in result.summary
 
 
 def test_a_mistake_fails_only_its_own_exercise(library):
-    mistake = next(m for m in MISTAKES if m.key == "linear_db_not_summed")
-    results = run_in_subprocess([], library(mistake))
+    results = run_in_subprocess([], library(BY_KEY["linear_db_not_summed"]))
     assert [r.exercise for r in results if not r.passed] == ["linear_backward"]

@@ -145,7 +145,7 @@ def test_max_routes_the_whole_upstream_gradient_to_the_larger_input():
         explorer
     )
     explorer.controls["a"].value = 3.0
-    assert bars(explorer) == [1.5, 0.0], "a tie goes to the first input"
+    assert bars(explorer) == [0.75, 0.75], "the course splits a tie equally"
 
 
 def test_add_distributes_and_multiply_switches():

@@ -28,12 +28,12 @@ def run_checks(names=None, seed=0, time_limit=TIME_LIMIT):
 
 
 def check_exercise(name, seed=0, time_limit=TIME_LIMIT):
-    """One exercise's result: its first failing case, or passed."""
+    """One exercise's result: its first failing case, or passed (with any note a passed case made, e.g. at a tie)."""
     exercise = EXERCISES.get(name)
     if exercise is None:
         known = ", ".join(EXERCISES)
         return CheckResult(name, "", ERROR, f"no exercise named {name!r}; the exercises are: {known}")
-    cases = exercise.cases(seed)
+    cases, notes = exercise.cases(seed), []
     for case in cases:
         try:
             with _time_limit(time_limit):
@@ -46,7 +46,10 @@ def check_exercise(name, seed=0, time_limit=TIME_LIMIT):
             return CheckResult(exercise.name, exercise.path, ERROR, f"the checker could not judge the answer: {exc!r}")
         if not result.passed:
             return result
-    return CheckResult(exercise.name, exercise.path, PASSED, f"{len(cases)} cases match the reference")
+        if result.summary and result.summary not in notes:
+            notes.append(result.summary)
+    summary = "; ".join([f"{len(cases)} cases match the reference", *notes])
+    return CheckResult(exercise.name, exercise.path, PASSED, summary)
 
 
 @contextmanager

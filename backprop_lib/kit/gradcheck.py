@@ -104,8 +104,20 @@ class Mismatch:
         where = f"{name}[{', '.join(map(str, self.index))}]" if self.index else name
         return (
             f"{self.count} of {self.total} checked elements differ; worst {where}: "
-            f"expected {self.expected:.6g}, got {self.got:.6g} (relative error {self.relative_error:.2g})"
+            f"expected {number(self.expected)}, got {number(self.got)} "
+            f"(relative error {self.relative_error:.2g}: {RELATIVE_ERROR_IN_WORDS})"
         )
+
+
+RELATIVE_ERROR_IN_WORDS = (
+    "the difference divided by the sum of the two sizes, |got - expected| / (|got| + |expected|); "
+    "0 means equal, 1 means one of them is 0 or their signs differ, and the check accepts about 1e-5"
+)
+
+
+def number(value):
+    """A number as a student reads it: 6 significant digits, and 0 rather than -0."""
+    return f"{float(value) + 0.0:.6g}"
 
 
 def worst_mismatch(expected, got, *, rtol=RTOL, atol=ATOL):

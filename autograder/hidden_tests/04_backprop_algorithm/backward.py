@@ -20,3 +20,12 @@ for h_call in ("first", "second"):
         f"backward: wrong gradient at a forked input ({h_call} call, hidden graph)"
     )
     assert np.allclose(h_b.grad, h_expected_b), f"backward: wrong gradient at an input ({h_call} call, hidden graph)"
+h_x, h_y = Node(1.5, "x"), Node(-0.5, "y")
+h_p, h_s = h_x * 3.0, h_x + h_y
+h_f = h_p + h_s  # x is used twice; the add gates share their upstream array
+for h_call in ("first", "second"):
+    backward(h_f)
+    h_got = [float(h_node.grad) for h_node in (h_f, h_p, h_s, h_x, h_y)]
+    assert np.allclose(h_got, [1.0, 1.0, 1.0, 4.0, 1.0]), (
+        f"backward: df, dp, ds, dx, dy of f = 3x + (x + y) are {h_got}, expected 1, 1, 1, 4, 1 ({h_call} call)"
+    )

@@ -8,7 +8,7 @@ h_shared = h_a * h_b  # used by three later nodes
 h_left = (h_shared + h_a).exp()
 h_right = h_shared * h_shared
 h_root = (h_left + h_right + h_shared).sigmoid()
-for _ in range(400):  # a long chain on top
+for _ in range(3000):  # a chain on top, deeper than Python's recursion limit
     h_root = h_root * 1.0001
 h_order = topological_sort(h_root)
 h_position = {id(node): i for i, node in enumerate(h_order)}

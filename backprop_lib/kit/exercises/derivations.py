@@ -7,7 +7,7 @@ toy functions: h1 = w1^T x, e = (y - h1)^2 (k = 1) and e = -log(sigma(h1)) (k = 
 import numpy as np
 
 from backprop_lib.kit.exercises.base import Case, compare_gradients
-from backprop_lib.kit.exercises.operations import _factor_hint
+from backprop_lib.kit.exercises.diagnosis import sign_or_factor
 from backprop_lib.kit.gradcheck import STEP
 from backprop_lib.kit.results import FAILED, CheckResult
 
@@ -69,7 +69,7 @@ class DerivationExercise:
                 result.summary = f"{name} has shape {grad.shape}, expected {np.shape(want)}"
                 return result
         if not compare_gradients(result, self.parts, expected, grads, case.note):
-            result.hint = _factor_hint(self.parts, expected, grads)
+            result.hint = sign_or_factor(self.parts, expected, grads)
         return result
 
 

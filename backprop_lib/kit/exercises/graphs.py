@@ -1,38 +1,54 @@
 """Checks for the graph engine: ``topological_sort`` and ``backward`` in backprop_lib/graph.py.
 
-The graphs are scalar circuits from the course plus graphs with forks (a value
-used several times). Their gates are the checker's own (``GATES``), attached to
-the student's ``Node`` objects, so a mistake in a student's gate backward can
-never be blamed on the engine. Reference gradients dE/d(node) come from centered
-differences: nudge one node's value and re-evaluate everything downstream.
+The graphs are scalar circuits from the course, graphs with forks (a value used
+several times, such as x*c + (x+y)), and for the sort a chain deeper than
+Python's recursion limit. Their gates are the checker's own (``GATES``),
+attached to the student's ``Node`` objects, so a mistake in a student's gate
+backward can never be blamed on the engine. Like a student's own gates may,
+they share arrays: the add gate hands ``dout`` itself to both inputs and +c
+returns ``dout``, so an engine that adds into an array it received (instead of
+into zeros of its own) corrupts other nodes' gradients and fails. Every node's
+gradient is compared, intermediate nodes included, with centered differences:
+nudge one node's value and re-evaluate everything downstream.
 """
+
+from collections import Counter
+from types import SimpleNamespace
 
 import numpy as np
 
 from backprop_lib.kit.exercises.base import Case
-from backprop_lib.kit.gradcheck import STEP, close, worst_mismatch
+from backprop_lib.kit.gradcheck import STEP, close, number, worst_mismatch
 from backprop_lib.kit.results import FAILED, PASSED, CheckResult
+
+DEEP_CHAIN = 3000
+"""Nodes in the sort's deepest graph: more than Python's recursion limit (1000 by default)."""
 
 
 class Gate:
-    """A checker-owned gate with the operation interface the engine calls."""
+    """A checker-owned gate with the operation interface the engine calls.
+
+    ``local`` gives the local gradients; None for a local gradient of exactly 1
+    means "pass ``dout`` itself on", the same array object, as a student's add
+    gate may.
+    """
 
     def __init__(self, name, forward, local):
         self.name, self.forward, self.local = name, forward, local
 
     def backward(self, dout, cache):
-        """Local gradients times the upstream gradient, one per input."""
-        return tuple(np.asarray(dout * g, dtype=np.float64) for g in self.local(*cache))
+        """Local gradients times the upstream gradient, one per input (``dout`` itself where the local is 1)."""
+        return tuple(dout if g is None else np.asarray(dout * g, dtype=np.float64) for g in self.local(*cache))
 
 
 GATES = {
-    1: Gate("add", lambda a, b, c: a + b, lambda a, b, c: (1.0, 1.0)),
+    1: Gate("add", lambda a, b, c: a + b, lambda a, b, c: (None, None)),
     2: Gate("multiply", lambda a, b, c: a * b, lambda a, b, c: (b, a)),
     3: Gate("maximum", lambda a, b, c: max(a, b), lambda a, b, c: (float(a >= b), float(a < b))),
     4: Gate("scale", lambda a, b, c: c * a, lambda a, b, c: (c,)),
     5: Gate("exp", lambda a, b, c: np.exp(a), lambda a, b, c: (np.exp(a),)),
     6: Gate("reciprocal", lambda a, b, c: 1.0 / a, lambda a, b, c: (-1.0 / a**2,)),
-    7: Gate("add_constant", lambda a, b, c: a + c, lambda a, b, c: (1.0,)),
+    7: Gate("add_constant", lambda a, b, c: a + c, lambda a, b, c: (None,)),
 }
 CODES = {gate.name: code for code, gate in GATES.items()}
 
@@ -94,6 +110,20 @@ def build(case, graph):
     return nodes
 
 
+def deep_chain(length=DEEP_CHAIN):
+    """x, then ``length`` nodes h <- 1.0 * h: deeper than Python's recursion limit."""
+    ops = np.array([0] + [CODES["scale"]] * length)
+    data = {
+        "op": ops,
+        "left": np.arange(-1, length),
+        "right": np.full(length + 1, -1),
+        "constant": np.array([0.0] + [1.0] * length),
+        "value": np.array([0.5] + [0.0] * length),
+        "labels": np.array(["x"] + [f"h{i}" for i in range(1, length + 1)]),
+    }
+    return Case(data, f"a chain of {length} nodes, deeper than Python's recursion limit")
+
+
 def course_graphs():
     """The graphs every engine check runs on: the course's two examples and graphs with forks."""
     chain = [("x", 0.8)]
@@ -119,6 +149,14 @@ def course_graphs():
             ("d", "maximum", "c", "y"), ("f", "add", "d", "a"),
             note="forks: a = x y is used three times and x twice",
         ),
+        circuit(
+            ("x", 1.5), ("y", -0.5), ("p", "scale", "x", 3.0), ("s", "add", "x", "y"), ("f", "add", "p", "s"),
+            note="forks: f = x*3 + (x + y), x used twice; every gradient is 1 except dx = 4",
+        ),
+        circuit(
+            ("x", 1.5), ("y", -0.5), ("s", "add", "x", "y"), ("p", "scale", "x", 3.0), ("f", "add", "s", "p"),
+            note="forks: f = (x + y) + x*3, x used twice; every gradient is 1 except dx = 4",
+        ),
         circuit(*chain, note="a residual chain h <- h + 0.5 h, twelve forks deep"),
     ]  # fmt: skip
 
@@ -130,7 +168,7 @@ class TopologicalSortExercise:
     title = "topological order of a computation graph"
 
     def cases(self, seed):
-        return course_graphs()
+        return [*course_graphs(), deep_chain()]
 
     def run(self, case):
         from backprop_lib import graph
@@ -147,11 +185,12 @@ class TopologicalSortExercise:
         if -1 in order:
             result.summary = "the order contains something that is not a node of the graph"
         elif len(set(order)) < len(order):
-            twice = next(labels[i] for i in order if order.count(i) > 1)
+            twice = labels[Counter(order).most_common(1)[0][0]]
             result.summary, result.hint = f"node {twice} appears more than once", "keep a set of visited nodes"
         elif len(order) < n:
-            missing = [labels[i] for i in range(n) if i not in order]
-            result.summary = f"nodes missing from the order: {', '.join(missing)}"
+            listed = set(order)
+            missing = [labels[i] for i in range(n) if i not in listed]
+            result.summary = f"nodes missing from the order: {', '.join(missing[:10])}"
             result.hint = "visit every parent of every node, recursively, starting from the root"
         elif order[-1] != n - 1:
             result.summary = f"the root {labels[-1]} must come last, found {labels[order[-1]]}"
@@ -195,40 +234,84 @@ class BackwardExercise:
         mismatch = worst_mismatch(expected, first)
         if mismatch is not None:
             node = labels[mismatch.index[0]]
-            result.summary = f"dE/d{node} is {mismatch.got:.6g}, expected {mismatch.expected:.6g}"
+            result.summary = f"dE/d{node} is {number(mismatch.got)}, expected {number(mismatch.expected)}"
             result.details.insert(0, f"{mismatch.count} of {mismatch.total} node gradients differ")
             result.hint = _engine_hint(case, expected, first)
         elif not close(expected, second):
             result.summary = "a second call to backward gave other gradients than the first"
-            result.hint = "reset: set every node's grad to zeros before the sweep, then seed the root with ones"
+            result.hint = (
+                "gradients carried over from the first call: every call must start from zero "
+                "(reset every node's grad before the sweep, then seed the root)"
+            )
         else:
             result.status, result.details = PASSED, []
         return result
 
 
 def _engine_hint(case, expected, got):
-    """A hint when the student's gradients match a known engine mistake."""
+    """A hint when the student's gradients match what an engine with a known flaw computes."""
     if close(np.zeros_like(got), got):
-        return "seed the root with dE/dE = 1 (ones), then sweep from the root back to the inputs"
-    if close(_sweep(case, expected, accumulate=False), got):
-        return "a node used twice must receive the SUM of its gradients: accumulate with +=, do not overwrite"
-    if close(_sweep(case, expected, reverse=False), got):
-        return "sweep in REVERSE topological order, so every node's gradient is complete before it is passed on"
+        return "every gradient is 0: the root needs its seed dE/dE = 1 before the sweep passes it back"
+    for flaw, message in ENGINE_FLAWS.items():
+        if any(close(_flawed_engine(case, flaw, order), got) for order in _orders(case)):
+            return message
     return None
 
 
-def _sweep(case, expected, accumulate=True, reverse=True):
-    """What an engine with a given flaw computes on ``case`` (checker-side, for hints)."""
-    data, values = case.data, evaluate(case)
-    grads = np.zeros(len(values))
-    grads[-1] = 1.0
-    order = range(len(values) - 1, -1, -1) if reverse else range(len(values))
-    for i in order:
-        code = int(data["op"][i])
-        if code == 0:
+ENGINE_FLAWS = {
+    "overwrite": "a node used twice must receive the SUM of its gradients: yours keeps only the last one it received",
+    "forward": (
+        "nodes were visited parents first: a node must pass its gradient on only after every gradient it "
+        "receives has arrived (reverse topological order)"
+    ),
+    "in_place": (
+        "a gradient array the engine received was changed in place: the first gradient a node receives was stored "
+        "as it is (an array a gate may share with other nodes) and later ones added into it with +=; add into "
+        "arrays the engine owns (zeros made in the reset)"
+    ),
+}
+"""Engine mistakes the checker can replay, and what to tell a student whose gradients match one."""
+
+
+class _Node:
+    """The checker's own node, for replaying a flawed engine."""
+
+    def __init__(self, value, label=""):
+        self.value, self.label = np.asarray(value, dtype=np.float64), label
+        self.grad, self.parents, self.operation, self.cache = None, (), None, None
+
+
+def _orders(case):
+    """Topological orders a student's sort may give: the listing order, and a depth-first one (first parent first)."""
+    data, n = case.data, len(case.data["op"])
+    depth_first, seen = [], set()
+    stack = [(n - 1, False)]
+    while stack:
+        i, done = stack.pop()
+        if done:
+            depth_first.append(i)
+        elif i not in seen:
+            seen.add(i)
+            stack.append((i, True))
+            stack.extend((int(j), False) for j in (data["right"][i], data["left"][i]) if j >= 0)
+    return [list(range(n)), depth_first]
+
+
+def _flawed_engine(case, flaw, order):
+    """dE/d(node) as an engine with ``flaw`` computes it on ``case`` (checker-side, for hints only)."""
+    nodes = build(case, SimpleNamespace(Node=_Node))
+    nodes[-1].grad = np.ones(())
+    sweep = order if flaw == "forward" else order[::-1]
+    for i in sweep:
+        node = nodes[i]
+        if node.operation is None:
             continue
-        parents = [int(j) for j in (data["left"][i], data["right"][i]) if j >= 0]
-        cache = (*(values[j] for j in parents), *([None] * (2 - len(parents))), float(data["constant"][i]))
-        for parent, g in zip(parents, GATES[code].backward(grads[i], cache), strict=True):
-            grads[parent] = grads[parent] + g if accumulate else g
-    return grads
+        upstream = np.zeros(()) if node.grad is None else node.grad
+        for parent, g in zip(node.parents, node.operation.backward(upstream, node.cache), strict=True):
+            if flaw == "overwrite" or parent.grad is None:
+                parent.grad = g
+            elif flaw == "in_place":
+                parent.grad += g
+            else:
+                parent.grad = parent.grad + g
+    return np.array([0.0 if node.grad is None else float(node.grad) for node in nodes])

@@ -1,13 +1,16 @@
-"""The checker's knowledge of each operation: formula, safe samples, worked cases, hints.
+"""The checker's knowledge of each operation: formula, safe samples, worked cases, kinks, hints.
 
 Formulas are the course's math in plain numpy, written here independently of
 the exercise files. Samplers keep every input away from kinks and poles by at
-least ``KINK_MARGIN``. Worked cases are the course's hand-derived numbers.
+least ``KINK_MARGIN``. Worked cases are the course's hand-derived numbers; at a
+kink or tie (ReLU at 0, max at a tie) any valid subgradient passes, and the
+reference follows the course's convention (half of dout at a ReLU's 0, a tie
+split equally). Hints name a mistake of one operation; they run after the
+generic diagnoses (``diagnosis.py``) and never state the answer.
 """
 
 import numpy as np
 
-from backprop_lib.broadcast import sum_to_shape
 from backprop_lib.kit.exercises.base import Hint
 from backprop_lib.kit.exercises.operations import OperationSpec
 
@@ -64,8 +67,58 @@ def _dout(case):
     return case.data["dout"]
 
 
-def _onehot(labels, classes):
-    return np.eye(classes)[np.asarray(labels, dtype=np.intp)]
+def _share_note(where, shares):
+    """A passed check's note when the student's shares at kinks differ from the course's half."""
+    if shares.size == 0 or np.allclose(shares, 0.5):
+        return None
+    share = ", ".join(f"{t:.3g}" for t in np.unique(np.round(shares, 6)))
+    return (
+        f"passed; {where} you passed a share {share} of dout: a valid subgradient (any share in [0, 1] is), "
+        "the course's convention is half"
+    )
+
+
+def _valid_shares(dout, got, kink):
+    """Shares got / dout at the kink elements, or None when one is outside [0, 1] (or got != 0 where dout = 0)."""
+    dout, got = np.broadcast_to(dout, got.shape), np.asarray(got)
+    zero = kink & (dout == 0)
+    if np.any(np.abs(got[zero]) > 1e-12):
+        return None
+    moving = kink & (dout != 0)
+    shares = got[moving] / dout[moving]
+    return shares if np.all((shares >= -1e-9) & (shares <= 1 + 1e-9)) else None
+
+
+def _relu_kinks(inputs, constants, dout, expected, grads):
+    """At x = 0 any share of dout in [0, 1] is a valid subgradient of ReLU."""
+    (x,), (dx,) = inputs, grads
+    kink = x == 0
+    if not kink.any():
+        return expected, None, None
+    shares = _valid_shares(dout, dx, kink)
+    if shares is None:
+        return expected, None, "at the kink x = 0, dx must be a share between 0 and 1 of dout (any such share passes)"
+    return [np.where(kink, dx, expected[0])], _share_note("at x = 0", shares), None
+
+
+def _maximum_kinks(inputs, constants, dout, expected, grads):
+    """At a tie a == b any split of dout, shares in [0, 1] adding up to 1, is a valid subgradient of max."""
+    (a, b), (da, db) = inputs, grads
+    if np.shape(a) != np.shape(b) or not np.any(a == b):
+        return expected, None, None
+    tie, upstream = a == b, np.broadcast_to(dout, da.shape)
+    if not np.allclose((da + db)[tie], upstream[tie]):
+        return (
+            expected,
+            None,
+            "at a tie a = b your da and db do not add up to dout: between them they must pass on the upstream "
+            "gradient exactly once (any split between a and b passes)",
+        )
+    shares = _valid_shares(dout, da, tie)
+    if shares is None:
+        return expected, None, "at a tie a = b each input's share of dout must lie between 0 and 1"
+    fixed = [np.where(tie, da, expected[0]), np.where(tie, db, expected[1])]
+    return fixed, _share_note("at the tie a = b, to a", shares), None
 
 
 SPECS = (
@@ -79,25 +132,13 @@ SPECS = (
         "subtract",
         lambda a, b: a - b,
         _binary,
-        worked=(([1.0, 2.0], [], 1.0, [1.0, -1.0], "a - b with upstream 1 gives (1, -1)"),),
-        hints=(
-            Hint(
-                "d(a - b)/db = -1: the second input's gradient is -dout",
-                lambda c: [sum_to_shape(_dout(c), np.shape(x)) for x in _inputs(c)],
-            ),
-        ),
+        worked=(([1.0, 2.0], [], 1.0, [1.0, -1.0], "a - b at a = 1, b = 2 with upstream 1 gives (1, -1)"),),
     ),
     OperationSpec(
         "multiply",
         lambda a, b: a * b,
         _binary,
         worked=(([3.0, -4.0], [], 2.0, [-8.0, 6.0], "course circuit: x = 3, y = -4, upstream 2 gives -8 and 6"),),
-        hints=(
-            Hint(
-                "the multiply gate switches: dE/da = dout * b and dE/db = dout * a (the other input)",
-                lambda c: [_dout(c) * _inputs(c)[0], _dout(c) * _inputs(c)[1]] if _same_shapes(c) else None,
-            ),
-        ),
     ),
     OperationSpec(
         "reciprocal",
@@ -105,8 +146,14 @@ SPECS = (
         lambda rng: [([_away_from_zero(rng, shape, 0.5)], []) for shape in ((3, 4), ())],
         worked=(([1.37], [], 1.0, [-1.0 / 1.37**2], "course sigmoid example: the 1/x gate at 1.37 gives -0.53"),),
         hints=(
-            Hint("d(1/x)/dx = -1/x^2, not 1/x", lambda c: [_dout(c) / _inputs(c)[0]]),
-            Hint("d(1/x)/dx = -1/x^2, not -1/x", lambda c: [-_dout(c) / _inputs(c)[0]]),
+            Hint(
+                "dx multiplies dout by 1/x, the forward's output: the local gradient is the derivative of 1/x",
+                lambda c: [_dout(c) / _inputs(c)[0]],
+            ),
+            Hint(
+                "dx multiplies dout by -1/x: close, but that is not the derivative of 1/x (check the power of x)",
+                lambda c: [-_dout(c) / _inputs(c)[0]],
+            ),
         ),
     ),
     OperationSpec(
@@ -135,7 +182,18 @@ SPECS = (
             ([-1.0], [], -0.53, [-0.53 * np.exp(-1.0)], "course sigmoid example: exp at -1 turns -0.53 into -0.20"),
         ),
         hints=(
-            Hint("d(exp x)/dx = exp(x): multiply by the output, not the input", lambda c: [_dout(c) * _inputs(c)[0]]),
+            Hint(
+                "dx multiplies dout by the input x: look at what the cache holds and what exp's local gradient is",
+                lambda c: [_dout(c) * _inputs(c)[0]],
+            ),
+            Hint(
+                "dx applies exp to the cache, which already holds exp(x) (exp twice), and does not use dout",
+                lambda c: [np.exp(np.exp(_inputs(c)[0]))],
+            ),
+            Hint(
+                "dx applies exp to the cache, which already holds exp(x): that is exp twice",
+                lambda c: [_dout(c) * np.exp(np.exp(_inputs(c)[0]))],
+            ),
         ),
     ),
     OperationSpec(
@@ -143,7 +201,12 @@ SPECS = (
         np.log,
         lambda rng: _unary(rng, 0.5, 3.0),
         worked=(([2.0], [], 1.0, [0.5], "ln at x = 2 with upstream 1 gives 1/2"),),
-        hints=(Hint("d(ln x)/dx = 1/x: divide dout by x", lambda c: [_dout(c) * _inputs(c)[0]]),),
+        hints=(
+            Hint(
+                "dx multiplies dout by x: that is not the local gradient of ln x",
+                lambda c: [_dout(c) * _inputs(c)[0]],
+            ),
+        ),
     ),
     OperationSpec(
         "power",
@@ -153,16 +216,19 @@ SPECS = (
             ([rng.uniform(-2, 2, (5,))], [3]),
             ([rng.uniform(-2, 2, ())], [2]),
         ],
-        worked=(([3.0], [2], 1.0, [6.0], "x^2 at x = 3 with upstream 1 gives 2x = 6"),),
+        worked=(
+            ([3.0], [2], 1.0, [6.0], "x^2 at x = 3 with upstream 1 gives 6"),
+            ([[0.0, 1.5, -2.0]], [0], [1.0, -2.0, 0.5], [[0.0, 0.0, 0.0]], "p = 0: x^0 is 1 everywhere, x = 0 too"),
+        ),
         hints=(
             Hint(
-                "the factor p is missing: d(x^p)/dx = p x^(p-1) (the 2 of a square)",
-                lambda c: [_dout(c) * _inputs(c)[0] ** (c.data["constant0"] - 1)],
-            ),
-            Hint(
-                "the exponent drops by one: d(x^p)/dx = p x^(p-1), not p x^p",
+                "dx keeps the exponent p: differentiating x^p lowers the power of x by one",
                 lambda c: [_dout(c) * c.data["constant0"] * _inputs(c)[0] ** c.data["constant0"]],
             ),
+        ),
+        nonfinite_hint=(
+            "for p = 0 the output x^0 is the constant 1, also at x = 0, so its gradient is 0 there; "
+            "a formula that divides by x (or raises 0 to a negative power) gives NaN instead"
         ),
     ),
     OperationSpec(
@@ -171,27 +237,9 @@ SPECS = (
         _apart,
         worked=(
             ([2.0, -1.0], [], 2.0, [2.0, 0.0], "course circuit: max(z = 2, w = -1) routes the upstream 2 to z"),
-            ([1.5, 1.5], [], 3.0, [3.0, 0.0], "a tie: by the course's convention the first input gets it all"),
+            ([1.5, 1.5], [], 3.0, [1.5, 1.5], "a tie a = b: any split of dout passes; the course splits it equally"),
         ),
-        hints=(
-            Hint(
-                "at a tie the whole gradient goes to the first input only; yours sends it to both, "
-                "so the two gradients add up to twice the upstream gradient",
-                lambda c: (
-                    [_dout(c) * (_inputs(c)[0] >= _inputs(c)[1]), _dout(c) * (_inputs(c)[1] >= _inputs(c)[0])]
-                    if _same_shapes(c)
-                    else None
-                ),
-            ),
-            Hint(
-                "the max gate routes the gradient to the LARGER input; yours goes to the smaller one",
-                lambda c: (
-                    [_dout(c) * (_inputs(c)[0] < _inputs(c)[1]), _dout(c) * (_inputs(c)[0] >= _inputs(c)[1])]
-                    if _same_shapes(c)
-                    else None
-                ),
-            ),
-        ),
+        kinks=_maximum_kinks,
     ),
     OperationSpec(
         "sigmoid",
@@ -203,16 +251,17 @@ SPECS = (
                 [],
                 1.0,
                 [_stable_sigmoid(1.0) * (1 - _stable_sigmoid(1.0))],
-                "course: sigma(1) = 0.73, 0.73 * 0.27 = 0.20",
+                "course: sigma(1) = 0.73 with upstream 1 gives 0.20",
             ),
         ),
         hints=(
             Hint(
-                "sigma'(x) = sigma(x)(1 - sigma(x)) uses the saved OUTPUT sigma(x), not the input x",
+                "dx computes the local gradient from the input x, where the derivative needs sigma(x): "
+                "the cache holds both",
                 lambda c: [_dout(c) * _inputs(c)[0] * (1 - _inputs(c)[0])],
             ),
             Hint(
-                "you multiplied by sigma(x) only: the local gradient is sigma(x)(1 - sigma(x))",
+                "dx multiplies dout by sigma(x) alone: that is the forward's output, not its derivative",
                 lambda c: [_dout(c) * _stable_sigmoid(_inputs(c)[0])],
             ),
         ),
@@ -226,38 +275,34 @@ SPECS = (
                 [[-1.0, 0.0, 2.0]],
                 [],
                 [1.0, -2.0, 3.0],
-                [[0.0, 0.0, 3.0]],
-                "ReLU at x = (-1, 0, 2), upstream (1, -2, 3): the course's mask [x > 0] is 0 at 0",
+                [[0.0, -1.0, 3.0]],
+                "ReLU at x = (-1, 0, 2), upstream (1, -2, 3): at the kink x = 0 any share of dout in [0, 1] "
+                "passes; the course passes half",
             ),
         ),
         hints=(
             Hint(
-                "ReLU passes the gradient only where x > 0: multiply dout by the mask (x > 0)",
-                lambda c: [np.array(_dout(c), dtype=float)],
-            ),
-            Hint(
-                "the mask is inverted: the gradient flows where x > 0, not where x < 0",
+                "dx lets the gradient through where x < 0 and blocks it where x > 0: the mask is inverted",
                 lambda c: [_dout(c) * (_inputs(c)[0] < 0)],
             ),
             Hint(
-                "the local gradient is the indicator [x > 0], not the output max(0, x)",
+                "dx multiplies dout by the forward's output max(0, x): the local gradient is not the output",
                 lambda c: [_dout(c) * np.maximum(_inputs(c)[0], 0)],
             ),
             Hint(
-                "the mask must come from the forward input x (the cache), not from dout",
+                "dx's mask follows the sign of dout: which elements pass depends on the forward's input x "
+                "(the cache), not on the upstream gradient",
                 lambda c: [_dout(c) * (_dout(c) > 0)],
             ),
-            Hint(
-                "at exactly x = 0 the course's convention is a gradient of 0: use x > 0, not x >= 0",
-                lambda c: [_dout(c) * (_inputs(c)[0] >= 0)],
-            ),
         ),
+        kinks=_relu_kinks,
     ),
     OperationSpec(
         "linear",
         lambda x, W, b: x @ W + b,
         lambda rng: [
             ([rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), rng.standard_normal(3)], []),
+            ([rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal((1, 4))], []),
             ([rng.standard_normal((8, 40)), rng.standard_normal((40, 70)), rng.standard_normal(70)], []),
         ],
         worked=(
@@ -266,41 +311,18 @@ SPECS = (
                 [],
                 [[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]],
                 [[[-1.0, 2.0], [1.0, 1.0]], [[1.0, 0.0, 2.0], [2.0, 1.0, 3.0]], [1.0, 1.0, 1.0]],
-                "hand-derived, N = 2, M = 2, K = 3: dx = dz W^T = ((-1, 2), (1, 1)), dW = x^T dz, db = (1, 1, 1)",
+                "hand-derived in notebook 6, N = 2, M = 2, K = 3: dx = ((-1, 2), (1, 1)), "
+                "dW = ((1, 0, 2), (2, 1, 3)), db = (1, 1, 1)",
             ),
         ),
         hints=(
             Hint(
-                "dW looks transposed or its operands swapped: dE/dW = x^T dE/dz, shape (M, K) like W",
-                lambda c: [
-                    np.full(_inputs(c)[0].shape, np.nan),
-                    (_inputs(c)[0].T @ _dout(c)).T,
-                    np.full(_inputs(c)[2].shape, np.nan),
-                ],
-            ),
-            Hint(
-                "db must be summed over the batch: dE/db = dz.sum(axis=0), shape (K,)",
-                lambda c: [np.full(_inputs(c)[0].shape, np.nan), np.full(_inputs(c)[1].shape, np.nan), _dout(c)],
-            ),
-            Hint(
-                "db has shape (1, K): sum without keepdims (or reshape) so it has b's shape (K,)",
+                "db averages dz over the batch: each example adds its own share, so the batch's shares add up",
                 lambda c: [
                     np.full(_inputs(c)[0].shape, np.nan),
                     np.full(_inputs(c)[1].shape, np.nan),
-                    _dout(c).sum(axis=0, keepdims=True),
+                    _dout(c).mean(axis=0).reshape(_inputs(c)[2].shape),
                 ],
-            ),
-            Hint(
-                "db is averaged over the batch; the chain rule SUMS it: dz.sum(axis=0)",
-                lambda c: [
-                    np.full(_inputs(c)[0].shape, np.nan),
-                    np.full(_inputs(c)[1].shape, np.nan),
-                    _dout(c).mean(axis=0),
-                ],
-            ),
-            Hint(
-                "return the gradients in the order of the inputs: (dx, dW, db)",
-                lambda c: [_inputs(c)[0].T @ _dout(c), _dout(c) @ _inputs(c)[1].T, _dout(c).sum(axis=0)],
             ),
         ),
     ),
@@ -317,17 +339,7 @@ SPECS = (
                 [[[0.0, 0.0]]],
                 1.0,
                 [[[2.0, 4.0]]],
-                "E = (1 + 4) / 1, so dE/dpred = 2 (pred - target) = (2, 4)",
-            ),
-        ),
-        hints=(
-            Hint(
-                "the factor 2 of the square is missing: dE/dpred = (2/N)(pred - target)",
-                lambda c: [_dout(c) * (_inputs(c)[0] - c.data["constant0"]) / _inputs(c)[0].shape[0]],
-            ),
-            Hint(
-                "the 1/N of the batch mean is missing: dE/dpred = (2/N)(pred - target)",
-                lambda c: [_dout(c) * 2 * (_inputs(c)[0] - c.data["constant0"])],
+                "one example, pred = (1, 2), target = (0, 0): E = 5 and dE/dpred = (2, 4)",
             ),
         ),
     ),
@@ -344,17 +356,13 @@ SPECS = (
                 [[0]],
                 1.0,
                 [[[-0.5, 0.5]]],
-                "equal scores, true class 0: p = (0.5, 0.5), p - onehot = (-0.5, 0.5)",
+                "equal scores, true class 0: p = (0.5, 0.5) and dE/dlogits = (-0.5, 0.5)",
             ),
         ),
         hints=(
             Hint(
-                "subtract 1 at each example's true class: dE/dlogits = (p - onehot(labels)) / N",
+                "dlogits does not depend on the labels: the true class of each example must change its row",
                 lambda c: [_dout(c) * _softmax(_inputs(c)[0]) / _inputs(c)[0].shape[0]],
-            ),
-            Hint(
-                "the 1/N of the batch mean is missing: dE/dlogits = (p - onehot(labels)) / N",
-                lambda c: [_dout(c) * (_softmax(_inputs(c)[0]) - _onehot(c.data["constant0"], _inputs(c)[0].shape[1]))],
             ),
         ),
     ),

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_lib.broadcast import sum_to_shape
-from backprop_lib.kit.exercises.base import Case, Hint, compare_gradients, first_hint
+from backprop_lib.kit.exercises.base import Case, compare_gradients, first_hint
+from backprop_lib.kit.exercises.diagnosis import References, factor_of_wrong, shape_diagnosis, value_diagnosis
 from backprop_lib.kit.gradcheck import close, numerical_vjp
 from backprop_lib.kit.operations import OPERATIONS
 from backprop_lib.kit.results import FAILED, CheckResult
@@ -28,7 +28,12 @@ class OperationSpec:
         formula: the forward as plain numpy, f(*inputs, *constants) -> out.
         sample: rng -> list of (inputs, constants) away from kinks.
         worked: hand-derived (inputs, constants, dout, expected grads, note) tuples.
-        hints: known mistakes, tried before the generic ones.
+        hints: known mistakes of this operation, tried after the generic diagnoses.
+        kinks: optional; (inputs, constants, dout, expected, grads) -> (expected, note, problem): where the
+            operation has a kink or tie, the student's gradients when they are a valid subgradient there (else
+            ``expected`` unchanged), a note naming the course's convention when theirs differs, and what is
+            wrong when theirs is not a valid subgradient.
+        nonfinite_hint: optional; what to say when a gradient holds NaN or infinity.
     """
 
     name: str
@@ -36,6 +41,8 @@ class OperationSpec:
     sample: object
     worked: tuple = ()
     hints: tuple = ()
+    kinks: object = None
+    nonfinite_hint: str | None = None
 
 
 class OperationExercise:
@@ -54,16 +61,20 @@ class OperationExercise:
         return f"backward of {self.spec.name} ({self.operation.symbol})"
 
     def cases(self, seed):
-        """Worked cases from the course first, then random ones from ``seed``."""
+        """Random cases from ``seed`` first (a non-uniform upstream, non-square shapes), then the course's worked ones.
+
+        The first case can hide no mistake: an ignored or doubled upstream gradient, a missing transpose or
+        swapped operands all give other numbers (or shapes) there. The worked cases are the lecture's numbers.
+        """
         rng = np.random.default_rng(seed)
-        cases = [self.make_case(*worked) for worked in self.spec.worked]
+        cases = []
         for inputs, constants in self.spec.sample(rng):
             inputs = [np.asarray(x, dtype=np.float64) for x in inputs]
             out = self.spec.formula(*inputs, *constants)
             dout = rng.standard_normal(np.shape(out))
             shapes = ", ".join(f"{n} {np.shape(x)}" for n, x in zip(self.operation.inputs, inputs, strict=True))
-            cases.append(self.make_case(inputs, constants, dout, None, f"random inputs: {shapes}"))
-        return cases
+            cases.append(self.make_case(inputs, constants, dout, None, f"random inputs: {shapes}, random upstream"))
+        return cases + [self.make_case(*worked) for worked in self.spec.worked]
 
     def make_case(self, inputs, constants, dout, expected, note):
         data = {f"input{i}": np.asarray(x, dtype=np.float64) for i, x in enumerate(inputs)}
@@ -77,8 +88,9 @@ class OperationExercise:
         """Run the student's forward and backward on ``case``; plain arrays out.
 
         Keys: ``out``, ``returned`` (the type name backward returned), ``grad<i>``
-        (float64, or ``grad<i>_type`` when not numeric), ``dout_changed`` and
-        ``cache_changed`` (a second backward call on the same cache differed).
+        (float64, or ``grad<i>_type`` when not numeric) with ``grad<i>_dtype`` (the
+        dtype as returned), ``dout_changed`` and ``cache_changed`` (a second
+        backward call on the same cache differed).
         """
         inputs, constants = case.items("input"), _constants(case)
         out, cache = self.operation.forward(*[x.copy() for x in inputs], *constants)
@@ -89,6 +101,7 @@ class OperationExercise:
         for i, grad in enumerate(grads):
             try:
                 got[f"grad{i}"] = np.array(grad, dtype=np.float64)
+                got[f"grad{i}_dtype"] = np.array(str(np.asarray(grad).dtype))
             except (TypeError, ValueError):
                 got[f"grad{i}_type"] = np.array(type(grad).__name__)
         got["dout_changed"] = np.array(not np.array_equal(dout, case.data["dout"]))
@@ -105,25 +118,54 @@ class OperationExercise:
             result.summary = f"the given {self.spec.name}_forward no longer computes the course's formula"
             result.details = [f"restore {self.spec.name}_forward in {self.path}; only the backward is yours to write"]
             return result
-        grads = self._returned_gradients(result, case, got)
+        refs = self._references(case)
+        grads = self._returned_gradients(result, case, got, refs)
         if grads is None:
             return result
-        expected, directions = self._reference(case)
-        if not compare_gradients(result, self.grad_names, expected, grads, case.note):
-            result.hint = first_hint(self.spec.hints + self._generic_hints(expected), case, grads)
-            result.hint = result.hint or _factor_hint(self.grad_names, expected, grads)
+        note = problem = None
+        if self.spec.kinks is not None:
+            refs.expected, note, problem = self.spec.kinks(inputs, constants, case.data["dout"], refs.expected, grads)
+        if not compare_gradients(result, self.grad_names, refs.expected, grads, case.note):
+            result.hint = (
+                problem
+                or value_diagnosis(refs, grads)
+                or first_hint(self.spec.hints, case, grads)
+                or factor_of_wrong(refs, grads)
+            )
             return result
-        if not _directions_agree(result, self.grad_names, directions, grads, case.note):
+        if not _directions_agree(result, self.grad_names, refs.directions, grads, case.note):
             return result
         if bool(got["dout_changed"]):
             result.status, result.summary = FAILED, "modified the upstream gradient dout in place"
-            result.hint = "compute a new array (dx = dout * local) instead of changing dout (dout *= local)"
+            result.hint = (
+                "the right numbers, but dout was changed: the engine passes the same dout on to other nodes, "
+                "so compute a new array instead of writing into dout"
+            )
         elif bool(got["cache_changed"]):
             result.status, result.summary = FAILED, "a second call with the same cache gave other gradients"
-            result.hint = "backward must not change its cache: copy an array before you modify it"
+            result.hint = "backward changed its cache in place: read the cache, write your results into new arrays"
+        elif bad := _wrong_dtype(self.grad_names, got):
+            result.status, result.summary = FAILED, bad
+            result.hint = "gradients are float64 arrays: the upstream gradient and the cache already are"
+        elif note:
+            result.summary = note
         return result
 
-    def _returned_gradients(self, result, case, got):
+    def _references(self, case):
+        """The checker's numbers for ``case``: worked (hand-derived) or centered differences of the formula."""
+        constants, inputs, dout = _constants(case), case.items("input"), case.data["dout"]
+
+        def vjp(upstream):
+            return numerical_vjp(lambda *xs: self.spec.formula(*xs, *constants), inputs, upstream)[0]
+
+        worked = case.items("expected")
+        if worked:
+            expected, directions = worked, [None] * len(worked)
+        else:
+            expected, directions = numerical_vjp(lambda *xs: self.spec.formula(*xs, *constants), inputs, dout)
+        return References(self.grad_names, inputs, dout, list(expected), vjp, directions)
+
+    def _returned_gradients(self, result, case, got, refs):
         """The gradients as arrays of the right count and shapes, or None after filling ``result``."""
         count = len(self.grad_names)
         wanted = f"a tuple of {count} gradient{'s' * (count > 1)} ({', '.join(self.grad_names)}{',' * (count == 1)})"
@@ -131,7 +173,8 @@ class OperationExercise:
             result.summary = f"returned a {got['returned']}, expected {wanted}"
             result.hint = "return one gradient per input, even for one input: return (dx,)"
             return None
-        returned = sum(1 for key in got if key.startswith("grad"))
+        returned = sum(1 for key in got if key.startswith("grad") and key[4:].isdigit())
+        returned += sum(1 for key in got if key.endswith("_type"))
         if returned != count:
             result.summary = f"returned {returned} gradients, expected {wanted}"
             return None
@@ -143,39 +186,17 @@ class OperationExercise:
         for name, grad, x in zip(self.grad_names, grads, case.items("input"), strict=True):
             if grad.shape != x.shape:
                 result.summary = f"{name} has shape {grad.shape}, expected {x.shape} (the shape of {name[1:]})"
-                result.hint = first_hint(self.spec.hints, case, grads) or _shape_hint(
-                    self.grad_names, grads, case.items("input"), case.data["dout"].shape
-                )
+                result.details = [f"case: {case.note}"]
+                result.hint = shape_diagnosis(self.grad_names, case.items("input"), refs.expected, grads)
                 return None
             if not np.all(np.isfinite(grad)):
-                result.summary = f"{name} contains NaN or infinity"
+                index = tuple(int(i) for i in np.argwhere(~np.isfinite(grad))[0])
+                where = f"{name}[{', '.join(map(str, index))}]" if index else name
+                result.summary = f"{name} contains NaN or infinity: {where} is {grad[index]}"
                 result.details = [f"case: {case.note}"]
+                result.hint = self.spec.nonfinite_hint
                 return None
         return grads
-
-    def _reference(self, case):
-        """Hand-derived gradients of a worked case, else centered differences of the formula."""
-        worked = case.items("expected")
-        if worked:
-            return worked, [None] * len(worked)
-        constants = _constants(case)
-        return numerical_vjp(lambda *xs: self.spec.formula(*xs, *constants), case.items("input"), case.data["dout"])
-
-    def _generic_hints(self, expected):
-        names = self.grad_names
-        return (
-            Hint(
-                "a sign error: your gradient is the exact negative of the right one", lambda c: [-e for e in expected]
-            ),
-            Hint(
-                "you returned the upstream gradient unchanged: multiply it by the local gradient",
-                lambda c: [sum_to_shape(np.broadcast_to(c.data["dout"], np.shape(e)), np.shape(e)) for e in expected],
-            ),
-            Hint(
-                f"the gradients are in the wrong order: return them as ({', '.join(names)})",
-                lambda c: list(reversed(expected)) if len(expected) == 2 else None,
-            ),
-        )
 
 
 def _constants(case):
@@ -209,28 +230,10 @@ def _directions_agree(result, names, directions, grads, note):
     return True
 
 
-def _factor_hint(names, expected, grads):
-    """'dW is 0.5 times the right value' when one gradient is a constant multiple of the reference."""
-    for name, want, got in zip(names, expected, grads, strict=True):
-        checked = ~np.isnan(want)
-        denominator = float(np.sum(want[checked] ** 2))
-        if denominator == 0 or close(want, got):
-            continue
-        factor = float(np.sum(want[checked] * got[checked])) / denominator
-        if abs(factor - 1) > 1e-3 and abs(factor) > 1e-9 and close(factor * want, got):
-            return f"{name} is {factor:.4g} times the right value: a constant factor is missing or extra"
-    return None
-
-
-def _shape_hint(names, grads, inputs, out_shape):
-    """A hint for a gradient of the wrong shape: transposed, or a broadcast not reduced."""
-    for name, grad, x in zip(names, grads, inputs, strict=True):
-        if grad.shape == x.shape:
-            continue
-        if grad.ndim == 2 and grad.shape == x.shape[::-1]:
-            return f"{name} looks transposed: it must have the shape of {name[1:]}, {x.shape}"
-        if grad.shape == tuple(out_shape):
-            return (
-                f"{name} has the output's shape: sum it over the broadcast axes, sum_to_shape({name}, {name[1:]}.shape)"
-            )
+def _wrong_dtype(names, got):
+    """'dx is a bool array, not float64' for a gradient of another dtype, or None."""
+    for i, name in enumerate(names):
+        dtype = str(got.get(f"grad{i}_dtype", "float64"))
+        if dtype != "float64":
+            return f"{name} is a {dtype} array, not float64"
     return None
