@@ -9,8 +9,9 @@ Your files (each backward raises ``NotImplementedError`` until you write it):
     layers.py        the linear layer                           (notebook 6)
     losses.py        mean squared error, softmax cross-entropy  (notebook 7)
 
-Helpers you call: ``check()`` (below, or ``backprop-kit check`` in a terminal)
-and ``broadcast.sum_to_shape``. Everything in ``kit/`` is the course's
+Helpers you call: ``check()`` (below, or ``backprop-kit check`` in a terminal),
+``hint(name)`` (the next rung of an exercise's hint ladder, or
+``backprop-kit hint NAME``) and ``broadcast.sum_to_shape``. Everything in ``kit/`` is the course's
 machinery (checks, notebook support, widgets, the command): you use it, you
 never need to edit it.
 
@@ -50,3 +51,14 @@ def check(*exercises):
     from backprop_lib.kit.selfcheck import check as run_check
 
     return run_check(*exercises)
+
+
+def hint(exercise, level=None):
+    """The next hint for ``exercise`` (1 a nudge, 2 the local derivative, 3 the formula), or rung ``level``.
+
+    Each call climbs one rung; how far you climbed is remembered in ``.backprop-kit-hints.json`` beside
+    your ``backprop_lib/`` (``backprop_lib.kit.hints``).
+    """
+    from backprop_lib.kit.hints import hint as open_hint
+
+    return open_hint(exercise, level)

@@ -19,8 +19,9 @@ def sum_to_shape(grad, shape):
     Returns:
         An array of exactly ``shape``.
 
-    Example: an input b of shape (K,) added to z of shape (N, K) gets
-    ``sum_to_shape(dz, (K,)) == dz.sum(axis=0)``.
+    Example, in numbers: ``sum_to_shape(np.ones((2, 3)), (1, 3))`` is
+    ``[[2., 2., 2.]]`` (two rows added up), and ``sum_to_shape(g, g.shape)`` equals
+    ``g``.
     """
     grad = np.asarray(grad, dtype=np.float64)
     extra = grad.ndim - len(shape)

@@ -2,6 +2,7 @@
 
     backprop-kit check [EXERCISE ...]    check your exercises (students, self-learners)
     backprop-kit exercises               list the exercises and their files
+    backprop-kit hint NAME [--level K]   the next rung of an exercise's hint ladder
 
 Further commands join through the entry-point group ``backprop_kit.commands``:
 each entry point names a function ``add(subparsers)`` that adds its commands.
@@ -37,6 +38,12 @@ def build_parser():
     listing = commands.add_parser("exercises", help="list the exercises and the files they live in")
     listing.set_defaults(run=_list_exercises)
 
+    ladder = commands.add_parser("hint", help="show the next hint for an exercise (1 a nudge ... 3 the formula)")
+    ladder.add_argument("exercise", help="the exercise's name, e.g. relu_backward")
+    ladder.add_argument("--level", type=int, default=None, help="show this rung (1 to 3) instead of the next one")
+    ladder.add_argument("--dir", default=None, help="the folder holding your backprop_lib/ (default: the library's)")
+    ladder.set_defaults(run=_hint)
+
     for entry_point in entry_points(group=COMMAND_GROUP):
         entry_point.load()(commands)
     return parser
@@ -48,6 +55,17 @@ def _check(args):
     report = check(*args.exercises, directory=args.dir)
     print(report)
     return 0 if all(r.passed for r in report) else 1
+
+
+def _hint(args):
+    from backprop_lib.kit.hints import hint
+
+    try:
+        print(hint(args.exercise, args.level, args.dir))
+    except ValueError as problem:
+        print(f"backprop-kit hint: {problem}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _list_exercises(args):

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from backprop_lib import EXERCISE_MODULES
+from backprop_lib.kit.hints import available, how_to_open
 
 PASSED, NOT_IMPLEMENTED, FAILED, ERROR = "passed", "not implemented", "failed", "error"
 
@@ -52,6 +53,8 @@ class CheckResult:
         lines += [f"    {line}" for line in self.details]
         if self.hint:
             lines.append(f"    Hint: {self.hint}")
+        if self.status == FAILED and available(self.exercise):
+            lines.append(f"    More help: {how_to_open(self.exercise)}")
         return "\n".join(lines)
 
 

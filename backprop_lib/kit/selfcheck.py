@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from backprop_lib.kit.hints import available, how_to_open
 from backprop_lib.kit.results import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
 
 PROCESS_TIMEOUT = 120.0
@@ -81,6 +82,8 @@ def format_table(results):
             rows += [f"  {'':<{width}}  {'':<15}  {line}" for line in r.details]
             if r.hint:
                 rows.append(f"  {'':<{width}}  {'':<15}  Hint: {r.hint}")
+            if r.status == FAILED and available(r.exercise):
+                rows.append(f"  {'':<{width}}  {'':<15}  More help: {how_to_open(r.exercise)}")
     counts = {status: sum(r.status == status for r in results) for status in MARKS}
     rows.append(
         f"{counts[PASSED]} passed, {counts[FAILED]} failed, {counts[NOT_IMPLEMENTED]} not implemented yet"

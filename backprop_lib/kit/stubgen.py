@@ -1,21 +1,25 @@
-"""Generate the exercise files in ``backprop_lib/`` from the reference solutions.
+"""Generate the exercise files in ``backprop_lib/`` and the hint ladder from the reference solutions.
 
 ``solutions/<module>.py`` is the one source of truth. Each exercise body sits
 between ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the stub keeps
 everything else (given forwards, docstrings, signatures) and replaces the body
 with a ``raise NotImplementedError`` that names the exercise and the file.
+``solutions/hints.py`` becomes ``backprop_lib/kit/hints.json`` (each rung
+compressed and encoded, see ``backprop_lib.kit.hints``).
 
     python -m backprop_lib.kit.stubgen          # rewrite the stubs
-    python -m backprop_lib.kit.stubgen --check  # exit 1 if a stub is out of date
+    python -m backprop_lib.kit.stubgen --check  # exit 1 if a stub or the hints are out of date
 
-``tests/test_stubs.py`` fails whenever a committed stub differs from this output.
+``tests/test_stubs.py`` fails whenever a committed file differs from this output.
 """
 
+import importlib.util
 import re
 import sys
 from pathlib import Path
 
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
+from backprop_lib.kit.hints import HINTS_FILE, compile_hints
 
 LIBRARY_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,11 +54,20 @@ def make_stub(solution_source, module):
 
 
 def expected_stubs():
-    """{stub path: text} for every exercise module."""
-    return {
+    """{stub path: text} for every exercise module, and the compiled hint ladder."""
+    stubs = {
         LIBRARY_DIR / f"{module}.py": make_stub((SOLUTIONS_DIR / f"{module}.py").read_text(), module)
         for module in EXERCISE_MODULES
     }
+    return stubs | {HINTS_FILE: compile_hints(_solution_hints())}
+
+
+def _solution_hints():
+    """HINTS from solutions/hints.py, loaded as a file (it is not part of the package)."""
+    spec = importlib.util.spec_from_file_location("backprop_kit_hints_source", SOLUTIONS_DIR / "hints.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.HINTS
 
 
 def main(argv=None):
@@ -66,7 +79,7 @@ def main(argv=None):
         return 1 if stale else 0
     for path, text in expected_stubs().items():
         path.write_text(text)
-    print(f"wrote {len(EXERCISE_MODULES)} stubs, {len(stale)} changed")
+    print(f"wrote {len(EXERCISE_MODULES)} stubs and the hints, {len(stale)} changed")
     return 0
 
 
