@@ -91,7 +91,7 @@ def test_a_wrong_answer_fails_even_with_numpy_and_the_checker_patched(course, se
     submit(course, "patcher", [("relu_backward", "def relu_backward(dout, cache):\n    return (dout,)")], cheat)
     got = results(course, "patcher", secret, isolation)
     assert got["relu_backward"].status == "failed"
-    assert "only where x > 0" in (got["relu_backward"].hint or "")
+    assert "passed on unchanged" in (got["relu_backward"].hint or "")
 
 
 def test_modules_the_student_added_are_used_and_the_kit_s_own_files_are_not(course, secret, isolation):
