@@ -79,3 +79,50 @@ def test_maximum_node_routes_to_the_larger_input():
     backward(maximum(a, b))
     np.testing.assert_array_equal(a.grad, [0.0, 1.0])
     np.testing.assert_array_equal(b.grad, [1.0, 0.0])
+
+
+class SharingGate:
+    """An operation whose backward hands out ``dout`` itself, to every input (as an add gate may)."""
+
+    name = "sharing"
+
+    def backward(self, dout, cache):
+        return (dout,) * cache
+
+
+def test_gradients_returned_as_shared_arrays_are_never_changed():
+    x, y = Node(1.5, "x"), Node(-0.5, "y")
+    p, s = x * 3.0, Node(1.0, "s")
+    s.parents, s.operation, s.cache = (x, y), SharingGate(), 2  # s = x + y, sharing its dout
+    f = Node(1.0, "f")
+    f.parents, f.operation, f.cache = (p, s), SharingGate(), 2  # f = p + s
+    backward(f)
+    assert [float(n.grad) for n in (f, p, s, x, y)] == [1.0, 1.0, 1.0, 4.0, 1.0]
+
+
+def test_every_call_starts_from_zero_unlike_pytorch_accumulation():
+    x = Node(np.array([1.0, 2.0]))
+    f = x * x
+    backward(f)
+    backward(f)
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])
+    assert x.grad.dtype == np.float64
+
+
+def test_the_given_seed_is_copied_not_kept():
+    x = Node(np.array([1.0, 2.0]))
+    seed = np.array([1.0, 1.0], dtype=np.float32)
+    h = x + x
+    backward(h, grad=seed)
+    assert h.grad is not seed and h.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+    np.testing.assert_array_equal(seed, [1.0, 1.0])
+
+
+def test_the_sort_is_iterative_on_a_chain_deeper_than_the_recursion_limit():
+    x = Node(1.0)
+    h = x
+    for _ in range(3000):
+        h = h * 1.0
+    order = topological_sort(h)
+    assert len(order) == 3001 and order[0] is x and order[-1] is h

@@ -1,9 +1,11 @@
 """The reference solutions pass every check, on the public seed and on others."""
 
+import numpy as np
 import pytest
 
 from backprop_lib.kit.checking import run_checks
 from backprop_lib.kit.exercises import EXERCISES
+from backprop_lib.kit.operations import OPERATIONS
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 12345])
@@ -18,3 +20,35 @@ def test_an_unknown_exercise_name_lists_the_known_ones():
     [result] = run_checks(["relu_backwards"])
     assert result.status == "error"
     assert "relu_backward" in result.summary
+
+
+def test_power_at_p_zero_is_zero_not_nan():
+    from backprop_lib.gates import power_backward, power_forward
+
+    (dx,) = power_backward(np.array([1.0, 2.0, 3.0]), power_forward(np.array([0.0, 1.0, -2.0]), 0)[1])
+    np.testing.assert_array_equal(dx, [0.0, 0.0, 0.0])
+
+
+def test_a_label_outside_the_classes_is_a_clear_error():
+    from backprop_lib.losses import softmax_cross_entropy_forward
+
+    with pytest.raises(ValueError, match=r"label -1 at index 1 is not a class: labels must lie in \[0, 3\)"):
+        softmax_cross_entropy_forward(np.zeros((2, 3)), [0, -1])
+
+
+@pytest.mark.parametrize("b_shape", [(3,), (1, 3)])
+def test_db_has_the_shape_of_b(b_shape):
+    from backprop_lib.layers import linear_backward, linear_forward
+
+    _, cache = linear_forward(np.ones((2, 4)), np.ones((4, 3)), np.zeros(b_shape))
+    assert linear_backward(np.ones((2, 3)), cache)[2].shape == b_shape
+
+
+def test_gradients_are_float64_whatever_the_upstream_dtype():
+    for name, operation in OPERATIONS.items():
+        inputs = {"linear": (np.ones((2, 3)), np.ones((3, 4)), np.ones(4))}.get(name, [np.full((2, 2), 0.5)] * 2)
+        inputs = inputs[: len(operation.inputs)]
+        constants = {"mse": (np.zeros((2, 2)),), "softmax_cross_entropy": ([0, 1],)}.get(name, (2.0,))
+        out, cache = operation.forward(*inputs, *constants[: len(operation.constants)])
+        grads = operation.backward(np.ones(np.shape(out), dtype=np.float32), cache)
+        assert all(np.asarray(g).dtype == np.float64 for g in grads), name
