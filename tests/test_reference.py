@@ -52,3 +52,22 @@ def test_gradients_are_float64_whatever_the_upstream_dtype():
         out, cache = operation.forward(*inputs, *constants[: len(operation.constants)])
         grads = operation.backward(np.ones(np.shape(out), dtype=np.float32), cache)
         assert all(np.asarray(g).dtype == np.float64 for g in grads), name
+
+
+def test_every_operation_check_starts_with_a_case_that_hides_no_mistake():
+    """A random, non-uniform upstream gradient and non-square shapes first; the course's worked cases after."""
+    from backprop_lib.kit.exercises.operations import OperationExercise
+
+    for exercise in (e for e in EXERCISES.values() if isinstance(e, OperationExercise)):
+        cases = exercise.cases(0)
+        first = cases[0]
+        dout = first.data["dout"]
+        assert "random" in first.note and "expected0" not in first.data, exercise.name
+        if dout.size > 1:
+            assert len(np.unique(dout)) == dout.size, exercise.name
+        else:
+            assert abs(float(dout)) != 1.0, exercise.name
+        assert all(x.ndim < 2 or x.shape[0] != x.shape[1] for x in first.items("input")), exercise.name
+        assert cases[-1].items("expected"), f"{exercise.name}: the worked cases come last"
+    x, W, _ = EXERCISES["linear_backward"].cases(0)[0].items("input")
+    assert len({*x.shape, W.shape[1]}) == 3  # N, M, K all different

@@ -14,7 +14,7 @@ import numpy as np
 
 from backprop_lib.kit.exercises.base import Case, compare_gradients, first_hint
 from backprop_lib.kit.exercises.diagnosis import References, factor_of_wrong, shape_diagnosis, value_diagnosis
-from backprop_lib.kit.gradcheck import close, numerical_vjp
+from backprop_lib.kit.gradcheck import close, number, numerical_vjp
 from backprop_lib.kit.operations import OPERATIONS
 from backprop_lib.kit.results import FAILED, CheckResult
 
@@ -223,7 +223,8 @@ def _directions_agree(result, names, directions, grads, note):
         if not close(slope, float(np.sum(v * grad))):
             result.status, result.summary = FAILED, f"{name} is wrong at elements the sample missed"
             result.details = [
-                f"along a random direction v: numerical dL/dt = {slope:.6g}, sum(v * {name}) = {np.sum(v * grad):.6g}",
+                f"along a random direction v: numerical dL/dt = {number(slope)}, sum(v * {name}) = "
+                f"{number(np.sum(v * grad))}",
                 f"case: {note}",
             ]
             return False
