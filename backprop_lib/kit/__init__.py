@@ -6,8 +6,9 @@ gradcheck.py    centered differences and the comparison that says where a gradie
 results.py      one exercise's verdict, as shown to a student
 checking.py     run the checks in this process, never raising
 selfcheck.py    ``backprop-kit check``: the checks in a fresh process, as a table
+hints.py        the hint ladder (three rungs per exercise, stored encoded in hints.json)
 notebook.py     notebook support: one-line stub errors, ``checked()`` for test cells
-stubgen.py      the exercise files generated from the reference solutions
+stubgen.py      the exercise files and hints.json generated from the reference solutions
 widgets/        gradient-flow widgets
 cli.py          the ``backprop-kit`` command
 """

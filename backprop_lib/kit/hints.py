@@ -55,7 +55,7 @@ def how_to_open(exercise):
 
 
 @dataclass(frozen=True)
-class Hint:
+class Rung:
     """One rung of one exercise's ladder, shown as text (in a notebook, as the cell's output)."""
 
     exercise: str
@@ -91,7 +91,7 @@ def hint(exercise, level=None, directory=None):
         raise ValueError(f"hint level must be 1 to {len(rungs)}, got {level!r}")
     opened[exercise] = max(opened.get(exercise, 0), level)
     _write_state(state_path, opened)
-    return Hint(exercise, level, len(rungs), decode(rungs[level - 1]))
+    return Rung(exercise, level, len(rungs), decode(rungs[level - 1]))
 
 
 def _student_folder():
