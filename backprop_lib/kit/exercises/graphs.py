@@ -42,7 +42,7 @@ class Gate:
     def backward(self, dout, cache):
         """One gradient per input: ``dout`` itself for a pass-on gate, else dout times a numerical local gradient."""
         if self.passes_on:
-            return (dout,) * self.inputs
+            return tuple(dout for _ in range(self.inputs))
         a, b, c = (float(v) if v is not None else None for v in cache)
         return tuple(np.asarray(dout * self._local(a, b, c, i), dtype=np.float64) for i in range(self.inputs))
 
