@@ -43,11 +43,11 @@ def two_layer_net_forward(x, W1, b1, W2, b2, labels, reg):
 def two_layer_net_backward(dout, cache):
     """Backward of the whole network: the gradient of E for every input of the forward.
 
-    Stage by stage, from the loss back to x. Each weight matrix is used twice
-    in the forward (in its layer and in the weight decay), so its gradient has
-    two contributions. You may call your own backward functions
-    (linear_backward, relu_backward, softmax_cross_entropy_backward) with the
-    stage caches.
+    Stage by stage, from the loss back to x. W1 and W2 each appear twice in
+    the forward: in their layer and in the weight decay. You may call your own
+    backward functions (linear_backward, relu_backward,
+    softmax_cross_entropy_backward) with the stage caches; import them at the
+    top of this file.
 
     Args:
         dout: upstream gradient of the scalar loss, shape () (1.0 when E is the output).
