@@ -95,13 +95,13 @@ setup()
 # **Exercise 1.2.** Two gradients never agree to the last bit, so a check needs a measure of "close". Write
 # `relative_error(a, b)`: the largest elementwise $|a - b| / \max(|a|, |b|)$, with 0 where $a$ and $b$ are
 # both 0. It does not depend on the gradients' scale, and it treats $a$ and $b$ alike.
+#
+# Predict the first line before you run the next cell: what is the gradient of $\sum_i x_i^2$ at
+# $(1, -2, 0.5)$?
 
 # %%
 print(numerical_gradient(lambda v: float(np.sum(v**2)), np.array([1.0, -2.0, 0.5])), "  (f = sum of squares)")
 print(f"{relative_error(np.array([1.0, 0.0, 3.0]), np.array([1.5, 0.0, 3.0])):.4f}  (expected 1/3)")
-
-# %% [markdown]
-# Predict the first line before you run the cell: what is the gradient of $\sum_i x_i^2$ at $(1, -2, 0.5)$?
 
 # %%
 backprop_lib.check("numerical_gradient", "relative_error")
