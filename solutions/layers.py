@@ -9,6 +9,7 @@ exercise; every gradient is a float64 array with its input's shape.
 
 import numpy as np
 
+from backprop_lib.activations import relu_backward, relu_forward
 from backprop_lib.broadcast import sum_to_shape
 
 
@@ -34,4 +35,38 @@ def linear_backward(dz, cache):
     ### BEGIN SOLUTION
     x, W, b = cache
     return dz @ W.T, x.T @ dz, sum_to_shape(dz, b.shape)
+    ### END SOLUTION
+
+
+def residual_forward(h, W, b):
+    """A residual block: out = h + relu(h W + b) for h (N, M), W (M, M), b (M,).
+
+    The block adds a ReLU layer's output to its own input (the skip connection),
+    so W is square and out has h's shape (N, M). It is built from the library's
+    own forwards. Cache: (linear_cache, relu_cache), where linear_cache = (h, W, b)
+    is linear_forward's cache and relu_cache = z = h W + b is relu_forward's, so
+    your backward may call your own linear_backward and relu_backward.
+    Convention at a kink (z exactly 0): as in relu_backward.
+    """
+    z, linear_cache = linear_forward(h, W, b)
+    branch, relu_cache = relu_forward(z)
+    return h + branch, (linear_cache, relu_cache)
+
+
+def residual_backward(dout, cache):
+    """Backward of the residual block out = h + relu(h W + b).
+
+    Args:
+        dout: upstream gradient dE/dout, shape (N, M).
+        cache: (linear_cache, relu_cache) from residual_forward, with
+            linear_cache = (h, W, b) and relu_cache = z = h W + b.
+
+    Returns:
+        (dh, dW, db) with shapes (N, M), (M, M), (M,), in that order.
+    """
+    ### BEGIN SOLUTION
+    linear_cache, relu_cache = cache
+    (dz,) = relu_backward(dout, relu_cache)
+    dh, dW, db = linear_backward(dz, linear_cache)
+    return dout + dh, dW, db
     ### END SOLUTION

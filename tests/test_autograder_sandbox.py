@@ -124,6 +124,7 @@ def test_an_exercise_that_hangs_or_crashes_fails_alone(course, secret, isolation
     assert "killed by signal 11" in got["log_backward"].summary
     assert "MemoryError" in got["power_backward"].summary
     broken = {"negate_backward", "exp_backward", "log_backward", "power_backward"}
+    broken.add("engine_course_examples")  # the course's sigmoid neuron runs the student's exp gate
     assert all(r.passed for name, r in got.items() if name not in broken)
 
 

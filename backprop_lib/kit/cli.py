@@ -1,7 +1,7 @@
 """The ``backprop-kit`` command.
 
     backprop-kit check [EXERCISE ...]    check your exercises (students, self-learners)
-    backprop-kit exercises               list the exercises and their files
+    backprop-kit exercises               list the exercises you write and their files
     backprop-kit hint NAME [--level K]   the next rung of an exercise's hint ladder
 
 Further commands join through the entry-point group ``backprop_kit.commands``:
@@ -35,7 +35,7 @@ def build_parser():
     check.add_argument("--dir", default=None, help="the folder holding your backprop_lib/ (default: here)")
     check.set_defaults(run=_check)
 
-    listing = commands.add_parser("exercises", help="list the exercises and the files they live in")
+    listing = commands.add_parser("exercises", help="list the exercises you write and the files they live in")
     listing.set_defaults(run=_list_exercises)
 
     ladder = commands.add_parser("hint", help="show the next hint for an exercise (1 a nudge ... 3 the formula)")
@@ -69,10 +69,10 @@ def _hint(args):
 
 
 def _list_exercises(args):
-    from backprop_lib.kit.exercises import EXERCISES
+    from backprop_lib.kit.exercises import STUDENT_EXERCISES
 
-    width = max(len(name) for name in EXERCISES)
-    for name, exercise in EXERCISES.items():
+    width = max(len(name) for name in STUDENT_EXERCISES)
+    for name, exercise in STUDENT_EXERCISES.items():
         print(f"{name:<{width}}  {exercise.path:<28}  {exercise.title}")
 
 

@@ -19,9 +19,11 @@
 #
 # 1. describe a neural network as a composition of layers and say why training it with stochastic gradient
 #    descent (SGD) needs the derivative of the error with respect to the weights of *every* layer;
-# 2. write the chain rule in Lagrange and in Leibniz notation, and check it numerically;
-# 3. derive the gradients of two toy networks by hand (k = 1 and k = 2 layers) and write your answers as code;
-# 4. state the general pattern that backpropagation is built on:
+# 2. write a gradient checker (centered differences and a relative error), and choose its step size knowing
+#    what truncation and round-off do in float32 and float64;
+# 3. write the chain rule in Lagrange and in Leibniz notation, and check it numerically;
+# 4. derive the gradients of two toy networks by hand (k = 1 and k = 2 layers) and write your answers as code;
+# 5. state the general pattern that backpropagation is built on:
 #    $\frac{\partial e}{\partial w_k} = \underbrace{\frac{\partial e}{\partial h_k}}_{\text{upstream}}
 #    \cdot \underbrace{\frac{\partial h_k}{\partial w_k}}_{\text{local}}$.
 #
@@ -46,6 +48,7 @@ import numpy as np
 
 import backprop_lib
 from backprop_lib.derivations import logistic_factors, squared_error_factors
+from backprop_lib.gradient_check import numerical_gradient, relative_error
 from backprop_lib.kit.notebook import checked, setup
 
 setup()
@@ -77,20 +80,41 @@ setup()
 #
 # That costs two forward passes *per weight*: for a network with a million weights, two million forward
 # passes for one SGD step. Backpropagation gets all of them exactly for about the cost of one more pass. We
-# will still use centered differences all the time, to *check* the gradients we derive.
-
+# will still use centered differences all the time, to *check* the gradients we derive; so the first thing
+# you write is the checker.
+#
+# **Exercise 1.1.** Write `numerical_gradient(f, x, h=1e-5)` in `backprop_lib/gradient_check.py`: the
+# centered-difference estimate above for every element of an array `x` of any shape (a vector, a matrix, a
+# number). Before you write it, answer for yourself:
+#
+# 1. How do you visit every element of an array of *any* shape, one at a time? (`range(len(x))` visits only
+#    the rows of a matrix.)
+# 2. If you nudge `x[i]` in place, what must hold when your function returns? Why would the caller care?
+# 3. What is the distance between the two points you evaluate, and so what do you divide by?
+#
+# **Exercise 1.2.** Two gradients never agree to the last bit, so a check needs a measure of "close". Write
+# `relative_error(a, b)`: the largest elementwise $|a - b| / \max(|a|, |b|)$, with 0 where $a$ and $b$ are
+# both 0. It does not depend on the gradients' scale, and it treats $a$ and $b$ alike.
+#
+# Predict the first line before you run the next cell: what is the gradient of $\sum_i x_i^2$ at
+# $(1, -2, 0.5)$?
 
 # %%
-def centered_differences(error, w, h=1e-6):
-    """Estimate d error / d w_i for every element of the vector w: (error(w + h 1_i) - error(w - h 1_i)) / 2h."""
-    w = np.asarray(w, dtype=np.float64)
-    slope = np.zeros_like(w)
-    for i in range(w.size):
-        step = np.zeros_like(w)
-        step[i] = h
-        slope[i] = (error(w + step) - error(w - step)) / (2 * h)
-    return slope
+print(numerical_gradient(lambda v: float(np.sum(v**2)), np.array([1.0, -2.0, 0.5])), "  (f = sum of squares)")
+print(f"{relative_error(np.array([1.0, 0.0, 3.0]), np.array([1.5, 0.0, 3.0])):.4f}  (expected 1/3)")
 
+# %%
+backprop_lib.check("numerical_gradient", "relative_error")
+
+# %% nbgrader={"grade": true, "grade_id": "numerical_gradient", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Test: numerical_gradient (autograded; do not edit)
+result = checked("numerical_gradient")
+assert result.passed, result.report()
+
+# %% nbgrader={"grade": true, "grade_id": "relative_error", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Test: relative_error (autograded; do not edit)
+result = checked("relative_error")
+assert result.passed, result.report()
 
 # %% [markdown]
 # ## 1.2 The chain rule
@@ -112,7 +136,7 @@ y = x**2
 dz_dy = np.exp(y)  # outer derivative, at the inner value y
 dy_dx = 2 * x  # inner derivative
 print(f"chain rule:           dz/dx = {dz_dy:.6f} * {dy_dx:.6f} = {dz_dy * dy_dx:.6f}")
-print(f"centered differences: dz/dx = {centered_differences(lambda v: np.exp(v[0] ** 2), [x])[0]:.6f}")
+print(f"centered differences: dz/dx = {numerical_gradient(lambda v: float(np.exp(v**2)), np.array(x)):.6f}")
 
 # %% [markdown]
 # The Leibniz form is the one to keep in mind: it reads like a path through the computation, one factor per
@@ -126,7 +150,7 @@ print(f"centered differences: dz/dx = {centered_differences(lambda v: np.exp(v[0
 #
 # $$h_1 = w_1^T x, \qquad e = (y - h_1)^2.$$
 #
-# **Exercise 1.** Derive the three factors of the chain rule at a given point and return them from
+# **Exercise 1.3.** Derive the three factors of the chain rule at a given point and return them from
 # `squared_error_factors(x, w1, y)` in `backprop_lib/derivations.py`:
 #
 # 1. $\dfrac{\partial h_1}{\partial w_1}$, shape $(M,)$: how $h_1$ moves with each weight;
@@ -151,7 +175,7 @@ dh1_dw1, de_dh1, de_dw1 = squared_error_factors(x1, w1, y1)
 print(f"dh1/dw1 = {dh1_dw1}")
 print(f"de/dh1  = {de_dh1:.2f}")
 print(f"de/dw1  = {de_dw1}   (your chain-rule product)")
-print(f"de/dw1  = {centered_differences(lambda w: (y1 - x1 @ w) ** 2, w1)}   (centered differences)")
+print(f"de/dw1  = {numerical_gradient(lambda w: (y1 - x1 @ w) ** 2, w1.copy())}   (centered differences)")
 
 # %% [markdown]
 # **Check your work.** This cell runs the checks of `squared_error_factors` on your saved file, in a fresh
@@ -205,23 +229,25 @@ plt.show()
 # $$\frac{\partial e}{\partial w_1} = \frac{\partial e}{\partial h_2} \cdot \frac{\partial h_2}{\partial h_1}
 # \cdot \frac{\partial h_1}{\partial w_1}.$$
 #
-# **Exercise 2.** Derive each factor and return them from `logistic_factors(x, w1)` in
+# **Exercise 1.4.** Derive each factor and return them from `logistic_factors(x, w1)` in
 # `backprop_lib/derivations.py`: $\partial h_1 / \partial w_1$ (shape $(M,)$), $\partial h_2 / \partial h_1$
 # (a number), $\partial e / \partial h_2$ (a number) and their product $\partial e / \partial w_1$ (shape $(M,)$).
 #
-# Two facts you will need: $\sigma'(h) = \sigma(h)\,(1 - \sigma(h))$ (derive it once: it is why the sigmoid's
-# backward pass needs only its output), and $\frac{d}{dh}(-\log h) = -1/h$.
+# Two derivatives to work out first. $\sigma'(h)$: write $\sigma(h) = (1 + e^{-h})^{-1}$, differentiate with
+# the chain rule, and then try to write the result using $\sigma(h)$ alone, without $e^{-h}$ (if you can, a
+# backward pass of the sigmoid needs only its output). And $\frac{d}{dh}(-\log h)$.
 
 # %%
 dh1_dw1, dh2_dh1, de_dh2, de_dw1 = logistic_factors(x1, w1)
 h2 = 1 / (1 + np.exp(-(x1 @ w1)))
 print(f"h1 = {x1 @ w1:.2f}, h2 = sigma(h1) = {h2:.4f}, e = -log h2 = {-np.log(h2):.4f}")
 print(f"dh1/dw1 = {dh1_dw1}")
-print(f"dh2/dh1 = {dh2_dh1:.4f}   (sigma(h1) (1 - sigma(h1)))")
-print(f"de/dh2  = {de_dh2:.4f}   (-1 / h2)")
+sigmoid = lambda h: 1 / (1 + np.exp(-h))  # noqa: E731
+print(f"dh2/dh1 = {dh2_dh1:.4f}   (centered differences: {numerical_gradient(sigmoid, np.array(x1 @ w1)):.4f})")
+print(f"de/dh2  = {de_dh2:.4f}   (centered differences: {numerical_gradient(lambda v: -np.log(v), np.array(h2)):.4f})")
 print(f"de/dw1  = {de_dw1}   (your product)")
-log_loss = lambda w: -np.log(1 / (1 + np.exp(-(x1 @ w))))  # noqa: E731
-print(f"de/dw1  = {centered_differences(log_loss, w1)}   (centered differences)")
+log_loss = lambda w: -np.log(sigmoid(x1 @ w))  # noqa: E731
+print(f"de/dw1  = {numerical_gradient(log_loss, w1.copy())}   (centered differences)")
 
 # %%
 backprop_lib.check("logistic_factors")
@@ -263,14 +289,60 @@ print(f"upstream de/dh1 = {upstream:.4f}")
 print(f"de/dw1 = upstream * local = {upstream * dh1_dw1}")
 
 # %% [markdown]
+# ## 1.6 How small should h be? Truncation against round-off
+#
+# A smaller step makes the centered difference closer to the derivative, up to a point: the two values
+# $f(x + h)$ and $f(x - h)$ agree in more and more leading digits, and their difference is left with
+# the rounding errors of the floats. The sweep below estimates $\frac{d}{dx} e^{x^2}$ at $x = 0.5$ with your
+# `numerical_gradient` for steps from $10^{-1}$ down to $10^{-12}$, once computing $f$ in float64 and once
+# in float32 (7 significant digits instead of 16), and plots your `relative_error` against the exact
+# derivative $2x\,e^{x^2}$. Before you run it: which curve will reach the smaller error, and at which $h$?
+
+
+# %%
+def exp_of_square(dtype):
+    """f(x) = exp(x^2), computed in the float type dtype."""
+    return lambda v: float(np.exp(np.asarray(v, dtype=dtype) ** 2))
+
+
+steps = np.logspace(-12, -1, 45)
+exact = 2 * 0.5 * np.exp(0.5**2)
+sweep = {}  # dtype: (smallest error, its h, error at h = 1e-5)
+fig, ax = plt.subplots(figsize=(5.5, 3.5))
+for dtype in ("float64", "float32"):
+    f = exp_of_square(dtype)
+    errors = [relative_error(numerical_gradient(f, np.array(0.5), h), exact) for h in steps]
+    ax.loglog(steps, np.maximum(errors, 1e-17), marker=".", label=dtype)
+    best = int(np.argmin(errors))
+    sweep[dtype] = (errors[best], steps[best], relative_error(numerical_gradient(f, np.array(0.5)), exact))
+    print(
+        f"{dtype}: smallest error {sweep[dtype][0]:.1e} at h = {sweep[dtype][1]:.0e}; at h = 1e-5: {sweep[dtype][2]:.1e}"
+    )
+ax.set(xlabel="step size h", ylabel="relative error", title="centered differences of exp(x^2) at x = 0.5")
+ax.legend()
+plt.show()
+
+
+# %% [markdown]
+# Read the plot from the right: there the error falls as $h$ shrinks (truncation: the next term of the
+# Taylor series, proportional to $h^2$ for a centered difference). Further left it rises again (round-off:
+# roughly the float's precision divided by $h$). The two meet at the best step, which the cell printed for
+# each type: float32 runs out of digits at a much larger $h$ and never gets as close. Compare the errors at
+# $h = 10^{-5}$, your default: excellent in float64, and in float32 large enough to look like a bug. That is
+# why gradient checks run in float64, and why a check of a float32 computation needs a larger step and a
+# looser tolerance.
+
+# %% [markdown]
 # ## Recap
 #
 # - A network is a composition $e = \ell(f_K(\dots f_1(x; w_1) \dots; w_K), y)$, and SGD needs
 #   $\partial e/\partial w_k$ for every layer: $w_k \leftarrow w_k - \eta\, \partial e / \partial w_k$.
 # - Chain rule: $(f \circ g)'(x) = f'(g(x))\, g'(x)$ (Lagrange) $=$ $\frac{dz}{dy} \frac{dy}{dx}$ (Leibniz).
-# - k = 1: $\partial e/\partial w_1 = -2(y - h_1)\, x$. k = 2: $\partial e/\partial w_1 =
-#   (-1/h_2)\, h_2 (1 - h_2)\, x = -(1 - h_2)\, x$.
+# - k = 1 and k = 2: your derivations in `backprop_lib/derivations.py`, each factor checked against centered
+#   differences.
 # - General pattern: gradient = upstream gradient $\times$ local gradient, computed from the error backwards.
-# - Centered differences estimate any gradient slowly but reliably: use them to check derivations.
+# - Centered differences estimate any gradient slowly but reliably: your `numerical_gradient` and
+#   `relative_error` check derivations. The step size is a trade-off between truncation (large $h$) and
+#   round-off (small $h$), and the best $h$ depends on the float type (section 1.6).
 #
 # **Next:** notebook 2 draws a function as a computation graph and runs this pattern gate by gate.

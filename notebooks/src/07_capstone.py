@@ -18,14 +18,15 @@
 # **Learning goals.** After this notebook you can
 #
 # 1. derive and write the backward passes of the two losses of the course: mean squared error and softmax
-#    cross-entropy;
-# 2. assemble your operations into a two-layer network in the graph engine and **gradient-check the whole
+#    cross-entropy, and see what softmax and cross-entropy become together;
+# 2. write the backward pass of a whole two-layer network by hand, stage by stage, with weight decay;
+# 3. assemble your operations into the same network in the graph engine and **gradient-check the whole
 #    network** before trusting it;
-# 3. train it with SGD on a spiral data set and on real handwritten digits, and read loss curves and a
+# 4. train it with SGD on a spiral data set and on real handwritten digits, and read loss curves and a
 #    decision boundary.
 #
-# Every gradient in this notebook comes from code you wrote: `linear_backward`, `relu_backward`, the loss
-# backward passes below, and the engine's `topological_sort` and `backward`.
+# Every gradient in this notebook comes from code you wrote: `linear_backward`, `relu_backward`,
+# `softmax_backward`, the loss backward passes below, and the engine's `topological_sort` and `backward`.
 
 # %%
 # %load_ext autoreload
@@ -38,8 +39,10 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 import backprop_lib
-from backprop_lib.activations import relu_forward
+from backprop_lib.activations import relu_forward, softmax_backward, softmax_forward
+from backprop_lib.gradient_check import numerical_gradient, relative_error
 from backprop_lib.graph import Node, backward, linear, mse, softmax_cross_entropy
+from backprop_lib.kit.capstone import TwoLayerNet, make_spiral, train
 from backprop_lib.kit.gradcheck import numerical_vjp
 from backprop_lib.kit.notebook import checked, setup
 from backprop_lib.layers import linear_forward
@@ -49,6 +52,7 @@ from backprop_lib.losses import (
     softmax_cross_entropy_backward,
     softmax_cross_entropy_forward,
 )
+from backprop_lib.network import two_layer_net_backward, two_layer_net_forward
 
 setup()
 # nbgrader sets NBGRADER_EXECUTION while it grades: then the training no grade depends on is shortened.
@@ -60,19 +64,23 @@ GRADING = "NBGRADER_EXECUTION" in os.environ
 # A loss takes a batch of $N$ predictions (one row each) and returns one number, averaged over the batch.
 # The target is a constant, so backward returns one gradient, with the predictions' shape.
 #
-# **Mean squared error**, for regression: $E = \frac{1}{N} \sum_{n} \lVert \hat y_n - y_n \rVert^2$. One
-# element: $\dfrac{\partial E}{\partial \hat y_{nk}} = \dfrac{2}{N}(\hat y_{nk} - y_{nk})$. Two constant
-# factors to remember: the 2 of the square and the $1/N$ of the mean.
+# **Mean squared error**, for regression: $E = \frac{1}{N} \sum_{n} \sum_k (\hat y_{nk} - y_{nk})^2$.
 #
-# **Exercise 16.** Write `mse_backward(dout, cache)` in `backprop_lib/losses.py` (the cache is
-# `(pred - target, N)`; multiply by the upstream `dout`, which is 1 when the loss is the output).
+# 1. **Local derivative.** Pick one element $\hat y_{nk}$: which terms of the double sum contain it? What is
+#    the derivative of that term, and what happens to the $\frac{1}{N}$?
+# 2. **Upstream times local.** The loss may not be the end of the graph: multiply by the upstream `dout`
+#    (1 when the loss is the output).
+# 3. **Shapes.** The gradient has the predictions' shape (N, K).
+#
+# **Exercise 7.1.** Write `mse_backward(dout, cache)` in `backprop_lib/losses.py` (the cache is
+# `(pred - target, N)`). Predict the two rows printed below before you run the cell.
 
 # %%
 pred, target = np.array([[1.0, 2.0], [0.0, -1.0]]), np.array([[1.5, 2.0], [0.0, 1.0]])
 loss_value, cache = mse_forward(pred, target)
 (dpred,) = mse_backward(np.array(1.0), cache)
 print(f"E = {loss_value:.3f}")
-print("dE/dpred =\n", dpred, "   (2/N (pred - target), N = 2)")
+print("dE/dpred =\n", dpred)
 
 # %%
 backprop_lib.check("mse_backward")
@@ -84,19 +92,18 @@ assert result.passed, result.report()
 
 # %% [markdown]
 # **Softmax cross-entropy**, for classification. The network outputs a row of $C$ scores (logits) $s_n$ per
-# example; softmax turns them into probabilities $p_{nc} = e^{s_{nc}} / \sum_j e^{s_{nj}}$, and the loss is
-# the mean negative log-probability of the true classes $y_n$:
+# example; softmax (notebook 5) turns them into probabilities $p_{nc} = e^{s_{nc}} / \sum_j e^{s_{nj}}$, and
+# the loss is the mean negative log-probability of the true classes $y_n$:
 #
 # $$E = -\frac{1}{N} \sum_n \log p_{n, y_n}, \qquad \log p_{n, y_n} = s_{n, y_n} - \log \sum_j e^{s_{nj}}.$$
 #
-# One element: $\dfrac{\partial}{\partial s_{nc}} \log p_{n,y_n} = [c = y_n] - p_{nc}$, so
+# 1. **Local derivative.** Use the right-hand form: differentiate $\log p_{n, y_n}$ with respect to one score
+#    $s_{nc}$, once for $c = y_n$ and once for $c \ne y_n$. The derivative of $\log \sum_j e^{s_{nj}}$ is a
+#    quantity you already have in the cache.
+# 2. **Upstream times local**, with the $-\frac{1}{N}$ of the mean and the upstream `dout`.
+# 3. **Shapes and a sanity check.** The gradient is (N, C). What should each row sum to, and why?
 #
-# $$\frac{\partial E}{\partial s_{nc}} = \frac{1}{N}\bigl(p_{nc} - [c = y_n]\bigr).$$
-#
-# The gradient pushes the true class's score up and every other score down, each by how much probability
-# it wrongly holds; every row sums to zero.
-#
-# **Exercise 17.** Write `softmax_cross_entropy_backward(dout, cache)` in `backprop_lib/losses.py` (the
+# **Exercise 7.2.** Write `softmax_cross_entropy_backward(dout, cache)` in `backprop_lib/losses.py` (the
 # cache is `(probs, labels)`; do not change the cached `probs` in place).
 
 # %%
@@ -117,75 +124,113 @@ result = checked("softmax_cross_entropy_backward")
 assert result.passed, result.report()
 
 # %% [markdown]
-# ## 7.2 The network
-#
-# Two layers, in the course's notation: $z_1 = x W_1 + b_1$, $h = \mathrm{relu}(z_1)$, scores $= h W_2 +
-# b_2$. Every parameter is a graph input `Node`; each training step builds the graph with a forward pass,
-# runs one `backward` sweep, and moves every parameter against its gradient: $w \leftarrow w - \eta\,
-# \partial E / \partial w$ (notebook 1's SGD, for all layers at once).
-
+# **Two stages, one simple gradient.** The same gradient can be computed in two stages with functions you
+# wrote: first the loss's gradient with respect to the *probabilities* (only the true class's $p$ appears
+# in $E$), then your `softmax_backward` from notebook 5, the product with softmax's full Jacobian. Compare
+# the two with your loss backward, and look at the numbers: what is each row, in terms of $p$ and the labels?
 
 # %%
-class TwoLayerNet:
-    """scores = relu(x W1 + b1) W2 + b2 for x (N, n_inputs); parameters are graph input Nodes."""
+probs, probs_cache = softmax_forward(logits)
+onehot = np.eye(logits.shape[1])[labels]
+dE_dprobs = -onehot / (len(labels) * probs)  # E = -(1/N) sum_n log p_{n, y_n}, differentiated by p
+(two_stages,) = softmax_backward(dE_dprobs, probs_cache)
+print("through softmax_backward:\n", two_stages.round(4))
+print("softmax_cross_entropy_backward:\n", dlogits.round(4))
+print("(probs - onehot) / N:\n", ((probs - onehot) / len(labels)).round(4))
+print(f"largest relative error between the first two: {relative_error(two_stages, dlogits):.1e}")
 
-    def __init__(self, n_inputs, n_hidden, n_outputs, seed=0):
-        rng = np.random.default_rng(seed)
-        self.W1 = Node(rng.normal(scale=np.sqrt(2 / n_inputs), size=(n_inputs, n_hidden)), "W1")
-        self.b1 = Node(np.zeros(n_hidden), "b1")
-        self.W2 = Node(rng.normal(scale=np.sqrt(1 / n_hidden), size=(n_hidden, n_outputs)), "W2")
-        self.b2 = Node(np.zeros(n_outputs), "b2")
-        self.parameters = [self.W1, self.b1, self.W2, self.b2]
+# %% [markdown]
+# All three agree: the Jacobian of softmax, multiplied by the cross-entropy's gradient, collapses to
+# $(p - \text{onehot}(y)) / N$. The loss's gradient pushes the true class's score up and every other score
+# down, each by how much probability it wrongly holds, and every row sums to zero. That is why frameworks
+# fuse the two into one operation (PyTorch's `cross_entropy` takes logits): one subtraction instead of a
+# Jacobian product, and no division by a tiny $p$.
 
-    def scores(self, x):
-        """The output node, shape (N, n_outputs)."""
-        hidden = linear(Node(x, "x"), self.W1, self.b1).relu()
-        return linear(hidden, self.W2, self.b2)
+# %% [markdown]
+# ## 7.2 The whole network by hand: a staged backward pass
+#
+# Two layers, in the course's notation, for a batch x (N, D), H hidden units and C classes:
+#
+# $$z_1 = x W_1 + b_1, \quad h = \mathrm{relu}(z_1), \quad s = h W_2 + b_2, \quad
+# E = \text{softmax cross-entropy}(s, y) + \tfrac{\lambda}{2}\bigl(\textstyle\sum W_1^2 + \sum W_2^2\bigr).$$
+#
+# The last term is **L2 weight decay** with strength $\lambda$ (`reg`): it keeps the weights small. The
+# forward, `two_layer_net_forward(x, W1, b1, W2, b2, labels, reg)`, is given in `backprop_lib/network.py`;
+# it calls the library's forwards and keeps each stage's cache.
+#
+# 1. **Stages.** Draw the graph: which backward passes you already wrote does dE travel through, from E back
+#    to x, in which order?
+# 2. **The fork.** $W_1$ and $W_2$ each appear twice in the graph: in their layer and in the weight decay.
+#    What does the chain rule do with a value used twice (notebook 3)? What is the local derivative of
+#    $\frac{\lambda}{2} \sum W^2$ with respect to one element of $W$?
+# 3. **Shapes.** Every gradient has its input's shape: dx (N, D), dW1 (D, H), db1 (H,), dW2 (H, C), db2 (C,).
+#
+# **Exercise 7.3.** Write `two_layer_net_backward(dout, cache)` in `backprop_lib/network.py`, returning
+# `(dx, dW1, db1, dW2, db2)`. You may call your own `linear_backward`, `relu_backward` and
+# `softmax_cross_entropy_backward` with the stage caches (import them at the top of the file).
 
-    def predict(self, x):
-        return self.scores(x).value.argmax(axis=1)
-
-    def accuracy(self, x, labels):
-        return float(np.mean(self.predict(x) == labels))
-
-    def sgd_step(self, learning_rate):
-        for parameter in self.parameters:
-            parameter.value -= learning_rate * parameter.grad
+# %%
+rng = np.random.default_rng(7)
+net_x, net_labels = rng.normal(size=(4, 3)), np.array([0, 2, 1, 2])
+net_params = [rng.normal(size=(3, 5)), rng.normal(size=5) * 0.1, rng.normal(size=(5, 3)), np.zeros(3)]
+net_reg = 0.1
 
 
-def train(net, loss_function, x, targets, steps, learning_rate, batch_size=None, seed=0):
-    """SGD for ``steps`` steps on random batches (or the whole set); returns the loss of every step."""
-    rng = np.random.default_rng(seed)
-    losses = []
-    for _ in range(steps):
-        batch = slice(None) if batch_size is None else rng.choice(len(x), batch_size, replace=False)
-        loss = loss_function(net.scores(x[batch]), targets[batch])
-        backward(loss)
-        net.sgd_step(learning_rate)
-        losses.append(float(loss.value))
-    return losses
+def net_loss_with(index, value):
+    """E with parameter number ``index`` (0: W1, 1: b1, 2: W2, 3: b2) replaced by ``value``."""
+    params = [value if i == index else p for i, p in enumerate(net_params)]
+    return float(two_layer_net_forward(net_x, *params, net_labels, net_reg)[0])
+
+
+net_loss, net_cache = two_layer_net_forward(net_x, *net_params, net_labels, net_reg)
+by_hand = two_layer_net_backward(np.array(1.0), net_cache)
+print(f"E = {float(net_loss):.4f}")
+for i, (name, grad) in enumerate(zip(("W1", "b1", "W2", "b2"), by_hand[1:], strict=True)):
+    numeric = numerical_gradient(lambda v, i=i: net_loss_with(i, v), net_params[i].copy())
+    print(f"d{name}: shape {grad.shape}, relative error to centered differences {relative_error(grad, numeric):.1e}")
 
 
 # %% [markdown]
-# ## 7.3 The data: a spiral
+# The same network in the graph engine, with **your** engine doing the staging: no hand-written chain. The
+# engine has no "sum" gate, but the mean squared error of $W$ against zero is $\sum W^2$ divided by $W$'s
+# number of rows, which gives the weight decay with the course's own gates. Both ways must agree.
+
+# %%
+engine_params = [Node(value.copy(), name) for value, name in zip(net_params, ("W1", "b1", "W2", "b2"), strict=True)]
+W1_node, b1_node, W2_node, b2_node = engine_params
+scores = linear(linear(Node(net_x, "x"), W1_node, b1_node).relu(), W2_node, b2_node)
+decay = sum(
+    (0.5 * net_reg * len(W.value)) * mse(W, np.zeros_like(W.value)) for W in (W1_node, W2_node)
+)  # (reg/2) sum W^2
+engine_loss = softmax_cross_entropy(scores, net_labels) + decay
+backward(engine_loss)
+print(f"E: by hand {float(net_loss):.6f}, engine {float(engine_loss.value):.6f}")
+for node, grad in zip(engine_params, by_hand[1:], strict=True):
+    print(f"d{node.label}: relative error, your staged backward vs your engine: {relative_error(grad, node.grad):.1e}")
+
+# %%
+backprop_lib.check("two_layer_net_backward")
+
+# %% nbgrader={"grade": true, "grade_id": "two_layer_net_backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# Test: two_layer_net_backward (autograded; do not edit)
+result = checked("two_layer_net_backward")
+assert result.passed, result.report()
+
+# %% [markdown]
+# ## 7.3 The network in the engine, and SGD
+#
+# From here on the engine does the staging. `TwoLayerNet`, `train` and `make_spiral` are given code in
+# `backprop_lib/kit/capstone.py` (about 100 lines: read them). A `TwoLayerNet` holds $W_1, b_1, W_2, b_2$ as
+# graph input `Node`s; `scores(x)` builds the graph of the forward pass. `train` runs SGD: each step builds
+# the graph, runs one `backward` sweep, and moves every parameter against its gradient,
+# $w \leftarrow w - \eta\, \partial E / \partial w$ (notebook 1's SGD, for all layers at once).
+#
+# ## 7.4 The data: a spiral
 #
 # Three classes of 100 points each, wound around each other: no straight line separates them, so a linear
 # classifier cannot do much better than a third. The hidden ReLU layer has to bend the boundary.
 
-
 # %%
-def make_spiral(points_per_class=100, classes=3, seed=0):
-    """Points on `classes` interleaved spiral arms in the plane, with a little noise; labels 0..classes-1."""
-    rng = np.random.default_rng(seed)
-    points, labels = [], []
-    for c in range(classes):
-        radius = np.linspace(0.0, 1.0, points_per_class)
-        angle = np.linspace(4.0 * c, 4.0 * (c + 1), points_per_class) + rng.normal(scale=0.2, size=points_per_class)
-        points.append(np.column_stack([radius * np.sin(angle), radius * np.cos(angle)]))
-        labels.append(np.full(points_per_class, c))
-    return np.concatenate(points), np.concatenate(labels)
-
-
 spiral_x, spiral_y = make_spiral()
 fig, ax = plt.subplots(figsize=(4, 4))
 ax.scatter(spiral_x[:, 0], spiral_x[:, 1], c=spiral_y, cmap="brg", s=12)
@@ -193,7 +238,7 @@ ax.set(title="spiral data: 3 classes", aspect="equal")
 plt.show()
 
 # %% [markdown]
-# ## 7.4 Gradient-check the whole network first
+# ## 7.5 Gradient-check the whole network first
 #
 # Before training, check that the gradients of *every parameter* agree with centered differences of the
 # loss, computed from the forward functions alone (no backward code involved). A small network and five
@@ -226,15 +271,11 @@ for parameter, expected in zip(small_net.parameters, numeric, strict=True):
 
 # %% nbgrader={"grade": true, "grade_id": "network_gradient_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Test: the whole network's gradients match centered differences (autograded; do not edit)
-t_net = TwoLayerNet(2, 10, 3, seed=1)
-backward(softmax_cross_entropy(t_net.scores(check_x), check_y))
-t_numeric, _ = numerical_vjp(loss_of, [p.value for p in t_net.parameters], np.array(1.0))
-for t_parameter, t_expected in zip(t_net.parameters, t_numeric, strict=True):
-    t_error = relative_difference(t_parameter.grad, t_expected)
-    assert t_error < 1e-6, f"dE/d{t_parameter.label} differs from centered differences: relative error {t_error:.1e}"
+result = checked("network_gradient_check")
+assert result.passed, result.report()
 
 # %% [markdown]
-# ## 7.5 Train on the spiral
+# ## 7.6 Train on the spiral
 #
 # 100 hidden units, full-batch SGD with learning rate 1.0 for 2000 steps. **Target: at least 95% accuracy**
 # on the training points, and at least 90% on a fresh spiral drawn with another seed.
@@ -257,7 +298,8 @@ fresh_x, fresh_y = make_spiral(seed=1)
 
 # %%
 start = time.perf_counter()
-spiral_losses = train(spiral_net, softmax_cross_entropy, spiral_x, spiral_y, steps=2000, learning_rate=1.0)
+spiral_steps = 300 if GRADING else 2000  # shorter under nbgrader: the graded check trains its own network
+spiral_losses = train(spiral_net, softmax_cross_entropy, spiral_x, spiral_y, steps=spiral_steps, learning_rate=1.0)
 spiral_seconds = time.perf_counter() - start
 spiral_accuracy = spiral_net.accuracy(spiral_x, spiral_y)
 fresh_accuracy = spiral_net.accuracy(fresh_x, fresh_y)
@@ -269,14 +311,17 @@ left.set(xlabel="SGD step", ylabel="cross-entropy loss", title="training loss")
 plot_decision_boundary(spiral_net, spiral_x, spiral_y, right)
 plt.show()
 
+# %% [markdown]
+# The graded check trains its own, smaller network (50 hidden units, 300 steps) on other spirals with your
+# code and measures the accuracy itself, so it does not depend on the run above.
+
 # %% nbgrader={"grade": true, "grade_id": "spiral_training", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Test: the network trained above with your backward passes separates the spiral (autograded; do not edit)
-t_accuracy, t_fresh = spiral_net.accuracy(spiral_x, spiral_y), spiral_net.accuracy(fresh_x, fresh_y)
-assert t_accuracy >= 0.95, f"spiral accuracy {t_accuracy:.1%}, expected at least 95%: see the loss curve above"
-assert t_fresh >= 0.9, f"accuracy on a fresh spiral {t_fresh:.1%}, expected at least 90%"
+# Test: a network trained with your backward passes separates the spiral (autograded; do not edit)
+result = checked("spiral_training")
+assert result.passed, result.report()
 
 # %% [markdown]
-# ## 7.6 Real data: handwritten digits
+# ## 7.7 Real data: handwritten digits
 #
 # scikit-learn ships a small data set of 1797 handwritten digits, 8 × 8 grey pixels each (nothing is
 # downloaded). Hold out a quarter as a test set, scale pixels to $[0, 1]$, and train a 64-64-10 network with
@@ -317,7 +362,7 @@ for ax, row in zip(axes.ravel(), test_rows, strict=False):
 plt.show()
 
 # %% [markdown]
-# ## 7.7 A different loss, the same engine: regression with MSE
+# ## 7.8 A different loss, the same engine: regression with MSE
 #
 # Nothing in the engine is specific to classification. With one output and `mse`, the same network fits a
 # curve, here $y = \sin(3x)$ from 64 points.
@@ -336,8 +381,11 @@ plt.show()
 # %% [markdown]
 # ## Recap
 #
-# - MSE: $\partial E/\partial \hat y = \frac{2}{N}(\hat y - y)$. Softmax cross-entropy: $\partial E /
-#   \partial s = \frac{1}{N}(p - \text{onehot}(y))$.
+# - The losses' backward passes: derived one element at a time, with the $1/N$ of the batch mean and the
+#   upstream gradient. Softmax followed by cross-entropy has a far simpler gradient than either stage alone
+#   (7.1), which is why frameworks fuse them.
+# - A whole network by hand is a chain of backward passes you already have; a parameter used twice (a layer
+#   and the weight decay) receives the sum of both gradients.
 # - A network is a graph of your operations; one `backward` sweep gives every parameter's gradient, and SGD
 #   moves them all: $w \leftarrow w - \eta\, \partial E / \partial w$.
 # - **Gradient-check the whole model before training.** A model that "trains a bit" with a wrong gradient is
