@@ -133,4 +133,44 @@ HINTS = {
         "ones (or a float64 copy of grad); for node in reversed(order): if node.operation: for parent, g in "
         "zip(node.parents, node.operation.backward(node.grad, node.cache)): parent.grad += g",
     ),
+    "numerical_gradient": (
+        "Nudge one element at a time, evaluate f on both sides, and turn the two values into a slope. Put the "
+        "element back afterwards.",
+        "A centered difference: (f(x + h e_i) - f(x - h e_i)) / (2 h) for each element i, error of order h^2.",
+        "for index in np.ndindex(x.shape): save x[index]; x[index] = saved + h; above = f(x); x[index] = saved - h; "
+        "below = f(x); x[index] = saved; grad[index] = (above - below) / (2 * h)",
+    ),
+    "relative_error": (
+        "Compare the size of the difference with the size of the numbers, elementwise, and report the worst.",
+        "|a - b| / max(|a|, |b|), taken as 0 where both are 0; the largest over all elements.",
+        "scale = np.maximum(np.abs(a), np.abs(b)); ratio = np.divide(np.abs(a - b), scale, "
+        "out=np.zeros(scale.shape), where=scale > 0); return float(np.max(ratio, initial=0.0))",
+    ),
+    "softmax_jacobian": (
+        "Differentiate p_i = exp(s_i) / sum_j exp(s_j) with respect to s_j, once for j == i and once for j != i.",
+        "dp_i/ds_j = p_i ([i == j] - p_j): a diagonal part and an outer product.",
+        "return np.diag(p) - np.outer(p, p)",
+    ),
+    "softmax_backward": (
+        "Row by row, ds = dout J with J the row's softmax Jacobian. Expand that product by hand instead of building J.",
+        "dout J = dout * p - (dout . p) p for one row: one elementwise product and one dot product per row.",
+        "return (p * (dout - np.sum(dout * p, axis=-1, keepdims=True)),)",
+    ),
+    "residual_backward": (
+        "The block is a fork: h reaches the output directly (the skip) and through the ReLU layer. Backpropagate "
+        "through each path with the library's own backwards, then add what reaches h.",
+        "The skip path's local Jacobian is the identity, so it passes dout on; the other path is relu's backward "
+        "then linear's backward.",
+        "(dz,) = relu_backward(dout, relu_cache); dh, dW, db = linear_backward(dz, linear_cache); "
+        "return dout + dh, dW, db",
+    ),
+    "two_layer_net_backward": (
+        "Stage by stage from the loss back to the input, each stage's backward handing its input gradient to the "
+        "stage before. The weight decay makes W1 and W2 forks: add its gradient to theirs.",
+        "The stages in reverse: softmax cross-entropy, linear 2, ReLU, linear 1; the penalty's gradient with "
+        "respect to W is the coefficient times W (times the upstream dout).",
+        "(ds,) = softmax_cross_entropy_backward(dout, loss_cache); dh, dW2, db2 = linear_backward(ds, linear2_cache); "
+        "(dz1,) = relu_backward(dh, relu_cache); dx, dW1, db1 = linear_backward(dz1, linear1_cache); "
+        "return dx, dW1 + dout * reg * W1, db1, dW2 + dout * reg * W2, db2",
+    ),
 }
