@@ -614,7 +614,10 @@ MISTAKES = (
     _mistake(
         "numerical_gradient_one_sided",
         "gradient_check",
-        "a one-sided difference",
+        (
+            "a one-sided difference (f(x + h) - f(x)) / h: its error shrinks only like h; evaluate f at x + "
+            "h and at x - h and divide by 2h"
+        ),
         """
         def numerical_gradient(f, x, h=1e-5):
             grad = np.zeros(x.shape)
@@ -630,7 +633,7 @@ MISTAKES = (
     _mistake(
         "numerical_gradient_divides_by_h",
         "gradient_check",
-        "divide their difference by 2h",
+        "the two evaluation points x + h and x - h are 2h apart: divide their difference by 2h, not h",
         """
         def numerical_gradient(f, x, h=1e-5):
             grad = np.zeros(x.shape)
@@ -648,7 +651,7 @@ MISTAKES = (
     _mistake(
         "numerical_gradient_x_not_restored",
         "gradient_check",
-        "put the saved value back",
+        "save x[i] before you nudge it and put the saved value back after both evaluations of f",
         """
         def numerical_gradient(f, x, h=1e-5):
             grad = np.zeros(x.shape)
@@ -664,7 +667,10 @@ MISTAKES = (
     _mistake(
         "numerical_gradient_all_at_once",
         "gradient_check",
-        "every element was nudged at once",
+        (
+            "every element was nudged at once, which measures the slope along (1, 1, ..., 1): nudge one "
+            "element at a time, all others unchanged"
+        ),
         """
         def numerical_gradient(f, x, h=1e-5):
             return np.full(x.shape, (f(x + h) - f(x - h)) / (2 * h))
@@ -673,7 +679,10 @@ MISTAKES = (
     _mistake(
         "numerical_gradient_first_axis_only",
         "gradient_check",
-        "only the first axis is iterated",
+        (
+            "only the first axis is iterated, so x[i] nudges a whole row of a 2-D x: visit every element, "
+            "for example with np.ndindex(x.shape)"
+        ),
         """
         def numerical_gradient(f, x, h=1e-5):
             grad = np.zeros(x.shape)
@@ -691,7 +700,7 @@ MISTAKES = (
     _mistake(
         "relative_error_sum_denominator",
         "gradient_check",
-        "not |a| + |b|",
+        "the denominator is max(|a|, |b|), not |a| + |b|",
         """
         def relative_error(a, b):
             a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -702,7 +711,7 @@ MISTAKES = (
     _mistake(
         "relative_error_zero_over_zero",
         "gradient_check",
-        "define the error as 0 where both are 0",
+        "define the error as 0 where both are 0, e.g. np.divide(..., where=scale > 0)",
         """
         def relative_error(a, b):
             a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -713,7 +722,7 @@ MISTAKES = (
     _mistake(
         "relative_error_mean",
         "gradient_check",
-        "an average hides",
+        "take the largest elementwise error (max): an average hides the one element that is wrong",
         """
         def relative_error(a, b):
             a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -724,7 +733,7 @@ MISTAKES = (
     _mistake(
         "softmax_jacobian_no_diagonal",
         "activations",
-        "the diagonal part is missing",
+        "the diagonal part is missing: dp_i/ds_i has a term of its own",
         """
         def softmax_jacobian(p):
             return -np.outer(p, p)
@@ -733,7 +742,7 @@ MISTAKES = (
     _mistake(
         "softmax_jacobian_diagonal_only",
         "activations",
-        "the off-diagonal entries are not 0",
+        "an output p_i also moves when another score s_j moves: the off-diagonal entries are not 0",
         """
         def softmax_jacobian(p):
             return np.diag(p * (1 - p))
@@ -751,7 +760,10 @@ MISTAKES = (
     _mistake(
         "softmax_backward_elementwise",
         "activations",
-        "softmax is not elementwise",
+        (
+            "softmax is not elementwise: every p_k depends on every score of its row, so the off-diagonal "
+            "entries of the Jacobian contribute too"
+        ),
         """
         def softmax_backward(dout, cache):
             return (dout * cache * (1 - cache),)
@@ -760,7 +772,10 @@ MISTAKES = (
     _mistake(
         "softmax_backward_sums_the_batch",
         "activations",
-        "each row has its own Jacobian",
+        (
+            "each row has its own Jacobian: sum over the classes of each row (axis=-1, keepdims=True), not "
+            "over the whole batch"
+        ),
         """
         def softmax_backward(dout, cache):
             p = cache
@@ -770,10 +785,13 @@ MISTAKES = (
     _mistake(
         "residual_no_skip",
         "layers",
-        "misses the skip connection",
+        (
+            "dh misses the skip connection: h reaches out directly (out = h + ...) as well as through the "
+            "branch, and the two contributions add"
+        ),
         """
         def residual_backward(dout, cache):
-            (h, W), z = cache
+            (h, W, _), z = cache
             dz = dout * (z > 0)
             return dz @ W.T, h.T @ dz, dz.sum(axis=0)
     """,
@@ -781,17 +799,20 @@ MISTAKES = (
     _mistake(
         "residual_no_mask",
         "layers",
-        "the ReLU mask is missing",
+        "db is the upstream gradient dout passed on unchanged: the local gradient of this operation is missing.",
         """
         def residual_backward(dout, cache):
-            (h, W), z = cache
+            (h, W, _), z = cache
             return dout + dout @ W.T, h.T @ dout, dout.sum(axis=0)
     """,
     ),
     _mistake(
         "net_no_weight_decay",
         "network",
-        "the weight decay is missing",
+        (
+            "the weight decay is missing: W1 and W2 are each used twice in the forward (in their layer and "
+            "in (reg/2) sum W^2), so each gradient has two contributions that add"
+        ),
         """
         def two_layer_net_backward(dout, cache):
             from backprop_lib.activations import relu_backward
@@ -809,7 +830,7 @@ MISTAKES = (
     _mistake(
         "net_decay_twice",
         "network",
-        "twice too large",
+        "the weight decay's gradient is twice too large: the 1/2 of (reg/2) sum W^2 cancels the 2 of the square",
         """
         def two_layer_net_backward(dout, cache):
             from backprop_lib.activations import relu_backward
@@ -827,10 +848,10 @@ MISTAKES = (
     _mistake(
         "net_decay_only_at_W2",
         "network",
-        "reaches dW2 but not dW1",
+        "the weight decay reaches dW2 but not dW1: W1 is decayed too",
         """
         def two_layer_net_backward(dout, cache):
-            (x, W1), z1, (h, W2), (probs, labels), (_, _, reg) = cache
+            (x, W1, _), z1, (h, W2, _), (probs, labels), (_, _, reg) = cache
             ds = probs.copy()
             ds[np.arange(len(labels)), labels] -= 1.0
             ds *= dout / len(labels)
@@ -841,10 +862,10 @@ MISTAKES = (
     _mistake(
         "net_no_batch_mean",
         "network",
-        "1/N of the batch mean",
+        "the 1/N of the batch mean is missing from the loss's gradient",
         """
         def two_layer_net_backward(dout, cache):
-            (x, W1), z1, (h, W2), (probs, labels), (_, _, reg) = cache
+            (x, W1, _), z1, (h, W2, _), (probs, labels), (_, _, reg) = cache
             ds = probs.copy()
             ds[np.arange(len(labels)), labels] -= 1.0
             ds *= dout

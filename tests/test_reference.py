@@ -45,7 +45,9 @@ def test_db_has_the_shape_of_b(b_shape):
 
 
 def test_gradients_are_float64_whatever_the_upstream_dtype():
-    for name, operation in OPERATIONS.items():
+    basic = ("add", "subtract", "multiply", "reciprocal", "add_constant", "scale", "negate", "exp", "log", "power")
+    for name in (*basic, "maximum", "sigmoid", "relu", "linear", "mse", "softmax_cross_entropy"):
+        operation = OPERATIONS[name]
         inputs = {"linear": (np.ones((2, 3)), np.ones((3, 4)), np.ones(4))}.get(name, [np.full((2, 2), 0.5)] * 2)
         inputs = inputs[: len(operation.inputs)]
         constants = {"mse": (np.zeros((2, 2)),), "softmax_cross_entropy": ([0, 1],)}.get(name, (2.0,))
@@ -67,7 +69,9 @@ def test_every_operation_check_starts_with_a_case_that_hides_no_mistake():
             assert len(np.unique(dout)) == dout.size, exercise.name
         else:
             assert abs(float(dout)) != 1.0, exercise.name
-        assert all(x.ndim < 2 or x.shape[0] != x.shape[1] for x in first.items("input")), exercise.name
-        assert cases[-1].items("expected"), f"{exercise.name}: the worked cases come last"
+        matrices = [x for x in first.items("input") if x.ndim == 2]  # a residual block's W is square by nature
+        assert not matrices or any(x.shape[0] != x.shape[1] for x in matrices), exercise.name
+        worked = ["expected0" in case.data for case in cases]
+        assert not any(worked[:1]) and any(worked), f"{exercise.name}: a random case first, the worked ones after"
     x, W, _ = EXERCISES["linear_backward"].cases(0)[0].items("input")
     assert len({*x.shape, W.shape[1]}) == 3  # N, M, K all different
