@@ -751,7 +751,10 @@ MISTAKES = (
     _mistake(
         "softmax_backward_builds_jacobians",
         "activations",
-        "one number per row",
+        (
+            "multiply out dout times the Jacobian on paper, one row at a time: the result needs only p, dout "
+            "and one number per row"
+        ),
         """
         def softmax_backward(dout, cache):
             return (np.stack([d @ softmax_jacobian(row) for d, row in zip(dout, cache)]),)
