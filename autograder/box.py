@@ -12,7 +12,7 @@ own, and runs the command there:
 - a file system of ``/usr`` (with the ``/bin``, ``/lib`` links), the Python
   installation (``sys.base_prefix``) and the environment's site-packages with
   the kit's own packages (``autograder``, ``backprop_lib``) and any editable
-  install hidden, the box's read-only binds, a private ``/tmp`` (tmpfs) and one
+  install hidden, the box's read-only binds, a private ``/tmp`` (tmpfs of ``TMP_BYTES``) and one
   writable folder; nothing else of the host exists in it (no repository, no
   ``.git``, no course, no other submission);
 - a clean environment (exactly ``Box.env``);
@@ -43,6 +43,7 @@ from pathlib import Path
 
 BWRAP = "bwrap"
 UID_BASE = 1_600_000_000
+TMP_BYTES = 64 << 20
 KIT_PACKAGES = ("autograder", "backprop_lib", "solutions")
 ROOT, USER_NAMESPACE = "root", "user namespace"
 
@@ -126,7 +127,7 @@ def give_to_box(folder):
 def argv(box, command):
     """The argv running ``command`` inside ``box``."""
     binds = [*python_binds(), *box.read_only]
-    arguments = [BWRAP, *_namespaces(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    arguments = [BWRAP, *_namespaces(), "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     arguments += [*_symlinks(), "--ro-bind", "/usr", "/usr"]
     arguments += _parents([target for _, target in binds] + [box.writable])
     for source, target in binds:
