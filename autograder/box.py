@@ -151,7 +151,7 @@ def _tool(name):
 @functools.cache
 def python_binds():
     """(host, box) read-only binds of this interpreter: its installation and site-packages, kit hidden."""
-    binds = [(sys.base_prefix, sys.base_prefix)]
+    binds = [] if Path(sys.base_prefix).is_relative_to("/usr") else [(sys.base_prefix, sys.base_prefix)]
     if sys.prefix != sys.base_prefix:
         binds += [(os.path.join(sys.prefix, "pyvenv.cfg"),) * 2, (os.path.join(sys.prefix, "bin"),) * 2]
         binds += [(path, path) for path in site.getsitepackages() if os.path.isdir(path)]

@@ -32,15 +32,15 @@ def check_student_id(student):
     """``student`` if it is a usable id; BadName saying why otherwise."""
     shown = terminal(student)
     if not student.strip():
-        raise BadName(f"student id {shown!r} is empty")
+        raise BadName(f"student id '{shown}' is empty")
     if student in (".", ".."):
-        raise BadName(f"student id {shown!r} would name the folder above a student's")
+        raise BadName(f"student id '{shown}' would name the folder above a student's")
     if "/" in student or "\0" in student:
-        raise BadName(f"student id {shown!r} holds a '/': an id is one folder name")
+        raise BadName(f"student id '{shown}' holds a '/': an id is one folder name")
     if any(_unprintable(character) for character in student):
-        raise BadName(f"student id {shown!r} holds control characters")
+        raise BadName(f"student id '{shown}' holds control characters")
     if len(student) > MAX_ID_LENGTH:
-        raise BadName(f"student id {shown[:40]!r}... is longer than {MAX_ID_LENGTH} characters")
+        raise BadName(f"student id '{shown[:40]}...' is longer than {MAX_ID_LENGTH} characters")
     return student
 
 
