@@ -104,7 +104,7 @@ def _run(course, student, notebook, sender, log_file, scratch):
     coursedir.submitted_directory = "intake"
     coursedir.assignment_id, coursedir.notebook_id = ASSIGNMENT, notebook
     coursedir.student_id = names.nbgrader_glob(student)  # nbgrader globs the id: `student [2]` matches itself only
-    app = Autograde(coursedir=coursedir, config=config)
+    app = names.literal_folders(Autograde)(coursedir=coursedir, config=config)
     app.force, app.create_student = True, True
     result = capture_log(app)
     text = "\n".join(filter(None, [result.get("log"), result.get("error")]))

@@ -79,7 +79,7 @@ def _nbgrader_feedback(course, student):
     config = load_config(course)
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id, coursedir.student_id = ASSIGNMENT, names.nbgrader_glob(student)
-    app = GenerateFeedback(coursedir=coursedir, config=config)
+    app = names.literal_folders(GenerateFeedback)(coursedir=coursedir, config=config)
     app.force = True
     result = capture_log(app)
     if result["success"]:

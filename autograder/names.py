@@ -8,7 +8,10 @@ file name from a submission reaches the same places through the grading notes.
   (unicode) is fine; ``.``/``..``, a ``/``, control and format characters (ANSI
   escapes, bidirectional overrides) and over-long ids are refused (``BadName``);
 - ``nbgrader_glob``: the id as a glob pattern matching only itself (nbgrader
-  globs ``submitted/<id>/...``: ``student [2]`` would match nothing);
+  globs ``submitted/<id>/...``: ``student [2]`` would match nothing), and
+  ``literal_folders``: an nbgrader converter that does not glob the folder it
+  found a second time (nbgrader 0.9 looks for the notebooks with the folder's
+  real name as a pattern);
 - ``terminal``: text with every control or format character shown as an escape
   (``\\x1b``), so a name cannot move the cursor or recolour a TA's terminal;
 - ``csv_cell``: text a spreadsheet shows as text, never runs as a formula
@@ -16,8 +19,10 @@ file name from a submission reaches the same places through the grading notes.
 - ``html_text``: text escaped for an HTML page.
 """
 
+import functools
 import glob
 import html
+import os
 import unicodedata
 
 MAX_ID_LENGTH = 100
@@ -47,6 +52,28 @@ def check_student_id(student):
 def nbgrader_glob(student):
     """The glob pattern nbgrader needs to find exactly ``student``'s folder."""
     return glob.escape(student)
+
+
+@functools.cache
+def literal_folders(converter):
+    """``converter`` (an nbgrader converter class) finding a student's notebooks in the folder it matched, literally."""
+
+    class Literal(converter):
+        def init_notebooks(self):
+            from nbgrader.converters.base import NbGraderException
+
+            self.assignments, self.notebooks = {}, []
+            pattern = self._format_source(self.coursedir.assignment_id, self.coursedir.student_id)
+            for folder in glob.glob(pattern):
+                found = glob.glob(os.path.join(glob.escape(folder), self.coursedir.notebook_id + ".ipynb"))
+                if found:
+                    self.assignments[folder] = found
+            if not self.assignments:
+                self.log.error("No notebooks were matched by '%s'", pattern)
+                raise NbGraderException(f"No notebooks were matched by '{pattern}'")
+
+    Literal.__name__ = Literal.__qualname__ = converter.__name__
+    return Literal
 
 
 def terminal(text):
