@@ -103,16 +103,20 @@ def describe():
     return f"bubblewrap box: {who}, own /proc, no network, only the interpreter and its own files visible"
 
 
+class Unavailable(RuntimeError):
+    """No box can start on this machine (bubblewrap missing, or namespaces forbidden), with the reason."""
+
+
 @functools.cache
 def check_available():
-    """Raise RuntimeError with the reason when bubblewrap cannot start a box on this machine."""
+    """Raise Unavailable with the reason when bubblewrap cannot start a box on this machine."""
     if shutil.which(BWRAP) is None:
-        raise RuntimeError("bubblewrap is not installed: `apt-get install bubblewrap` (Debian package bubblewrap)")
+        raise Unavailable("bubblewrap is not installed: `apt-get install bubblewrap` (Debian package bubblewrap)")
     folder = Path(os.environ.get("TMPDIR", "/tmp"))
     probe = argv(Box(str(folder)), [sys.executable, "-I", "-S", "-c", "pass"])
     done = subprocess.run(probe, capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"bubblewrap cannot start a box here: {done.stderr.strip() or done.returncode}")
+        raise Unavailable(f"bubblewrap cannot start a box here: {done.stderr.strip() or done.returncode}")
 
 
 def give_to_box(folder):

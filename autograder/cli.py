@@ -62,12 +62,13 @@ def _clear_errors(run):
     """A command that reports the kit's own errors (no course, no release, bad input) in one line."""
 
     def command(args):
+        from autograder.box import Unavailable
         from autograder.course import BuildError
         from autograder.samples import SampleError
 
         try:
             return run(args)
-        except (BuildError, SampleError) as error:
+        except (BuildError, SampleError, Unavailable) as error:
             print(f"backprop-kit: {error}", file=sys.stderr)
             return 1
 

@@ -74,7 +74,7 @@ class Isolation:
 
     @classmethod
     def detect(cls):
-        """This machine's mode; RuntimeError with the reason when no box can start here."""
+        """This machine's mode; ``box.Unavailable`` with the reason when no box can start here."""
         box.check_available()
         return cls(box.mode())
 

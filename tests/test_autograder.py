@@ -176,7 +176,7 @@ def test_endless_loops_are_interrupted_or_stopped(course, scores):
 def test_memory_bombs_and_floods_of_output_are_contained(course, scores):
     hostile = outcomes(course, "hostile")
     flooded = autograded(course, "hostile", "01_chain_rule")
-    assert len(flooded) < 3 << 20 and "the grader dropped the rest of this output" in flooded
+    assert len(flooded) < 3 << 20 and "the grader dropped output here" in flooded
     assert hostile["02"].status in (GRADED, STOPPED)  # IPython's last traceback keeps the hoard alive: later cells
     assert "MemoryError" in autograded(course, "hostile", "02_computation_graphs")  # may die for want of memory
     assert cell_score(scores, "hostile", "add_backward") > 0 and cell_score(scores, "hostile", "multiply_backward") > 0

@@ -259,7 +259,7 @@ def snapshot(course):
 def box_processes(course, user):
     """Processes of this batch's boxes still there after a moment: a box uid (root), a user namespace of
     ``user``'s (non-root), or the course folder on the command line (other graders on the machine differ)."""
-    init_namespace = os.readlink("/proc/1/ns/user")
+    init_namespace = os.readlink("/proc/self/ns/user")  # the grader runs in the machine's own
     uid = pwd.getpwnam(user).pw_uid if user else None
     deadline = time.monotonic() + 3
     while True:
