@@ -13,8 +13,8 @@ own, and runs the command there:
   installation (``sys.base_prefix``) and the environment's site-packages with
   the kit's own packages (``autograder``, ``backprop_lib``) and any editable
   install hidden, the box's read-only binds, a private ``/tmp`` (tmpfs of ``TMP_BYTES``) and one
-  writable folder; nothing else of the host exists in it (no repository, no
-  ``.git``, no course, no other submission);
+  writable folder, on a read-only root; nothing else of the host exists in it (no
+  repository, no ``.git``, no course, no other submission);
 - a clean environment (exactly ``Box.env``);
 - limits (``prlimit``, inherited by every process of the box): processes, CPU
   seconds (SIGKILL when spent), address space, file size, open files, no core
@@ -131,12 +131,13 @@ def give_to_box(folder):
 def argv(box, command):
     """The argv running ``command`` inside ``box``."""
     binds = [*python_binds(), *box.read_only]
-    arguments = [BWRAP, *_namespaces(), "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+    arguments = [BWRAP, *_namespaces(), "--proc", "/proc", "--dev", "/dev"]
+    arguments += ["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     arguments += [*_symlinks(), "--ro-bind", "/usr", "/usr"]
     arguments += _parents([target for _, target in binds] + [box.writable])
     for source, target in binds:
         arguments += _mount(source, target)
-    arguments += ["--bind", box.writable, box.writable, "--clearenv"]
+    arguments += ["--bind", box.writable, box.writable, "--remount-ro", "/", "--clearenv"]
     for name, value in box.env.items():
         arguments += ["--setenv", name, value]
     arguments += ["--chdir", box.cwd or box.writable, "--"]

@@ -78,13 +78,15 @@ for path in sorted(files - {mine}):
         hijacked.append(path)
     except Exception:
         pass
-for target in ("../../../reports/honest.json", "../../../gradebook.db", "/tmp/planted"):
+print("hijacked:", hijacked)
+written = []
+for target in ("../../../reports/honest.json", "../../../gradebook.db", "../../honest/backprop/planted"):
     try:
         open(target, "a").write("{}")
-        hijacked.append(target)
+        written.append(target)
     except OSError:
         pass
-print("hijacked:", hijacked)
+print("written:", written)
 """
 
 FORGER = """
@@ -354,7 +356,7 @@ def check_batch(course, user, before, graded, escaped, exported, secrets_before)
     assert scores["odd names"].cells == honest.cells and scores["bigdisplay"].cells == honest.cells
 
     hijack = (course.folder("autograded", "hijack") / f"{NOTEBOOK}.ipynb").read_text()
-    assert "hijacked: []" in hijack
+    assert "hijacked: []" in hijack and "written: []" in hijack
     reader = (course.folder("autograded", "reader") / f"{NOTEBOOK}.ipynb").read_text()
     assert "FOUND: ['']" in reader and "No module named 'autograder'" in reader
     hidden_line = next(
