@@ -79,14 +79,11 @@ for path in sorted(files - {mine}):
     except Exception:
         pass
 print("hijacked:", hijacked)
-written = []
 for target in ("../../../reports/honest.json", "../../../gradebook.db", "../../honest/backprop/planted"):
-    try:
-        open(target, "a").write("{}")
-        written.append(target)
+    try:  # the course's folders exist in the box only as empty mount points: a write stays in the box
+        open(target, "a").write("PLANTED-BY-" + "A-NEIGHBOUR")
     except OSError:
         pass
-print("written:", written)
 """
 
 FORGER = """
@@ -356,7 +353,9 @@ def check_batch(course, user, before, graded, escaped, exported, secrets_before)
     assert scores["odd names"].cells == honest.cells and scores["bigdisplay"].cells == honest.cells
 
     hijack = (course.folder("autograded", "hijack") / f"{NOTEBOOK}.ipynb").read_text()
-    assert "hijacked: []" in hijack and "written: []" in hijack
+    assert "hijacked: []" in hijack
+    planted = [p for p in course.root.rglob("*") if p.is_file() and b"PLANTED-BY-A-NEIGHBOUR" in p.read_bytes()]
+    assert not planted and not (course.folder("intake", "honest") / "planted").exists()
     reader = (course.folder("autograded", "reader") / f"{NOTEBOOK}.ipynb").read_text()
     assert "FOUND: ['']" in reader and "No module named 'autograder'" in reader
     hidden_line = next(
