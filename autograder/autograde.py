@@ -30,7 +30,7 @@ from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import capture_log
 
-from autograder import kernel
+from autograder import kernel, names
 from autograder.course import ASSIGNMENT, COURSE_ID, db_url, load_config
 
 GRADED, STOPPED, FAILED, MISSING = "graded", "stopped", "failed", "missing"
@@ -102,8 +102,9 @@ def _run(course, student, notebook, sender, log_file, scratch):
     config = load_config(course)
     coursedir = CourseDirectory(config=config)
     coursedir.submitted_directory = "intake"
-    coursedir.assignment_id, coursedir.student_id, coursedir.notebook_id = ASSIGNMENT, student, notebook
-    app = Autograde(coursedir=coursedir, config=config)
+    coursedir.assignment_id, coursedir.notebook_id = ASSIGNMENT, notebook
+    coursedir.student_id = names.nbgrader_glob(student)  # nbgrader globs the id: `student [2]` matches itself only
+    app = names.literal_folders(Autograde)(coursedir=coursedir, config=config)
     app.force, app.create_student = True, True
     result = capture_log(app)
     text = "\n".join(filter(None, [result.get("log"), result.get("error")]))

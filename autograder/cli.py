@@ -12,6 +12,7 @@
 Every step can run alone and again; ``-C`` defaults to the current directory.
 """
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def add_commands(subparsers):
         step.add_argument("-C", "--course", default=".", help="the course folder (default: here)")
         step.set_defaults(run=_clear_errors(run))
         if name in ("grade", "verify", "feedback"):
-            step.add_argument("--student", action="append", help="only this student (repeatable)")
+            step.add_argument("--student", action="append", type=_student_id, help="only this student (repeatable)")
         if name in ("grade", "verify"):
             step.add_argument("--jobs", type=int, default=None, help="students graded at once (default: 2)")
         if name == "grade":
@@ -61,12 +62,13 @@ def _clear_errors(run):
     """A command that reports the kit's own errors (no course, no release, bad input) in one line."""
 
     def command(args):
+        from autograder.box import Unavailable
         from autograder.course import BuildError
         from autograder.samples import SampleError
 
         try:
             return run(args)
-        except (BuildError, SampleError) as error:
+        except (BuildError, SampleError, Unavailable) as error:
             print(f"backprop-kit: {error}", file=sys.stderr)
             return 1
 
@@ -99,12 +101,14 @@ def _grade(args):
     from autograder.course import open_course
 
     course = open_course(args.course)
-    if not (args.student or grading.submitted_students(course)):
-        print(f"nothing to grade: no submissions in {course.root / 'submitted'}")
+    students, refused = _usable(args.student or grading.submitted_students(course))
+    if not students:
+        print(f"nothing to grade: no usable submissions in {course.root / 'submitted'}")
         return 1
     options = {"notebook_seconds": args.notebook_seconds} if args.notebook_seconds else {}
-    students = grading.grade(course, args.student, args.jobs, **options)
-    print_tables(course, list(students))
+    graded = grading.grade(course, students, args.jobs, **options)
+    print_tables(course, list(graded))
+    return 2 if refused else None
 
 
 def _verify(args):
@@ -139,6 +143,30 @@ def _demo(args):
     from autograder.demo import DEMO_SAMPLES, run_demo
 
     return run_demo(args.dir, jobs=args.jobs, names=tuple(args.samples or DEMO_SAMPLES))
+
+
+def _student_id(text):
+    """An argparse type: a usable student id (``autograder.names``), or the reason it is refused."""
+    from autograder.names import BadName, check_student_id
+
+    try:
+        return check_student_id(text)
+    except BadName as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _usable(students):
+    """(the usable ids, the refused ones), each refused one reported on stderr."""
+    from autograder.names import BadName, check_student_id
+
+    usable, refused = [], []
+    for student in students:
+        try:
+            usable.append(check_student_id(student))
+        except BadName as error:
+            refused.append(student)
+            print(f"backprop-kit: not graded: {error}", file=sys.stderr)
+    return usable, refused
 
 
 def print_tables(course, students, scores=None):

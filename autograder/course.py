@@ -34,10 +34,6 @@ HIDDEN_TESTS_DIR = Path(__file__).resolve().parent / "hidden_tests"
 LIBRARY_DIR = Path(backprop_lib.__file__).resolve().parent
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 STUDENT_FILES = tuple(f"backprop_lib/{module}.py" for module in EXERCISE_MODULES)
-PROTECTED = (
-    "nbgrader_config.py", "gradebook.db", "gradebook.db-wal", "gradebook.db-shm", "gradebook.db-journal",
-    "source", "release", "submitted", "intake", "feedback", "reports",
-)  # fmt: skip
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 CELL_TIMEOUT = 30
 WARNING_LINE = r"(?m)^.*:\d+: \w*Warning: "
@@ -165,8 +161,8 @@ def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
         f"c.Autograde.autograde_preprocessors = {preprocessors!r}",
         f"c.Execute.timeout = {cell_timeout}",
         'c.ConfinedKernelManager.font_cache = os.path.join(here, ".grader", "matplotlib")',
-        "# Hidden from student kernels where namespaces work (solutions/ always is).",
-        f"c.ConfinedKernelManager.protect = [os.path.join(here, name) for name in {list(PROTECTED)!r}]",
+        "# Kernels import the kit from the course's copy, only the exercise files from the student.",
+        f"c.ConfinedKernelManager.library = os.path.join(here, 'source', {ASSIGNMENT!r}, 'backprop_lib')",
         "# A Python warning on stderr does not zero a correct answer.",
         "c.IgnorePattern.enabled = True",
         f"c.IgnorePattern.pattern = {WARNING_LINE!r}",

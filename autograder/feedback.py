@@ -22,7 +22,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import capture_log
 
-from autograder import records, report
+from autograder import names, records, report
 from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, load_config
 from autograder.progress import Progress
 from backprop_lib.kit.exercises import EXERCISES
@@ -64,7 +64,8 @@ def generate(course, students=None):
         if course.folder("autograded", student).is_dir():
             problem = _nbgrader_feedback(course, student)
             if problem:
-                print(f"feedback for {student}: nbgrader could not render the notebooks: {problem}", file=sys.stderr)
+                shown = names.terminal(f"{student}: nbgrader could not render the notebooks: {problem}")
+                print(f"feedback for {shown}", file=sys.stderr)
         folder.mkdir(parents=True, exist_ok=True)
         _annotate_notebooks(folder, cells, record)
         (folder / REPORT_NAME).write_text(grading_report(record))
@@ -77,8 +78,8 @@ def _nbgrader_feedback(course, student):
     """nbgrader's generate_feedback for one student; returns the last error line, or None."""
     config = load_config(course)
     coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id, coursedir.student_id = ASSIGNMENT, student
-    app = GenerateFeedback(coursedir=coursedir, config=config)
+    coursedir.assignment_id, coursedir.student_id = ASSIGNMENT, names.nbgrader_glob(student)
+    app = names.literal_folders(GenerateFeedback)(coursedir=coursedir, config=config)
     app.force = True
     result = capture_log(app)
     if result["success"]:

@@ -14,7 +14,9 @@ one damaged submission cannot trip nbgrader:
 - a test cell the student deleted is put back where it was, after the cell that
   preceded it (nbgrader's add_missing_cells would put it first, before the imports);
 - a student-edited library file that is missing, or does not compile, is noted
-  (nbgrader silently grades the stub in place of a missing file).
+  (nbgrader silently grades the stub in place of a missing file); ``backprop_lib/``
+  is always a folder, so the kernel's box can lay the course's library over it;
+- cell attachments larger than ``MAX_ATTACHMENT_BYTES`` in all are dropped, with a note.
 """
 
 import copy
@@ -27,6 +29,7 @@ from nbformat.reader import NotJSONError
 from autograder.course import STUDENT_FILES
 
 MAX_FILE_BYTES = 20 << 20
+MAX_ATTACHMENT_BYTES = 1 << 20
 
 
 @dataclass
@@ -61,6 +64,7 @@ def take_in(course, student):
                 intake.notes.append(f"{stem}.ipynb is missing: it scores 0")
             continue
         _deduplicate(notebook, stem, intake)
+        _drop_big_attachments(notebook, stem, intake)
         _restore_deleted(notebook, originals[stem], stem, intake)
         nbformat.write(notebook, target / f"{stem}.ipynb")
         intake.notebooks.append(stem)
@@ -142,7 +146,20 @@ def _original(course, stem):
     return nbformat.read(released if released.is_file() else course.source / f"{stem}.ipynb", as_version=4)
 
 
+def _drop_big_attachments(notebook, stem, intake):
+    for index, cell in enumerate(notebook.cells):
+        size = sum(len(str(value)) for value in cell.get("attachments", {}).values())
+        if size > MAX_ATTACHMENT_BYTES:
+            del cell["attachments"]
+            intake.notes.append(f"{stem}.ipynb: cell {index + 1}'s attachments ({size >> 20} MB) were dropped")
+
+
 def _check_library(folder, intake):
+    library = folder / "backprop_lib"
+    if library.exists() and not library.is_dir():
+        library.unlink()
+        intake.notes.append("backprop_lib is a file, not a folder: the library is graded as the untouched stubs")
+    library.mkdir(exist_ok=True)
     for name in STUDENT_FILES:
         path = folder / name
         if not path.is_file():

@@ -1,4 +1,4 @@
-"""The kernel nbgrader runs a student's notebook in, confined, and an executor that survives it.
+"""The kernel nbgrader runs a student's notebook in, boxed, and an executor that survives it.
 
 nbgrader runs every notebook in a kernel with no memory limit, the grader's whole
 environment and home folder; it keeps every byte the notebook prints; and when
@@ -6,26 +6,27 @@ the kernel dies or stops answering, it throws the whole notebook away. The
 course configuration (``autograder.course``) replaces nbgrader's ``Execute``
 preprocessor with ``ConfinedExecute``:
 
-- kernels start through ``autograder.confine`` (``ConfinedKernelManager``):
-  CPU seconds (SIGKILL when spent), address space (a memory bomb gets a
-  MemoryError or dies), file size, no core dumps; only locale and PATH pass from
-  the grader's environment; HOME, IPYTHONDIR, MPLCONFIGDIR, TMPDIR and the
-  Jupyter folders point into a fresh scratch folder deleted afterwards; one BLAS
-  thread; solution mode (BACKPROP_KIT_SOLUTIONS) cannot pass; the kernel dies
-  with the process that started it. The kernel talks to nbgrader over Unix
-  sockets in its scratch folder (ZeroMQ ipc transport), so where the machine
-  allows namespaces (as root) it also gets: no network, its own process
-  namespace, every file system read-only but its scratch folder, the paths in
-  ``protect`` and ``solutions/`` hidden, and no capabilities (so, although it
-  runs as root, it cannot undo any of it);
-- at most ``output_limit`` bytes of text are kept per cell;
+- every kernel starts in a box of its own (``autograder.box``, bubblewrap:
+  own process namespace and /proc, no network, its own uid or user namespace,
+  no capabilities, process, CPU, memory, file-size and open-file limits). The box
+  holds the interpreter, the notebook's folder (read-only, the working folder),
+  and its scratch folder (the only writable place: HOME, IPYTHONDIR, MPLCONFIGDIR,
+  TMPDIR, the Jupyter folders, the connection file and the ZeroMQ ipc sockets,
+  which the grader reaches at the same path). The notebook folder's
+  ``backprop_lib/`` is covered by the course's copy (``library``) with only the
+  student's exercise files on top, so a student's file can never stand in for a
+  kit module. Only locale and PATH pass from the grader's environment; solution
+  mode (BACKPROP_KIT_SOLUTIONS) cannot pass; interrupts travel as messages
+  (a signal would stop at the box's edge);
+- at most ``output_limit`` bytes of output are kept per cell, whatever its kind
+  (streams, display data, results, errors): what exceeds it is replaced by a note;
 - when the kernel dies, or a cell ignores the interrupt after its timeout, the
   notebook stops there: that cell and every later code cell get an error output
   (so their tests score 0), the cells before keep their scores, and the log gets
   one line starting with ``STOPPED`` that ``autograder.autograde`` reports.
 
-The kernel still runs as the grader's user (see docs/autograder.md for what that
-leaves open); the integrity step (``autograder.verify``) does not trust it.
+The kernel can still fake its own test results (see docs/autograder.md); the
+integrity step (``autograder.verify``) does not trust it.
 """
 
 import os
@@ -37,18 +38,19 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Integer, List, Unicode
+from traitlets import Integer, Unicode
 
-from autograder import confine
-from backprop_lib import SOLUTIONS_DIR
+from autograder import box
+from backprop_lib import EXERCISE_MODULES
 
 GiB = 1 << 30
 STOPPED = "STOPPED the notebook:"
 PASSED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION")
+RICH_OUTPUTS = ("display_data", "execute_result", "update_display_data")
 
 
 def kernel_environment(scratch):
-    """The complete environment of a confined kernel whose scratch folder is ``scratch``."""
+    """The complete environment of a boxed kernel whose scratch folder is ``scratch``."""
     env = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
     folders = {
         "HOME": "",
@@ -62,41 +64,60 @@ def kernel_environment(scratch):
     for name, sub in folders.items():
         env[name] = str(Path(scratch, sub))
         Path(env[name]).mkdir(exist_ok=True)
-    env["JPY_PARENT_PID"] = str(os.getpid())
+    env["JPY_PARENT_PID"] = "1"  # the box's init: ipykernel polls no parent (the box dies with the grader)
     threads = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     return {**env, **threads, "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
+def library_binds(library, folder):
+    """(host, box) binds putting the course's ``library`` over ``folder``/backprop_lib, the student's exercises on top.
+
+    Only the exercise files (``EXERCISE_MODULES``) come from the student's folder, and only
+    regular files: anything else the student put in backprop_lib/ is not visible.
+    """
+    target = os.path.join(folder, "backprop_lib")
+    if not library or not os.path.isdir(target) or os.path.islink(target):
+        return []
+    binds = [(library, target)]
+    for module in EXERCISE_MODULES:
+        own = os.path.join(target, f"{module}.py")
+        if os.path.isfile(own) and not os.path.islink(own) and os.path.isfile(os.path.join(library, f"{module}.py")):
+            binds.append((own, own))
+    return binds
+
+
 class ConfinedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels start through ``autograder.confine`` with a scratch home."""
+    """A kernel manager whose kernels start in a box of their own (``autograder.box``) with a scratch home."""
 
     cpu_seconds = Integer(120, help="CPU seconds one notebook's kernel may use in all.").tag(config=True)
     memory_bytes = Integer(3 * GiB, help="Address space of one kernel, in bytes.").tag(config=True)
     file_size_bytes = Integer(64 << 20, help="Largest file a kernel may write, in bytes.").tag(config=True)
+    processes = Integer(128, help="Processes and threads one kernel's box may run at once.").tag(config=True)
     font_cache = Unicode("", help="Folder with a prebuilt matplotlib font list to copy into each kernel.").tag(
         config=True
     )
-    protect = List(Unicode(), help="Files and folders hidden from the kernel (where namespaces work).").tag(config=True)
+    library = Unicode("", help="The course's backprop_lib: the kit's files every kernel imports.").tag(config=True)
 
     scratch = None
+    folder = None
 
     async def _async_pre_start_kernel(self, **kw):
         self.scratch = tempfile.mkdtemp(prefix="backprop-kernel-")
+        self.folder = os.path.abspath(kw.get("cwd") or os.getcwd())
         self.connection_file = os.path.join(self.scratch, "connection.json")
         self.transport, self.ip = "ipc", os.path.join(self.scratch, "socket")
+        self.kernel_spec.interrupt_mode = "message"
         return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments=None):
         env = kernel_environment(self.scratch)
         if self.font_cache and os.path.isdir(self.font_cache):
             shutil.copytree(self.font_cache, env["MPLCONFIGDIR"], dirs_exist_ok=True)
-        limits = {"cpu": self.cpu_seconds, "memory": self.memory_bytes, "file_size": self.file_size_bytes}
-        spec = {"limits": limits, "env": env}
-        if confine.namespaces_available():
-            hidden = [path for path in [*self.protect, str(SOLUTIONS_DIR)] if os.path.exists(path)]
-            spec |= {"hide": hidden, "no_network": True, "read_only": True, "writable": [self.scratch]}
-            spec["drop_capabilities"] = True
-        return confine.command(spec, super().format_kernel_cmd(extra_arguments))
+        box.give_to_box(self.scratch)
+        limits = box.Limits(self.cpu_seconds, self.memory_bytes, self.file_size_bytes, 1024, self.processes)
+        read_only = ((self.folder, self.folder), *library_binds(self.library, self.folder))
+        kernel_box = box.Box(self.scratch, read_only, env, self.folder, limits)
+        return box.argv(kernel_box, super().format_kernel_cmd(extra_arguments))
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
@@ -107,27 +128,38 @@ class ConfinedKernelManager(AsyncKernelManager):
 class ConfinedExecute(Execute):
     """nbgrader's Execute with confined kernels, capped output, and a clean stop when the kernel fails."""
 
-    output_limit = Integer(1 << 20, help="Bytes of stream output kept per cell; the rest is dropped.").tag(config=True)
+    output_limit = Integer(1 << 20, help="Bytes of output kept per cell, every kind; the rest is dropped.").tag(
+        config=True
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", ConfinedKernelManager)
         super().__init__(*args, **kwargs)
-        self._kept, self._stopped = {}, None
+        self._kept, self._noted, self._stopped = {}, set(), None
 
     def preprocess(self, nb, resources=None, km=None):
-        self._kept, self._stopped = {}, None
+        self._kept, self._noted, self._stopped = {}, set(), None
         return super().preprocess(nb, resources, km)
 
     def output(self, outs, msg, display_id, cell_index):
-        if msg["msg_type"] == "stream":
-            kept = self._kept.get(cell_index, 0)
-            text = msg["content"].get("text", "")
-            if kept >= self.output_limit:
+        """Keep the cell's output up to ``output_limit``; past it, one note per channel, and every error."""
+        kind, content = msg["msg_type"], msg["content"]
+        if kind not in RICH_OUTPUTS and kind not in ("stream", "error"):
+            return super().output(outs, msg, display_id, cell_index)
+        text = content.get("text", "") if kind == "stream" else ""
+        kept = self._kept.get(cell_index, 0)
+        self._kept[cell_index] = kept + (len(text) if kind == "stream" else _size(content))
+        if self._kept[cell_index] > self.output_limit:
+            channel = content.get("name") if kind == "stream" else "error" if kind == "error" else "stdout"
+            if (cell_index, channel) in self._noted:
                 return None
-            if kept + len(text) > self.output_limit:
-                note = f"\n[the grader dropped the rest of this output: more than {self.output_limit} bytes]\n"
-                msg["content"]["text"] = text[: self.output_limit - kept] + note
-            self._kept[cell_index] = kept + len(text)
+            if channel != "error":
+                self._noted.add((cell_index, channel))
+            note = f"[the grader dropped output here: this cell's output passed {self.output_limit} bytes]"
+            if kind == "stream":
+                content["text"] = f"{text[: max(0, self.output_limit - kept)]}\n{note}\n"
+            else:
+                _replace_with_note(kind, content, note)
         return super().output(outs, msg, display_id, cell_index)
 
     def preprocess_cell(self, cell, resources, index):
@@ -155,6 +187,20 @@ def describe(error):
     if "Invalid Signature" in str(error):
         return "the kernel sent a damaged message (it may have run out of memory)"
     return f"{type(error).__name__}: {error}"
+
+
+def _size(content):
+    """Characters of an output message's payload (every MIME type, metadata, traceback)."""
+    parts = [*content.get("data", {}).values(), content.get("metadata", {}), content.get("evalue", "")]
+    parts += content.get("traceback", [])
+    return sum(len(part) if isinstance(part, str) else len(str(part)) for part in parts)
+
+
+def _replace_with_note(kind, content, note):
+    if kind == "error":
+        content["evalue"], content["traceback"] = note, [f"{content.get('ename', 'Error')}: {note}"]
+    else:
+        content["data"], content["metadata"] = {"text/plain": note}, {}
 
 
 def _error(name, message):

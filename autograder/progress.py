@@ -3,6 +3,8 @@
 import sys
 import time
 
+from autograder.names import terminal
+
 
 class Progress:
     """``total`` steps of work called ``label``; call ``advance(note)`` after each."""
@@ -27,7 +29,7 @@ class Progress:
         elapsed = int(time.monotonic() - self.start)
         line = (
             f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} "
-            f"{elapsed // 60:02d}:{elapsed % 60:02d} {note}"
+            f"{elapsed // 60:02d}:{elapsed % 60:02d} {terminal(note)}"
         )
         self.stream.write(f"\r{line[:120]:<120}" if self.live else f"{line}\n")
         self.stream.flush()

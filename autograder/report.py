@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder import records
+from autograder import names, records
 from autograder.course import ASSIGNMENT, COURSE_ID, db_url
 from backprop_lib.kit.exercises import EXERCISES
 
@@ -115,10 +115,10 @@ def student_table(scores, cells):
                 "FLAGGED" if s.flagged else "",
             )
         )
-    lines = _columns(rows)
+    lines = _columns([tuple(map(names.terminal, row)) for row in rows])
     notes = [(s.student, note) for s in scores for note in _notes(s)]
     if notes:
-        lines += ["", "Notes:"] + [f"  {student}: {note}" for student, note in notes]
+        lines += ["", "Notes:"] + [f"  {names.terminal(student)}: {names.terminal(note)}" for student, note in notes]
     modes = sorted({s.record.verification.isolation for s in scores if s.record and s.record.verification})
     lines += [f"\nIntegrity verification: {mode}" for mode in modes]
     return "\n".join(lines)
@@ -163,7 +163,7 @@ def write_csv(path, scores, cells):
             row += [f"{s.cells[cell.key]:g}" for cell in cells]
             row += [("1" if s.verified[name].passed else "0") if name in s.verified else "" for name in EXERCISES]
             row.append(" | ".join(_notes(s)))
-            writer.writerow(row)
+            writer.writerow([names.csv_cell(cell) for cell in row])
     return path
 
 

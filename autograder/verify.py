@@ -4,89 +4,103 @@ nbgrader's tests run inside the student's own kernel, where a student module can
 replace numpy.allclose or the checker itself. This step does not trust that
 kernel. For every exercise of ``backprop_lib.kit.exercises.EXERCISES``:
 
-1. the grader draws cases from a secret seed (``SecretCases``; new each batch,
-   never written where student code can read it before the run);
-2. a sandbox process (``autograder.sandbox_runner``) runs ``exercise.run(case)``
-   on a throwaway copy of the student's library and writes plain arrays (.npz);
-3. the grader, which never imports student code, loads them with
-   ``allow_pickle=False``, checks their size, dtype and shape, and calls
+1. the grader draws cases from a secret seed (``SecretCases``; new each batch);
+2. a box (``autograder.box``) runs ``autograder.sandbox_runner``: ``exercise.run(case)``
+   on the course's library with the student's exercise files on top, writing
+   plain arrays (.npz) into the box's one writable folder;
+3. the grader, which never imports student code, reads only regular files of
+   that folder (no link followed, no blocking open, size-capped), loads them with
+   ``allow_pickle=False``, checks their dtype and shape, and calls
    ``exercise.judge(case, got)`` against its own reference gradients.
 
-The sandbox is started through ``autograder.confine``: Python's isolated mode with
-an explicit sys.path (the copy of the library and numpy, nothing else: not the
-repository, the solutions or the kit), a scrubbed environment, CPU, memory, file
-size and open-file limits, a wall-clock limit per exercise and per student; as
-root also a private mount namespace that hides the course folder (gradebook,
-other submissions, hidden tests), ``solutions/`` and the kit's own folder, its
-own process namespace (no other process visible, nothing outlives it), no
-network, and the unprivileged user ``nobody`` for all student code. An exercise
-that hangs or kills the process fails alone; the others run again without it.
+The box holds the interpreter, the course's ``backprop_lib/`` (read-only) with
+only the student's six exercise files bound over their stubs (a file the student
+added, such as ``backprop_lib/kit/checking/__init__.py``, does not exist there),
+the runner, this student's cases (read-only) and its output folder: not the
+repository, the solutions, the kit's ``autograder`` package, the course or any
+other student's folder. It has no network, its own processes and /proc, its own
+uid (as root) or user namespace, no capability at any moment, and limits on
+processes, CPU, memory, file size and open files; every process in it ends with
+it. An exercise that hangs or kills the box fails alone; the others run again
+in a new box. Whatever the box writes can only make that student's exercises
+fail: a malformed, oversized or non-regular answer is a failed exercise.
+
+Secret cases live in a folder of the grader's (mode 0700) for the length of the
+batch (removed when the grader exits, even after a worker was killed); the
+reference answers exist only in the grader's memory. A failed secret case is
+reported without its expected values (a worked case from the course keeps them).
 """
 
+import atexit
+import io
 import json
 import os
-import pwd
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-import autograder
-from autograder import confine
-from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
+from autograder import box
+from backprop_lib import EXERCISE_MODULES
 from backprop_lib.kit.exercises import EXERCISES
 from backprop_lib.kit.results import FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
 
-SANDBOX_USER = "nobody"
-LIMITS = {"cpu": 30, "memory": 2 << 30, "file_size": 64 << 20, "open_files": 64}
+LIMITS = box.Limits(cpu_seconds=30, memory_bytes=2 << 30, file_bytes=64 << 20, open_files=64, processes=32)
 EXERCISE_SECONDS = 5.0
 STUDENT_SECONDS = 60.0
 MAX_OUTPUT_BYTES = 32 << 20
+MAX_REPORT_BYTES = 1 << 20
 NUMERIC_KINDS = "fiub"
+RUNNER = Path(__file__).with_name("sandbox_runner.py")
 BOOTSTRAP = (
-    "import sys; work = sys.argv[1]; sys.path[:0] = [work + '/lib']; sys.path.append(work + '/site'); "
-    "import sandbox_runner; sandbox_runner.main(sys.argv[1:])"
+    "import sys; work = sys.argv[1]; sys.path[:0] = [work + '/lib', work + '/runner']; sys.path.append(sys.argv[2]); "
+    "import sandbox_runner; sandbox_runner.main(sys.argv[1:2] + sys.argv[3:])"
 )
 
 
 @dataclass(frozen=True)
 class Isolation:
-    """How far the sandbox is confined on this machine (see ``detect``)."""
+    """How boxes are confined on this machine: ``autograder.box.mode()``."""
 
-    user: str | None
-    namespaces: bool
+    mode: str
 
     @classmethod
     def detect(cls):
-        """Everything this machine allows: as root, user ``nobody`` and namespaces when permitted."""
-        root = os.geteuid() == 0
-        user = SANDBOX_USER if root and _account_exists(SANDBOX_USER) else None
-        return cls(user, confine.namespaces_available())
+        """This machine's mode; ``box.Unavailable`` with the reason when no box can start here."""
+        box.check_available()
+        return cls(box.mode())
 
     def describe(self):
-        parts = [f"student code runs as {self.user}" if self.user else "student code runs as the grader's user"]
-        parts.append("course, solutions and kit hidden, no network" if self.namespaces else "no mount namespace")
-        return "; ".join(parts)
+        return box.describe()
 
 
 @dataclass
 class SecretCases:
-    """Cases for every exercise, drawn from a secret seed."""
+    """Cases for every exercise, drawn from a secret seed; which of them are the course's public ones."""
 
     seed: int
     cases: dict
+    public: dict = field(default_factory=dict)
+    folder: Path = None
 
     @classmethod
     def draw(cls, names=None):
         seed = secrets.randbits(32)
-        return cls(seed, {name: EXERCISES[name].cases(seed) for name in names or EXERCISES})
+        names = list(names or EXERCISES)
+        other = secrets.randbits(32) ^ 1
+        cases = {name: EXERCISES[name].cases(seed) for name in names}
+        public = {name: _same_cases(cases[name], EXERCISES[name].cases(other)) for name in names}
+        folder = Path(tempfile.mkdtemp(prefix="backprop-secret-"))
+        atexit.register(shutil.rmtree, folder, True)
+        return cls(seed, cases, public, folder)
 
     def write(self, folder):
         """One ``<exercise>.npz`` per exercise, case i's arrays under ``i/<key>``."""
@@ -117,55 +131,36 @@ class Verification:
 
 
 def verify(course, student, secret, isolation):
-    """Run ``student``'s exercises in the sandbox on ``secret``'s cases and judge the answers."""
+    """Run ``student``'s exercises in a box on ``secret``'s cases and judge the answers."""
     start = time.monotonic()
-    hidden = [path.resolve() for path in hidden_paths(course)]
-    base = Path(tempfile.gettempdir()).resolve()
-    outside = None if not any(base.is_relative_to(path) for path in hidden) else "/tmp"
-    with tempfile.TemporaryDirectory(prefix="backprop-verify-", dir=outside) as folder:
+    secret.folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="student-", dir=secret.folder) as folder:
         work = Path(folder)
-        _prepare(work, course, student, secret, isolation)
-        results = _run_rounds(work, course, secret, isolation, start + STUDENT_SECONDS)
+        secret.write(work / "cases")
+        (work / "out").mkdir()
+        box.give_to_box(work / "out")
+        sandbox = _box(work, course, student)
+        results = _run_rounds(sandbox, work, secret, start + STUDENT_SECONDS)
     ordered = [results[name] for name in secret.cases]
     return Verification(ordered, round(time.monotonic() - start, 3), isolation.describe())
 
 
-def _prepare(work, course, student, secret, isolation):
-    """WORK/lib, site (numpy), cases, out.
-
-    The library is the course's, with the student's own files on top: the exercise
-    files and any module the student added; every other file of the kit stays the
-    course's version, as nbgrader does it.
-    """
-    master = course.source / "backprop_lib"
-    library = work / "lib" / "backprop_lib"
-    shutil.copytree(master, library, ignore=shutil.ignore_patterns("__pycache__"))
-    submitted = course.folder("intake", student) / "backprop_lib"
-    kit = {path.relative_to(master) for path in master.rglob("*.py")} - {Path(f"{m}.py") for m in EXERCISE_MODULES}
-    for path in submitted.rglob("*.py") if submitted.is_dir() else []:
-        relative = path.relative_to(submitted)
-        if relative not in kit and path.is_file() and not path.is_symlink():
-            (library / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, library / relative)
-    package = Path(autograder.__file__).parent
-    for helper in ("sandbox_runner.py", "confine.py"):
-        shutil.copyfile(package / helper, work / "lib" / helper)
-    site = work / "site"
-    site.mkdir()
-    numpy_home = Path(np.__file__).parent
-    for name in (numpy_home.name, f"{numpy_home.name}.libs"):
-        if (numpy_home.parent / name).exists():
-            (site / name).symlink_to(numpy_home.parent / name)
-    secret.write(work / "cases")
-    (work / "out").mkdir()
-    work.chmod(0o755)
-    if isolation.user:
-        account = pwd.getpwnam(isolation.user)
-        os.chown(work / "out", account.pw_uid, account.pw_gid)
+def _box(work, course, student):
+    """The box of one student's verification: library, runner and cases read-only, ``out`` writable."""
+    library = str(work / "lib" / "backprop_lib")
+    read_only = [(str(course.source / "backprop_lib"), library)]
+    own = course.folder("intake", student) / "backprop_lib"
+    for module in EXERCISE_MODULES:
+        path = own / f"{module}.py"
+        if path.is_file() and not path.is_symlink():
+            read_only.append((str(path), f"{library}/{module}.py"))
+    read_only += [(str(RUNNER), str(work / "runner" / RUNNER.name)), (str(work / "cases"),) * 2]
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(work / "out"), "OPENBLAS_NUM_THREADS": "1"}
+    return box.Box(str(work / "out"), tuple(read_only), env, str(work / "out"), LIMITS)
 
 
-def _run_rounds(work, course, secret, isolation, deadline):
-    """Start the sandbox until every exercise has a result; one that hangs or crashes is dropped."""
+def _run_rounds(sandbox, work, secret, deadline):
+    """Start the box until every exercise has a result; one that hangs or crashes is dropped."""
     results, pending = {}, list(secret.cases)
     while pending:
         if time.monotonic() >= deadline:
@@ -173,7 +168,7 @@ def _run_rounds(work, course, secret, isolation, deadline):
                 name: _failed(name, f"not verified: the sandbox used up its {STUDENT_SECONDS:g} s") for name in pending
             }
             break
-        stopped = _sandbox(work, course, isolation, pending, secret, results, deadline)
+        stopped = _sandbox(sandbox, work, pending, secret, results, deadline)
         pending = [name for name in pending if name not in results]
         if pending:
             stuck = pending.pop(0)
@@ -181,32 +176,27 @@ def _run_rounds(work, course, secret, isolation, deadline):
     return results
 
 
-def _sandbox(work, course, isolation, names, secret, results, deadline):
-    """Run the sandbox on ``names``, judging each answer as it appears (into ``results``).
+def _sandbox(sandbox, work, names, secret, results, deadline):
+    """Run the box on ``names``, judging each answer as it appears (into ``results``).
 
-    Returns why the sandbox stopped before the first exercise without an answer.
+    Returns why the box stopped before the first exercise without an answer.
     """
-    spec = {
-        "limits": LIMITS,
-        "env": {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(work / "out"), "OPENBLAS_NUM_THREADS": "1"},
-        "cwd": str(work / "out"),
-    }
-    if isolation.namespaces:
-        spec["hide"] = [str(path) for path in hidden_paths(course) if path.exists()]
-        spec["no_network"] = True
-    argv = [sys.executable, "-I", "-S", "-B", "-c", BOOTSTRAP, str(work), isolation.user or "", *names]
-    waiting = list(names)
+    site = os.path.dirname(os.path.dirname(np.__file__))
+    command = [sys.executable, "-I", "-S", "-B", "-c", BOOTSTRAP, str(work), site, *names]
+    out, waiting = work / "out", list(names)
 
     def collect():
         """Judge the next exercise if its answer is there; True if it was."""
-        if not waiting or not (work / "out" / f"{waiting[0]}.json").exists():
+        if not waiting or not os.path.lexists(out / f"{waiting[0]}.json"):
             return False
         name = waiting.pop(0)
-        results[name] = judge_outputs(EXERCISES[name], secret.cases[name], work / "out", f"{work}/lib/")
+        results[name] = judge_outputs(
+            EXERCISES[name], secret.cases[name], out, f"{work}/lib/", secret.public.get(name, set())
+        )
         return True
 
     process = subprocess.Popen(
-        confine.command(spec, argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        box.argv(sandbox, command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     since = time.monotonic()
     while process.poll() is None:
@@ -223,27 +213,24 @@ def _sandbox(work, course, isolation, names, secret, results, deadline):
             return f"did not finish within {EXERCISE_SECONDS:g} s (an endless loop?)"
     while collect():
         pass
-    code = process.returncode
-    cause = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+    code = process.returncode  # bwrap reports a signal that ended the command as 128 + its number
+    cause = f"killed by signal {code - 128}" if code > 128 else f"exit code {code}"
     return f"the sandbox process stopped during this exercise ({cause}: a crash, os._exit or a resource limit)"
 
 
-def hidden_paths(course):
-    """What student code in the sandbox must not read: the course, the solutions, the kit."""
-    return [course.root, SOLUTIONS_DIR, Path(autograder.__file__).resolve().parent]
+def judge_outputs(exercise, cases, out, library="", public=()):
+    """The exercise's CheckResult from the box's files in ``out`` (never trusted as they are).
 
-
-def judge_outputs(exercise, cases, out, library=""):
-    """The exercise's CheckResult from the sandbox's files in ``out`` (never trusted as they are).
-
-    ``library``: the sandbox's library folder, cut from the paths in an exception's report.
+    ``library``: the box's library folder, cut from the paths in an exception's report.
+    ``public``: indices of the course's own (worked) cases; a failed case outside them is
+    reported without the expected values.
     """
     try:
-        meta = json.loads(_read_capped(out / f"{exercise.name}.json", 1 << 20))
+        meta = json.loads(read_regular(out / f"{exercise.name}.json", MAX_REPORT_BYTES))
         count, error = int(meta["cases"]), meta["error"]
         outputs = load_arrays(out / f"{exercise.name}.npz")
-    except (OSError, ValueError, KeyError, TypeError) as problem:
-        return _failed(exercise.name, f"the sandbox's answer is unreadable: {problem}", exercise)
+    except Exception as problem:  # anything the box wrote: a FIFO, a link, junk, a damaged zip
+        return _failed(exercise.name, f"the sandbox's answer is unreadable: {_text(problem, 300)}", exercise)
     for index, case in enumerate(cases[:count]):
         got = {key.split("/", 1)[1]: value for key, value in outputs.items() if key.split("/", 1)[0] == str(index)}
         try:
@@ -253,7 +240,7 @@ def judge_outputs(exercise, cases, out, library=""):
                 exercise.name, f"the answer could not be judged ({type(problem).__name__}: {problem})", exercise
             )
         if not result.passed:
-            return result
+            return result if index in public else _secret_failure(result, case)
     if count >= len(cases):
         return CheckResult(exercise.name, exercise.path, PASSED, f"{len(cases)} secret cases match the reference")
     if isinstance(error, dict):
@@ -261,15 +248,45 @@ def judge_outputs(exercise, cases, out, library=""):
     return _failed(exercise.name, "the sandbox stopped before the last case", exercise)
 
 
+def _secret_failure(result, case):
+    """``result`` of a failed secret case with its details (which quote expected values) replaced."""
+    result.details = [f"on a secret case ({case.note}): its expected values are not shown"]
+    return result
+
+
+def _same_cases(cases, others):
+    """Indices of the cases two different seeds share: the course's fixed (public) cases."""
+    same = set()
+    for index, (case, other) in enumerate(zip(cases, others, strict=False)):
+        mine, theirs = case.to_arrays(), other.to_arrays()
+        if mine.keys() == theirs.keys() and all(np.array_equal(mine[k], theirs[k]) for k in mine):
+            same.add(index)
+    return same
+
+
+def read_regular(path, limit):
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes (no link followed, never blocking)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(descriptor, "rb") as file:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        if info.st_size > limit:
+            raise ValueError(f"{path.name} is larger than {limit} bytes")
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path.name} is larger than {limit} bytes")
+    return data
+
+
 def load_arrays(path):
-    """The arrays of an untrusted .npz: no pickle, no compression, numeric or short text, bounded size."""
-    if path.stat().st_size > MAX_OUTPUT_BYTES:
-        raise ValueError(f"{path.name} is larger than {MAX_OUTPUT_BYTES >> 20} MB")
-    with zipfile.ZipFile(path) as archive:
+    """The arrays of an untrusted .npz: a regular file, no pickle, no compression, numeric or short text, bounded."""
+    data = io.BytesIO(read_regular(path, MAX_OUTPUT_BYTES))
+    with zipfile.ZipFile(data) as archive:
         if any(info.compress_type != zipfile.ZIP_STORED for info in archive.infolist()):
             raise ValueError(f"{path.name} is compressed")
     arrays = {}
-    with np.load(path, allow_pickle=False) as stored:
+    with np.load(data, allow_pickle=False) as stored:
         for key in stored.files:
             value = stored[key]
             kind_ok = value.dtype.kind in NUMERIC_KINDS or (value.dtype.kind == "U" and value.dtype.itemsize <= 1024)
@@ -306,19 +323,3 @@ def _failed(name, summary, exercise=None):
 def _text(value, limit):
     text = str(value) if value is not None else ""
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _read_capped(path, limit):
-    with open(path, "rb") as file:
-        data = file.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"{path.name} is larger than {limit} bytes")
-    return data
-
-
-def _account_exists(name):
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True

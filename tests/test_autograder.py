@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from autograder import confine, feedback, grading, records, report, samples
+from autograder import feedback, grading, records, report, samples
 from autograder.autograde import GRADED, MISSING, STOPPED
 from autograder.course import HIDDEN_TESTS_DIR, build, open_course, release
 from backprop_lib.kit.exercises import EXERCISES
@@ -176,7 +176,7 @@ def test_endless_loops_are_interrupted_or_stopped(course, scores):
 def test_memory_bombs_and_floods_of_output_are_contained(course, scores):
     hostile = outcomes(course, "hostile")
     flooded = autograded(course, "hostile", "01_chain_rule")
-    assert len(flooded) < 3 << 20 and "the grader dropped the rest of this output" in flooded
+    assert len(flooded) < 3 << 20 and "the grader dropped output here" in flooded
     assert hostile["02"].status in (GRADED, STOPPED)  # IPython's last traceback keeps the hoard alive: later cells
     assert "MemoryError" in autograded(course, "hostile", "02_computation_graphs")  # may die for want of memory
     assert cell_score(scores, "hostile", "add_backward") > 0 and cell_score(scores, "hostile", "multiply_backward") > 0
@@ -185,10 +185,8 @@ def test_memory_bombs_and_floods_of_output_are_contained(course, scores):
     assert failed == {"negate_backward", "exp_backward"} and not scores["hostile"].flagged
 
 
-@pytest.mark.skipif(not confine.namespaces_available(), reason="a read-only file system for kernels needs root")
 def test_a_notebook_cannot_write_into_the_course(course):
-    assert not (course.root / "vandalised.txt").exists()
-    assert "Read-only file system" in autograded(course, "hostile", "06_linear_layer")
+    assert not (course.root / "vandalised.txt").exists()  # its box holds no course folder: the write goes nowhere
 
 
 def test_a_submission_that_fakes_its_tests_is_flagged(course, cells, scores):
@@ -198,11 +196,8 @@ def test_a_submission_that_fakes_its_tests_is_flagged(course, cells, scores):
     for name in faked:
         assert cell_score(scores, "cheater", name) > 0, f"{name} passed in the cheater's kernel"
     failed = {name for name, result in cheater.verified.items() if not result.passed}
-    if confine.namespaces_available():  # linear_backward reads solutions/, hidden from sandbox and kernel alike
-        assert failed == faked | {"add_backward", "linear_backward"}
-        assert cell_score(scores, "cheater", "linear_backward") == 0
-    else:
-        assert failed == faked | {"add_backward"}
+    assert failed == faked | {"add_backward", "linear_backward"}  # solutions/ is in no box: kernel and sandbox alike
+    assert cell_score(scores, "cheater", "linear_backward") == 0
     assert "relu_backward" in " ".join(cheater.disagreements)
     page = feedback_page(course, "cheater", notebook_of(cells, "relu_backward"))
     assert "The grader checked your library again" in page and "relu_backward" in page

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -17,15 +16,15 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
-from traitlets.config import Config
 
-from autograder import confine, samples, verify
-from autograder.course import build
+from autograder import box, samples, verify
+from autograder.course import HIDDEN_TESTS_DIR, REPO_DIR, build
 from autograder.kernel import ConfinedKernelManager
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
 from backprop_lib.kit.exercises import EXERCISES
 
 ROOT = os.geteuid() == 0
+REPO = REPO_DIR
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +93,7 @@ def test_a_wrong_answer_fails_even_with_numpy_and_the_checker_patched(course, se
     assert "passed on unchanged" in (got["relu_backward"].hint or "")
 
 
-def test_modules_the_student_added_are_used_and_the_kit_s_own_files_are_not(course, secret, isolation):
+def test_only_the_exercise_files_come_from_the_student(course, secret, isolation):
     helper = """
         def relu_backward(dout, cache):
             from backprop_lib.masks import positive
@@ -102,9 +101,14 @@ def test_modules_the_student_added_are_used_and_the_kit_s_own_files_are_not(cour
     """
     library = submit(course, "helper", [("relu_backward", helper)])
     (library / "masks.py").write_text("def positive(x):\n    return x > 0\n")
-    (library / "checking.py").write_text("raise SystemExit('a student copy of the kit is never used')\n")
+    (library / "kit" / "checking").mkdir(parents=True)
+    shadow = "raise SystemExit('a student copy of the kit is never used')\n"
+    (library / "kit" / "checking" / "__init__.py").write_text(shadow)
+    (library / "kit" / "exercises").mkdir(parents=True)
+    (library / "kit" / "exercises" / "__init__.py").write_text(shadow)
     got = results(course, "helper", secret, isolation)
-    assert all(r.passed for r in got.values()), [r.report() for r in got.values() if not r.passed]
+    assert "No module named 'backprop_lib.masks'" in got["relu_backward"].summary
+    assert all(r.passed for name, r in got.items() if name != "relu_backward")
 
 
 def test_an_exercise_that_hangs_or_crashes_fails_alone(course, secret, isolation):
@@ -128,15 +132,28 @@ def test_an_exercise_that_hangs_or_crashes_fails_alone(course, secret, isolation
     assert all(r.passed for name, r in got.items() if name not in broken)
 
 
-@pytest.mark.skipif(not (ROOT and confine.namespaces_available()), reason="hiding files and switching user need root")
-def test_student_code_runs_as_nobody_and_cannot_reach_anything_else(course, secret, isolation):
-    assert isolation == verify.Isolation("nobody", True), "this machine allows full isolation"
-    marker = Path(tempfile.gettempdir()) / f"backprop-sandbox-leftover-{os.getpid()}"
-    marker.unlink(missing_ok=True)
-    targets = [SOLUTIONS_DIR / "gates.py", course.config_file, course.source / "01_chain_rule.ipynb", "/root"]
+def leftover(marker, seconds=2.0):
+    """Processes whose command line holds ``marker`` still there after ``seconds`` (a killed one takes a moment)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(entry.name)
+            except OSError:
+                pass
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def test_student_code_runs_in_a_box_of_its_own_and_reaches_nothing_else(course, secret, isolation):
+    targets = [SOLUTIONS_DIR / "gates.py", REPO / ".git", HIDDEN_TESTS_DIR, course.config_file, course.root / "intake"]
+    marker = f"{31 + os.getpid() % 1000}.417"
     probe = f"""
         def add_backward(dout, cache):
-            import os
+            import os, subprocess
             read = []
             for path in {[str(t) for t in targets]!r}:
                 try:
@@ -145,66 +162,90 @@ def test_student_code_runs_as_nobody_and_cannot_reach_anything_else(course, secr
                 except OSError:
                     pass
             try:
-                open({str(course.root / "planted.txt")!r}, "w").write("x")
-                read.append("wrote into the course")
-            except OSError:
+                import autograder
+                read.append("imported autograder")
+            except ImportError:
                 pass
             try:
                 os.kill({os.getpid()}, 15)
                 read.append("signalled the grader")
             except OSError:
                 pass
-            if os.fork() == 0:  # a child meant to outlive the sandbox
-                import time
-                time.sleep(2)
-                open({str(marker)!r}, "w").write("still alive")
-                os._exit(0)
-            raise RuntimeError(f"uid={{os.getuid()}} read={{read}}")
+            subprocess.Popen(["sleep", "{marker}"], start_new_session=True)  # meant to outlive the box
+            others = sorted(p for p in os.listdir("/proc") if p.isdigit())
+            caps = open("/proc/self/status").read().split("CapEff:")[1].split()[0]
+            raise RuntimeError(f"uid={{os.getuid()}} caps={{caps}} read={{read}} processes={{len(others)}}")
     """
     submit(course, "snoop", [("add_backward", probe)])
     summary = results(course, "snoop", secret, isolation)["add_backward"].summary
-    assert "uid=65534 read=[]" in summary
-    assert not (course.root / "planted.txt").exists()
-    time.sleep(3)
-    assert not marker.exists(), "a process started by student code outlived the sandbox"
+    uid = box.UID_BASE + os.getpid() if ROOT else os.getuid()
+    assert f"uid={uid} caps=0000000000000000 read=[] processes=3" in summary  # init, python, sleep
+    assert not leftover(marker), "a process started by student code outlived the box"
 
 
-@pytest.mark.skipif(not (ROOT and confine.namespaces_available()), reason="network namespaces need root")
-def test_the_launcher_cuts_the_network_and_hides_paths(tmp_path):
-    secret_file = tmp_path / "secret.txt"
-    secret_file.write_text("the answer")
+def test_a_box_has_no_network_no_host_files_and_its_limits(tmp_path):
+    (tmp_path / "secret.txt").write_text("the answer")
     code = textwrap.dedent(
         f"""
-        import socket
+        import os, resource, socket
         try:
-            socket.create_connection(("127.0.0.1", 22), timeout=1)
+            socket.create_connection(("1.1.1.1", 53), timeout=1)
         except OSError as error:
-            print("network:", error.errno)
-        print("file:", repr(open({str(secret_file)!r}).read()))
+            print("network:", error.strerror)
+        print("file:", os.path.exists({str(tmp_path / "secret.txt")!r}))
+        print("limits:", [resource.getrlimit(r)[0] for r in (resource.RLIMIT_AS, resource.RLIMIT_NPROC)])
+        print("env:", sorted(os.environ))
         """
     )
-    spec = {"hide": [str(secret_file)], "no_network": True, "env": {}}
-    done = subprocess.run(confine.command(spec, [sys.executable, "-c", code]), capture_output=True, text=True)
-    assert "network: 101" in done.stdout, done.stderr  # ENETUNREACH: no interface is up
-    assert "file: ''" in done.stdout
+    limits = box.Limits(memory_bytes=1 << 30, processes=16)
+    writable = tmp_path / "box"
+    writable.mkdir()
+    box.give_to_box(writable)
+    argv = box.argv(box.Box(str(writable), env={"ONLY": "this"}, limits=limits), [sys.executable, "-c", code])
+    done = subprocess.run(argv, capture_output=True, text=True)
+    assert done.stdout.splitlines() == [
+        "network: Network is unreachable",
+        "file: False",
+        f"limits: {[1 << 30, 16]}",
+        "env: ['LC_CTYPE', 'ONLY', 'PWD']",  # PWD from bwrap's --chdir, LC_CTYPE from Python's C-locale coercion
+    ], done.stderr
 
 
-@pytest.mark.skipif(not (ROOT and confine.namespaces_available()), reason="kernel namespaces need root")
-def test_a_notebook_kernel_runs_confined(tmp_path, monkeypatch):
+def test_a_fork_loop_stays_inside_its_box(tmp_path):
+    loop = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    boxes = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        box.give_to_box(tmp_path / name)
+        limits = box.Limits(cpu_seconds=2, processes=40)
+        boxes.append(
+            subprocess.Popen(box.argv(box.Box(str(tmp_path / name), limits=limits), [sys.executable, "-c", loop]))
+        )
+    time.sleep(1)
+    assert subprocess.run([sys.executable, "-c", "import os; os.fork()"]).returncode == 0  # the grader can still fork
+    for process in boxes:
+        process.kill()
+        process.wait()
+    time.sleep(0.5)
+    assert not leftover("while True:\n    try:\n        os.fork()")
+
+
+def test_a_notebook_kernel_runs_in_a_box(tmp_path, monkeypatch):
     monkeypatch.setenv("BACKPROP_KIT_SOLUTIONS", "1")
-    secret_file = tmp_path / "gradebook.db"
-    secret_file.write_text("scores")
     probe = textwrap.dedent(
         f"""
         import json, os, resource, socket
         found = {{"pid": os.getpid(), "solution mode": "BACKPROP_KIT_SOLUTIONS" in os.environ}}
+        found["processes"] = sorted(p for p in os.listdir("/proc") if p.isdigit())
         found["capabilities"] = open("/proc/self/status").read().split("CapEff:")[1].split()[0]
         found["memory"] = resource.getrlimit(resource.RLIMIT_AS)[0]
-        for name, path in (("solutions", {str(SOLUTIONS_DIR / "gates.py")!r}), ("protected", {str(secret_file)!r})):
-            try:
-                found[name] = open(path).read()
-            except OSError as error:
-                found[name] = error.strerror
+        for name, path in (("solutions", {str(SOLUTIONS_DIR / "gates.py")!r}), ("git", {str(REPO / ".git")!r})):
+            found[name] = os.path.exists(path)
+        try:
+            import autograder
+            found["autograder"] = autograder.__file__
+        except ImportError as error:
+            found["autograder"] = str(error)
         for name, path in (("cwd", "written.txt"), ("home", os.path.join(os.environ["HOME"], "written.txt"))):
             try:
                 open(path, "w").write("x")
@@ -212,38 +253,32 @@ def test_a_notebook_kernel_runs_confined(tmp_path, monkeypatch):
             except OSError as error:
                 found[name] = error.strerror
         try:
-            socket.create_connection(("127.0.0.1", 22), timeout=1)
+            socket.create_connection(("1.1.1.1", 53), timeout=1)
         except OSError as error:
             found["network"] = error.strerror
         print(json.dumps(found))
         """
     )
     notebook = new_notebook(cells=[new_code_cell(probe)])
-    config = Config({"ConfinedKernelManager": {"protect": [str(secret_file)]}})
     client = NotebookClient(
-        notebook, kernel_name="python3", kernel_manager_class=ConfinedKernelManager, config=config,
+        notebook, kernel_name="python3", kernel_manager_class=ConfinedKernelManager,
         resources={"metadata": {"path": str(tmp_path)}},
     )  # fmt: skip
     client.execute()
     found = json.loads(notebook.cells[0].outputs[0]["text"])
+    assert found.pop("cwd") in ("Read-only file system", "Permission denied")  # the box's uid or a read-only bind
     assert found == {
-        "pid": 1,
+        "pid": 2,
         "solution mode": False,
+        "processes": ["1", "2"],
         "capabilities": "0000000000000000",
         "memory": ConfinedKernelManager.memory_bytes.default_value,
-        "solutions": "Permission denied",
-        "protected": "",
-        "cwd": "Read-only file system",
+        "solutions": False,
+        "git": False,
+        "autograder": "No module named 'autograder'",
         "home": "written",
         "network": "Network is unreachable",
     }
-
-
-def test_limits_and_environment_reach_the_confined_process():
-    code = "import os, resource; print(resource.getrlimit(resource.RLIMIT_AS)[0], sorted(os.environ))"
-    spec = {"limits": {"memory": 1 << 30, "cpu": 5}, "env": {"ONLY": "this", "LC_ALL": "C.UTF-8"}}
-    done = subprocess.run(confine.command(spec, [sys.executable, "-c", code]), capture_output=True, text=True)
-    assert done.stdout.split(maxsplit=1) == [str(1 << 30), "['LC_ALL', 'ONLY']\n"]
 
 
 def test_answers_from_the_sandbox_are_validated(tmp_path):
@@ -262,3 +297,31 @@ def test_answers_from_the_sandbox_are_validated(tmp_path):
     assert result.status == "failed" and len(result.details[0]) <= 300
     (tmp_path / "relu_backward.json").write_text(json.dumps({"cases": len(cases), "error": None}))
     assert not verify.judge_outputs(exercise, cases, tmp_path).passed  # claims every case, gives no arrays
+
+
+def test_a_malformed_answer_is_the_student_s_failure_and_never_blocks(tmp_path):
+    exercise, cases = EXERCISES["relu_backward"], EXERCISES["relu_backward"].cases(7)
+    report = tmp_path / "relu_backward.json"
+    report.write_text(json.dumps({"cases": len(cases), "error": None}))
+    answer = tmp_path / "relu_backward.npz"
+    answer.write_bytes(b"PK\x03\x04 not a zip at all")
+    assert "unreadable" in verify.judge_outputs(exercise, cases, tmp_path).summary
+    answer.unlink()
+    os.mkfifo(answer)  # opened without O_NONBLOCK, this would wait forever for a writer
+    assert "not a regular file" in verify.judge_outputs(exercise, cases, tmp_path).summary
+    answer.unlink()
+    answer.symlink_to(tmp_path / "elsewhere.npz")
+    np.savez(tmp_path / "elsewhere.npz", **{"0/grad0": np.zeros(3)})
+    assert "unreadable" in verify.judge_outputs(exercise, cases, tmp_path).summary
+    report.unlink()
+    os.mkfifo(report)
+    assert "not a regular file" in verify.judge_outputs(exercise, cases, tmp_path).summary
+
+
+def test_a_failed_secret_case_does_not_show_its_expected_values(course, secret, isolation):
+    wrong = "def relu_backward(dout, cache):\n    return (dout * (cache > 0) * (1.5 if cache.size == 20 else 1.0),)"
+    submit(course, "secretive", [("relu_backward", wrong)])  # right on the course's worked case, wrong on (4, 5)
+    result = results(course, "secretive", secret, isolation)["relu_backward"]
+    assert 0 in secret.public["relu_backward"] and 1 not in secret.public["relu_backward"]
+    assert (result.status, result.summary) == ("failed", "dx is wrong")
+    assert result.details == ["on a secret case (random inputs: x (4, 5)): its expected values are not shown"]

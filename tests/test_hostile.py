@@ -1,0 +1,406 @@
+"""A hostile class, graded in one batch with honest controls beside it (issue 12's done-when).
+
+The course is notebook 02 (seven exercises and one worked example); every
+hostile sample is a small change to an honest base (the reference or the
+untouched stubs), so "at most its honest score" is that base's score in the
+same batch. The batch runs through the TA's command, as root and as a non-root
+grader (the user ``nobody`` with an interpreter it can run: Debian's python3
+with the kit installed in a venv, ``NONROOT_PYTHON``; skipped with the reason
+when there is none).
+"""
+
+import csv
+import hashlib
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
+from autograder import box, report, samples
+from autograder.course import HIDDEN_TESTS_DIR, NOTEBOOKS_DIR, REPO_DIR, build, open_course, release
+from backprop_lib import SOLUTIONS_DIR
+
+pytestmark = pytest.mark.slow
+NOTEBOOK = "02_computation_graphs"
+NONROOT_PYTHON = Path(os.environ.get("BACKPROP_KIT_NONROOT_PYTHON", "/opt/backprop-nonroot/bin/python"))
+NONROOT_USER = "nobody"
+KIT_OUTPUTS = {"intake", "autograded", "feedback", "reports", ".grader", "grades.csv"}
+HONEST = ["honest", "Zoë [2]", "=HYPERLINK(1)"]  # the reference, under ids with unicode, brackets, a formula
+REFUSED = "ansi\x1b[31m"
+BASES = {
+    "untouched": "untouched",
+    "shadow": "untouched",
+    "hijack": "untouched",
+    "forger": "untouched",
+    "reader": "untouched",
+    "tracebacks": "untouched",
+    "forkbomb": "honest",
+    "fifo": "honest",
+    "bigdisplay": "honest",
+    "odd names": "honest",
+}
+
+SHADOW = """
+from backprop_lib.kit.results import CheckResult
+def check_exercise(name, seed=0, time_limit=5.0):
+    return CheckResult(name, "", "passed", "a student's kit module")
+def run_checks(*args, **kwargs):
+    return []
+"""
+
+HIJACK = """
+import glob, os
+from jupyter_client import BlockingKernelClient
+files = set(glob.glob("/tmp/**/connection.json", recursive=True))
+for entry in os.listdir("/proc"):
+    try:
+        words = open(f"/proc/{entry}/cmdline", "rb").read().split(b"\\0")
+    except OSError:
+        continue
+    files |= {w.decode() for w in words if w.endswith(b".json")}
+mine = os.path.join(os.environ["HOME"], "connection.json")
+hijacked = []
+for path in sorted(files - {mine}):
+    try:
+        client = BlockingKernelClient()
+        client.load_connection_file(path)
+        client.start_channels()
+        client.execute("import numpy; numpy.allclose = lambda *a, **k: False", silent=True)
+        hijacked.append(path)
+    except Exception:
+        pass
+print("hijacked:", hijacked)
+for target in ("../../../reports/honest.json", "../../../gradebook.db", "../../honest/backprop/planted"):
+    try:  # the course's folders exist in the box only as empty mount points: a write stays in the box
+        open(target, "a").write("PLANTED-BY-" + "A-NEIGHBOUR")
+    except OSError:
+        pass
+"""
+
+FORGER = """
+import glob as _glob, json as _json, os as _os, time as _time
+def _forge():
+    forged = {"cases": 0, "error": {"status": "failed", "summary": "forged by a neighbour"}}
+    for _out in _glob.glob("/tmp/**/out", recursive=True) + _glob.glob("/tmp/backprop-secret-*/*/out"):
+        if _os.path.realpath(_out) == _os.path.realpath(_os.getcwd()):
+            continue
+        for _name in ("add_backward", "exp_backward", "sigmoid_backward", "multiply_backward"):
+            try:
+                open(_os.path.join(_out, _name + ".json"), "w").write(_json.dumps(forged))
+            except OSError:
+                pass
+_forge()
+if _os.fork() == 0:  # an orphan that keeps trying after the box is done
+    for _ in range(40):
+        _time.sleep(0.5)
+        _forge()
+    _os._exit(0)
+"""
+
+FORKBOMB = """
+import os as _os, time as _time
+try:
+    for _ in range(100000):
+        if _os.fork() == 0:
+            _time.sleep(3600)
+            _os._exit(0)
+except OSError:
+    pass
+"""
+
+FIFO = """
+import json as _json, os as _os
+if _os.path.basename(_os.getcwd()) == "out":
+    from backprop_lib.kit.exercises import EXERCISES as _EXERCISES
+    for _i, _name in enumerate(_EXERCISES):
+        if _os.path.exists(_name + ".json"):
+            continue
+        try:
+            open(_name + ".npz", "wb").write(b"PK\\x03\\x04 not a zip")
+            if _i % 2:
+                _os.mkfifo(_name + ".json")
+            else:
+                open(_name + ".json", "w").write(_json.dumps({"cases": 99, "error": None}))
+        except OSError:
+            pass
+"""
+
+READER = """
+def {function}(dout, cache):
+    import importlib.util, subprocess
+    for path in ({solutions!r}, "/opt/solutions/gates.py"):
+        try:
+            spec = importlib.util.spec_from_file_location("stolen", path)
+            stolen = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(stolen)
+            return stolen.{function}(dout, cache)
+        except Exception:
+            pass
+    try:
+        command = ["git", "-C", {repo!r}, "show", "HEAD:solutions/gates.py"]
+        shown = subprocess.run(command, capture_output=True, text=True).stdout
+    except OSError:
+        shown = ""
+    if "def {function}" in shown:
+        space = {{}}
+        exec(shown, space)
+        return space["{function}"](dout, cache)
+    raise NotImplementedError("nothing to steal")
+"""
+
+READ_CELL = """
+import glob, subprocess
+found = []
+for pattern in ({hidden!r} + "/**/*.py", {repo!r} + "/.git/HEAD", {solutions!r} + "/*.py"):
+    for path in glob.glob(pattern, recursive=True):
+        found.append(open(path).read())
+try:
+    import autograder.hidden_tests
+    found.append("imported " + autograder.hidden_tests.__path__[0])
+except ImportError as error:
+    print(error)
+try:
+    found.append(subprocess.run(["git", "-C", {repo!r}, "log", "-1"], capture_output=True, text=True).stdout)
+except OSError:
+    found.append("")
+print("FOUND:", found)
+"""
+
+TRACEBACKS = """
+ip = get_ipython()
+ip._showtraceback = lambda *a, **k: None
+ip.showtraceback = lambda *a, **k: None
+def _forget(result):
+    result.error_in_exec = None
+ip.events.register("post_run_cell", _forget)
+"""
+
+BIG_DISPLAY = """
+import base64, os
+from IPython.display import display
+display({"image/png": base64.b64encode(os.urandom(30 << 20)).decode()}, raw=True)
+print("x" * (5 << 20))
+"""
+
+
+def library(folder, module="gates"):
+    return folder / "backprop_lib" / f"{module}.py"
+
+
+def append(path, code):
+    path.write_text(path.read_text() + "\n" + textwrap.dedent(code))
+
+
+def add_cell(folder, code, markdown=False, index=2):
+    path = folder / f"{NOTEBOOK}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.insert(index, new_markdown_cell(code) if markdown else new_code_cell(textwrap.dedent(code).strip()))
+    nbformat.write(notebook, path)
+    return notebook
+
+
+def make_submissions(course):
+    """The honest controls, the hostile samples (each a copy of its base, changed), a refused id."""
+    made = samples.make(course, ["reference", "untouched"])
+    submitted = course.root / "submitted"
+    for name in [*HONEST, REFUSED]:
+        shutil.copytree(made["reference"], submitted / name / "backprop")
+    shutil.rmtree(submitted / "reference")
+    for name, base in BASES.items():
+        if name != base and name != "untouched":
+            shutil.copytree(submitted / base / "backprop", submitted / name / "backprop")
+    folder = {name: submitted / name / "backprop" for name in BASES}
+    for kit_file in ("kit/checking/__init__.py", "kit/exercises/__init__.py", "kit/notebook/__init__.py"):
+        (folder["shadow"] / "backprop_lib" / kit_file).parent.mkdir(parents=True, exist_ok=True)
+        (folder["shadow"] / "backprop_lib" / kit_file).write_text(SHADOW)
+    add_cell(folder["hijack"], HIJACK)
+    append(library(folder["forger"]), FORGER)
+    append(library(folder["forkbomb"]), FORKBOMB)
+    append(library(folder["fifo"]), FIFO)
+    for function in ("add_backward", "multiply_backward", "exp_backward", "scale_backward"):
+        code = READER.format(function=function, solutions=str(SOLUTIONS_DIR / "gates.py"), repo=str(REPO_DIR))
+        mistake = samples.catalog().Mistake("hostile", "gates", function, code, None)
+        path = library(folder["reader"])
+        path.write_text(samples.catalog().plant(path.read_text(), mistake))
+    add_cell(
+        folder["reader"],
+        READ_CELL.format(hidden=str(HIDDEN_TESTS_DIR), repo=str(REPO_DIR), solutions=str(SOLUTIONS_DIR)),
+    )
+    add_cell(folder["tracebacks"], TRACEBACKS)
+    add_cell(folder["bigdisplay"], BIG_DISPLAY)
+    notebook = add_cell(folder["bigdisplay"], "![big](attachment:big.png)", markdown=True)
+    notebook.cells[2]["attachments"] = {"big.png": {"image/png": "A" * (5 << 20)}}
+    nbformat.write(notebook, folder["bigdisplay"] / f"{NOTEBOOK}.ipynb")
+    for odd in ("=2+5*7.ipynb", "\x1b[2Jcleared.ipynb"):
+        shutil.copyfile(folder["odd names"] / f"{NOTEBOOK}.ipynb", folder["odd names"] / odd)
+
+
+def snapshot(course):
+    """{relative path: sha256} of every file the kit must never change (everything but its own outputs)."""
+    files = {}
+    for path in sorted(course.root.rglob("*")):
+        relative = path.relative_to(course.root)
+        if relative.parts[0] in KIT_OUTPUTS or relative.parts[0].startswith("gradebook.db") or path.is_dir():
+            continue
+        files[str(relative)] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "special"
+    return files
+
+
+def box_processes(course, user):
+    """Processes of this batch's boxes still there after a moment: a box uid (root), a user namespace of
+    ``user``'s (non-root), or the course folder on the command line (other graders on the machine differ)."""
+    init_namespace = os.readlink("/proc/self/ns/user")  # the grader runs in the machine's own
+    uid = pwd.getpwnam(user).pw_uid if user else None
+    deadline = time.monotonic() + 10  # a box of a hundred killed processes takes a moment to be reaped
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if not entry.name.isdigit():
+                    continue
+                line = (entry / "cmdline").read_bytes().decode(errors="replace")
+                status = (entry / "status").read_text()
+                owner = int(status.split("Uid:")[1].split()[0])
+                if status.split("State:")[1].split()[0] in ("Z", "X"):
+                    continue  # dead, waiting to be reaped
+                namespace = os.readlink(entry / "ns" / "user")
+            except (OSError, IndexError, ValueError):
+                continue
+            boxed = owner >= box.UID_BASE or (owner == uid and namespace != init_namespace)
+            if boxed or str(course.root) in line:
+                found.append(f"{entry.name}: {line[:200]}")
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def course_for(parent, owner=None):
+    """A one-notebook course with every submission, owned by ``owner`` (a user name) if given."""
+    notebooks, hidden = parent / "notebooks", parent / "hidden"
+    notebooks.mkdir()
+    shutil.copyfile(NOTEBOOKS_DIR / f"{NOTEBOOK}.ipynb", notebooks / f"{NOTEBOOK}.ipynb")
+    shutil.copytree(HIDDEN_TESTS_DIR / NOTEBOOK, hidden / NOTEBOOK)
+    course = build(parent / "course", cell_timeout=10, notebooks_dir=notebooks, hidden_tests_dir=hidden)
+    release(course)
+    make_submissions(course)
+    if owner:
+        account = pwd.getpwnam(owner)
+        for path in [parent, *parent.rglob("*")]:
+            os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+    return course
+
+
+def grade_batch(course, python, user=None):
+    """`backprop-kit course grade` (then export and feedback) as ``user``; returns the grade step's result."""
+    home = course.root.parent / "home"
+    home.mkdir(exist_ok=True)
+    env = {"PATH": f"{Path(python).parent}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
+    prefix = []
+    if user:
+        account = pwd.getpwnam(user)
+        os.chown(home, account.pw_uid, account.pw_gid)
+        prefix = ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups", "--"]
+
+    def kit(*args):
+        command = [*prefix, str(python), "-m", "backprop_lib.kit.cli", "course", *args, "-C", str(course.root)]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800)
+
+    start = time.monotonic()
+    graded = kit("grade", "--jobs", "2")
+    graded.seconds = time.monotonic() - start
+    escaped = kit("grade", "--student", "../escape")
+    exported = kit("export")
+    feedback = kit("feedback")
+    assert exported.returncode == 0 and feedback.returncode == 0, exported.stderr + feedback.stderr
+    return graded, escaped, exported
+
+
+def check_batch(course, user, before, graded, escaped, exported, secrets_before):
+    course = open_course(course.root)
+    assert graded.returncode == 2, graded.stderr[-3000:]  # one id refused, every other student graded
+    assert "student id 'ansi\\x1b[31m' holds control characters" in graded.stderr
+    assert escaped.returncode == 2 and "'/'" in escaped.stderr
+    for output in (graded.stdout, graded.stderr, exported.stdout):
+        assert "\x1b" not in output, "a name reached the terminal unescaped"
+    assert not (course.reports / f"{REFUSED}.json").exists()
+
+    cells = report.grade_cells(course)
+    scores = {s.student: s for s in report.collect(course)}
+    assert set(scores) == {*HONEST, *BASES}
+    maximum = sum(cell.points for cell in cells)
+    honest = scores["honest"]
+    assert honest.nbgrader == maximum and honest.verified_total == maximum, honest.record.reasons()
+    for name in HONEST:  # every honest control: exactly the honest score, cell by cell
+        assert scores[name].cells == honest.cells and not scores[name].flagged, name
+        assert all(r.passed for r in scores[name].verified.values()), name
+    untouched = scores["untouched"]
+    assert not any(r.passed for r in untouched.verified.values())
+
+    for name, base in BASES.items():  # every hostile student: at most its honest base, cell by cell
+        mine, theirs = scores[name], scores[base]
+        passed = {n for n, r in mine.verified.items() if r.passed}
+        assert passed <= {n for n, r in theirs.verified.items() if r.passed}, name
+        if name != "tracebacks":
+            assert all(mine.cells[key] <= theirs.cells[key] for key in theirs.cells), (name, mine.cells)
+    faked = scores["tracebacks"]  # suppressed tracebacks fake the kernel's tests; the verification fails them all
+    assert faked.flagged and not any(r.passed for r in faked.verified.values())
+    assert scores["odd names"].cells == honest.cells and scores["bigdisplay"].cells == honest.cells
+
+    hijack = (course.folder("autograded", "hijack") / f"{NOTEBOOK}.ipynb").read_text()
+    assert "hijacked: []" in hijack
+    planted = [p for p in course.root.rglob("*") if p.is_file() and b"PLANTED-BY-A-NEIGHBOUR" in p.read_bytes()]
+    assert not planted and not (course.folder("intake", "honest") / "planted").exists()
+    reader = (course.folder("autograded", "reader") / f"{NOTEBOOK}.ipynb").read_text()
+    assert "FOUND: ['']" in reader and "No module named 'autograder'" in reader
+    hidden_line = next(
+        line for line in (HIDDEN_TESTS_DIR / NOTEBOOK / "add_backward.py").read_text().splitlines() if len(line) > 30
+    )
+    for page in course.folder("feedback", "reader").glob("*.html"):
+        assert hidden_line not in page.read_text()
+    big = course.folder("autograded", "bigdisplay") / f"{NOTEBOOK}.ipynb"
+    assert big.stat().st_size < 4 << 20 and "the grader dropped output here" in big.read_text()
+    assert any("attachments" in note for note in scores["bigdisplay"].record.reasons())
+
+    with open(course.root / "grades.csv", newline="") as file:
+        rows = list(csv.reader(file))
+    assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@")]
+    assert ["'=HYPERLINK(1)", f"{maximum:g}"] == next(row for row in rows if "HYPERLINK" in row[0])[:2]
+
+    assert snapshot(course) == before, "the course folder changed outside the kit's own outputs"
+    assert not box_processes(course, user)
+    assert set(Path(tempfile.gettempdir()).glob("backprop-secret-*")) <= secrets_before
+    budget = (300 + 60 + 60) * len(scores) / 2  # per student: notebook limit, verification, margin; 2 at once
+    assert graded.seconds < budget
+
+
+@pytest.fixture
+def parent():
+    folder = Path(tempfile.mkdtemp(prefix="backprop-hostile-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("grader", ["this user", "non-root"])
+def test_a_hostile_class_graded_in_one_batch(grader, parent):
+    if grader == "non-root":
+        if os.geteuid() != 0:
+            pytest.skip("already running as a non-root grader")
+        if not NONROOT_PYTHON.is_file():
+            pytest.skip(f"no interpreter a non-root grader can run at {NONROOT_PYTHON} (BACKPROP_KIT_NONROOT_PYTHON)")
+    user = NONROOT_USER if grader == "non-root" else None
+    course = course_for(parent, owner=user)
+    before = snapshot(course)
+    secrets_before = set(Path(tempfile.gettempdir()).glob("backprop-secret-*"))
+    python = NONROOT_PYTHON if user else Path(sys.executable)
+    graded, escaped, exported = grade_batch(course, python, user)
+    check_batch(course, user, before, graded, escaped, exported, secrets_before)
