@@ -99,16 +99,15 @@ def breakdown(course, kit, env, skipping):
     executed = 0.0
     for run in events.values():
         at = {e["event"]: e["t"] for e in run}
-        parts["kernel start"] += at["kernel_ready"] - at["execute"]
-        parts["kernel shutdown"] += at["kernel_gone"] - at["cells_done"]
-        executed += at["kernel_gone"] - at["execute"]
         starts = [e for e in run if e["event"] == "cell_start"]
         ends = {e["index"]: e["t"] for e in run if e["event"] == "cell_end"}
+        parts["kernel start"] += at["kernel_ready"] - at["execute"]
+        parts["kernel shutdown"] += at["kernel_gone"] - max(ends.values())
+        executed += at["kernel_gone"] - at["execute"]
         for number, cell in enumerate(starts):
-            if cell["skipped"]:
-                continue
-            kind = "first cell (imports)" if number == 0 else f"{cell['kind']} cells"
-            parts[kind] += ends[cell["index"]] - cell["t"]
+            if not cell["skipped"]:
+                kind = "first cell (imports)" if number == 0 else f"{cell['kind']} cells"
+                parts[kind] += ends[cell["index"]] - cell["t"]
     parts["nbgrader's own steps"] = sum(o["seconds"] for o in record["notebooks"]) - executed
     timing = (course / "reports" / "logs" / "reference" / "worker.log").read_text()
     steps = dict(re.findall(r"(\w+) ([\d.]+) s", timing.split("timing:")[-1]))

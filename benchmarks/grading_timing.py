@@ -1,22 +1,25 @@
-"""Timestamps of one notebook's autograde, for benchmarks/grading.py: nbclient's hooks and two marker preprocessors.
+"""Timestamps of one notebook's autograde, for benchmarks/grading.py: the course's executor, timed.
 
 ``configure(c)`` is called from a course's nbgrader_config.py (the benchmark
-appends the call for its instrumented run only); every event is one JSON line
-appended to the file named by $BACKPROP_TIMING_LOG, with the grading process's
-pid (one autograde child grades one notebook):
+appends the call for its instrumented run only): it replaces the executor
+``autograder.kernel.ConfinedExecute`` with ``TimedExecute``, the same class
+(its configuration applies) writing one JSON line per event to the file named
+by $BACKPROP_TIMING_LOG, with the grading process's pid (one autograde child
+grades one notebook):
 
-    execute       the executor is about to start the kernel (MarkExecute, before it)
-    kernel_ready  the kernel answers (nbclient's on_notebook_start)
-    cell_start / cell_end   a code cell, with its kind: graded, illustration or other
-    cells_done    the last cell ran (on_notebook_complete)
-    kernel_gone   the executor returned, kernel shut down (MarkExecuted, after it)
+    execute       the executor starts (it will start the kernel)
+    kernel_ready  the kernel answers (nbclient's on_notebook_start hook)
+    cell_start    a code cell starts, or is skipped, with its kind: graded, illustration or other
+    cell_end      that cell is done
+    kernel_gone   the executor returned: the kernel is shut down
 """
 
 import json
 import os
 import time
 
-from nbconvert.preprocessors import Preprocessor
+from autograder.illustrations import ILLUSTRATION, SKIP
+from autograder.kernel import ConfinedExecute
 
 
 def _write(event, **fields):
@@ -28,35 +31,33 @@ def _kind(cell):
     nbgrader = cell.get("metadata", {}).get("nbgrader", {})
     if nbgrader.get("grade") or nbgrader.get("solution"):
         return "graded"
-    tags = cell.get("metadata", {}).get("tags", [])
-    return "illustration" if "illustration" in tags or "skip-execution" in tags else "other"
+    return "illustration" if ILLUSTRATION in cell.get("metadata", {}).get("tags", []) else "other"
 
 
-class MarkExecute(Preprocessor):
-    def preprocess(self, nb, resources):
-        _write("execute", notebook=resources["nbgrader"]["notebook"], student=resources["nbgrader"]["student"])
-        return nb, resources
+class TimedExecute(ConfinedExecute):
+    """ConfinedExecute writing the timestamps above."""
 
+    def preprocess(self, nb, resources=None, km=None):
+        _write("execute", notebook=resources["nbgrader"]["notebook"])
+        self.on_notebook_start = lambda **_: _write("kernel_ready")
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            _write("kernel_gone")
 
-class MarkExecuted(Preprocessor):
-    def preprocess(self, nb, resources):
-        _write("kernel_gone")
-        return nb, resources
-
-
-def _cell_start(cell, cell_index, **_):
-    if cell.cell_type == "code" and cell.source.strip():
-        skipped = "skip-execution" in cell.get("metadata", {}).get("tags", [])
-        _write("cell_start", index=cell_index, kind=_kind(cell), skipped=skipped)
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return super().preprocess_cell(cell, resources, index)
+        skipped = SKIP in cell.get("metadata", {}).get("tags", [])
+        _write("cell_start", index=index, kind=_kind(cell), skipped=skipped)
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        finally:
+            _write("cell_end", index=index)
 
 
 def configure(c):
-    """Insert the markers around the course's executor and set nbclient's hooks."""
+    """Use TimedExecute as the course's executor."""
     names = list(c.Autograde.autograde_preprocessors)
-    executor = names.index("autograder.kernel.ConfinedExecute")
-    names[executor : executor + 1] = ["grading_timing.MarkExecute", names[executor], "grading_timing.MarkExecuted"]
+    names[names.index("autograder.kernel.ConfinedExecute")] = "grading_timing.TimedExecute"
     c.Autograde.autograde_preprocessors = names
-    c.ConfinedExecute.on_notebook_start = lambda **_: _write("kernel_ready")
-    c.ConfinedExecute.on_cell_start = _cell_start
-    c.ConfinedExecute.on_cell_executed = lambda cell_index, **_: _write("cell_end", index=cell_index)
-    c.ConfinedExecute.on_notebook_complete = lambda **_: _write("cells_done")
