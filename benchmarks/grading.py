@@ -73,7 +73,7 @@ class ConfigEdit:
 def make_submissions(course, count, kit, env):
     measured([*kit, "course", "samples", "-C", course], course, env)
     made = sorted(path.name for path in (course / "submitted").iterdir())
-    kinds = [name for name in made if name in ("reference", "untouched") or name.startswith("mistakes")][:count]
+    kinds = ["reference", "untouched", *(name for name in made if name.startswith("mistakes"))][:count]
     for name in made:
         if name not in kinds:
             shutil.rmtree(course / "submitted" / name)
