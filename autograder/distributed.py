@@ -60,17 +60,21 @@ class Mismatch(ClusterError):
 
 def grade(course, scheduler, students=None, notebook_seconds=grading.NOTEBOOK_SECONDS, force=False, shard=None):
     """Grade ``students`` (as ``grading.grade``) on the Dask cluster at ``scheduler``; returns {student: record}."""
-    from distributed import Client, as_completed
-
     url = make_url(db_url(course))
     if url.get_backend_name() == "sqlite":
         raise ClusterError(
             f"--scheduler needs a gradebook every worker can reach, and this course uses the sqlite file "
             f"{url.database}: build it with --db postgresql+psycopg2://USER@HOST:PORT/DB"
         )
-    students = grading.in_shard(students or grading.submitted_students(course), shard)
-    fingerprint = course_fingerprint(course)
-    waiting = students if force else [s for s in students if not grading.up_to_date(course, s, fingerprint)]
+    students, waiting, fingerprint = grading.to_grade(course, students, force, shard)
+    if waiting:
+        _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds)
+    return {student: records.load(course, student) for student in students}
+
+
+def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds):
+    from distributed import Client, as_completed
+
     try:
         client = Client(scheduler, timeout="30s")
     except OSError as error:
@@ -97,7 +101,6 @@ def grade(course, scheduler, students=None, notebook_seconds=grading.NOTEBOOK_SE
             except Exception as error:
                 _failed(course, student, f"{type(error).__name__}: {error}")
             progress.advance(student)
-    return {student: records.load(course, student) for student in students}
 
 
 def grade_remote(bundle, fingerprint, version, student, submission, notebook_seconds):

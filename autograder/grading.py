@@ -67,8 +67,16 @@ def grade(course, students=None, jobs=None, notebook_seconds=NOTEBOOK_SECONDS, f
     A student whose submission and course are unchanged since their last complete
     grading keeps it, unless ``force``.
     """
-    students = in_shard(students or submitted_students(course), shard)
     _prepare(course)
+    students, waiting, fingerprint = to_grade(course, students, force, shard)
+    if waiting:
+        _grade_waiting(course, waiting, jobs, notebook_seconds, fingerprint)
+    return {student: records.load(course, student) for student in students}
+
+
+def to_grade(course, students=None, force=False, shard=None):
+    """(the students asked for, those of them to grade now, the course's fingerprint); says how many are kept."""
+    students = in_shard(students or submitted_students(course), shard)
     fingerprint = course_fingerprint(course)
     waiting = students if force else [s for s in students if not up_to_date(course, s, fingerprint)]
     if len(waiting) < len(students):
@@ -77,9 +85,7 @@ def grade(course, students=None, jobs=None, notebook_seconds=NOTEBOOK_SECONDS, f
             f"{kept} of {len(students)} unchanged since their last grading: kept (--force grades them again)",
             file=sys.stderr,
         )
-    if waiting:
-        _grade_waiting(course, waiting, jobs, notebook_seconds, fingerprint)
-    return {student: records.load(course, student) for student in students}
+    return students, waiting, fingerprint
 
 
 def _grade_waiting(course, students, jobs, notebook_seconds, fingerprint):
