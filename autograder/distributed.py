@@ -18,14 +18,13 @@ The TA's side (``grade``):
   notebook zeroed and a record saying why, as in a local run.
 
 A worker (``grade_remote``) refuses a kit whose version or code differs from
-the TA's, unpacks the bundle once per worker process into a temporary course
-folder and checks its fingerprint, writes the submission under
-submitted/<student>, and grades it with ``autograder.grading.grade`` in a child
-process that dies with the worker: the very code of a local run, so the scores
-are the same. It then packs the student's results and deletes them.
+the TA's, unpacks the bundle once per worker process into a course folder in
+the worker's local directory and checks its fingerprint, writes the submission
+under submitted/<student>, and grades it with ``autograder.grading.grade`` in a
+child process that dies with the worker: the very code of a local run, so the
+scores are the same. It then packs the student's results and deletes them.
 """
 
-import atexit
 import io
 import os
 import shutil
@@ -171,8 +170,7 @@ def _worker_course(bundle, fingerprint):
     """This worker process's copy of the course with ``fingerprint``, unpacked on first use."""
     with _unpacking:
         if fingerprint not in _courses:
-            root = Path(tempfile.mkdtemp(prefix="backprop-worker-course-"))
-            atexit.register(shutil.rmtree, root, True)
+            root = Path(tempfile.mkdtemp(prefix="backprop-course-", dir=_scratch_folder()))
             unpack(bundle, root, ["nbgrader_config.py", "source"])
             course = open_course(root)
             if course_fingerprint(course) != fingerprint:
@@ -183,6 +181,16 @@ def _worker_course(bundle, fingerprint):
                 )
             _courses[fingerprint] = course
         return _courses[fingerprint]
+
+
+def _scratch_folder():
+    """The Dask worker's local directory (Dask removes it with the worker), or the system's temporary folder."""
+    from distributed import get_worker
+
+    try:
+        return get_worker().local_directory
+    except ValueError:  # not in a worker: a direct call
+        return None
 
 
 def _failed(course, student, why):
