@@ -16,11 +16,13 @@ The child reads the cleaned copy of the submission made by ``autograder.intake``
 starting ``nbgrader``, saves its 2.7 s start-up per notebook.
 """
 
+import ctypes
 import json
 import multiprocessing
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 from dataclasses import dataclass
@@ -88,12 +90,19 @@ def zero_notebook(course, student, notebook):
         gradebook.db.commit()
 
 
+def die_with_parent():
+    """Have the kernel SIGKILL this process when its parent dies (Linux), so no grading outlives its grader."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def _run(course, student, notebook, sender, log_file, scratch):
     """Child process: nbgrader's Autograde for one notebook; sends {success, reason} as JSON.
 
     The kernels' scratch folders go under ``scratch``, which the parent deletes
     even when it had to kill this process.
     """
+    die_with_parent()
     tempfile.tempdir = scratch
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "w") as log:

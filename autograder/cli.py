@@ -4,6 +4,7 @@
     backprop-kit course release [-C DIR]         release/backprop for students (nbgrader generate_assignment)
     backprop-kit course samples [-C DIR] [NAME]  sample submissions into submitted/ (needs a checkout)
     backprop-kit course grade [-C DIR]           autograde + integrity verification, then the tables
+                 [--force] [--shard I/N] [--scheduler tcp://HOST:PORT]
     backprop-kit course verify [-C DIR]          the integrity verification alone
     backprop-kit course feedback [-C DIR]        feedback/<student>/backprop/*.html
     backprop-kit course export [-C DIR] [--csv]  the tables and a CSV with per-exercise scores
@@ -46,6 +47,9 @@ def add_commands(subparsers):
             step.add_argument("--jobs", type=int, default=None, help="students graded at once (default: 2)")
         if name == "grade":
             step.add_argument("--notebook-seconds", type=float, default=None, help="time limit per notebook")
+            step.add_argument("--force", action="store_true", help="grade again even if nothing changed")
+            step.add_argument("--shard", default=None, metavar="I/N", help="only slice I of N (0 <= I < N)")
+            step.add_argument("--scheduler", default=None, metavar="URL", help="grade on this Dask cluster")
         if name == "samples":
             step.add_argument("names", nargs="*", help="which samples (default: all)")
         if name == "export":
@@ -101,12 +105,27 @@ def _grade(args):
     from autograder.course import open_course
 
     course = open_course(args.course)
+    try:
+        shard = grading.parse_shard(args.shard) if args.shard else None
+    except ValueError as error:
+        print(f"backprop-kit: {error}", file=sys.stderr)
+        return 2
     students, refused = _usable(args.student or grading.submitted_students(course))
     if not students:
         print(f"nothing to grade: no usable submissions in {course.root / 'submitted'}")
         return 1
     options = {"notebook_seconds": args.notebook_seconds} if args.notebook_seconds else {}
-    graded = grading.grade(course, students, args.jobs, **options)
+    options |= {"force": args.force, "shard": shard}
+    if args.scheduler:
+        from autograder import distributed
+
+        try:
+            graded = distributed.grade(course, args.scheduler, students, **options)
+        except distributed.ClusterError as error:
+            print(f"backprop-kit: {error}", file=sys.stderr)
+            return 1
+    else:
+        graded = grading.grade(course, students, args.jobs, **options)
     print_tables(course, list(graded))
     return 2 if refused else None
 

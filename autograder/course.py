@@ -127,6 +127,7 @@ def release(course):
 def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
     """The text of the course's nbgrader_config.py."""
     preprocessors = [
+        "autograder.illustrations.SkipIllustrations",
         "autograder.kernel.ConfinedExecute",
         "nbgrader.preprocessors.IgnorePattern",
         "nbconvert.preprocessors.ClearMetadataPreprocessor",

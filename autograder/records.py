@@ -20,6 +20,7 @@ class GradingRecord:
     notes: list = field(default_factory=list)
     notebooks: list = field(default_factory=list)
     verification: Verification | None = None
+    graded_from: dict = field(default_factory=dict)  # see last_grading
 
     def reasons(self):
         """The notes, then why notebooks were stopped or failed (a missing one is in the notes already)."""
@@ -32,6 +33,7 @@ class GradingRecord:
             "notes": self.notes,
             "notebooks": [asdict(o) for o in self.notebooks],
             "verification": self.verification.to_dict() if self.verification else None,
+            "graded_from": self.graded_from,
         }
 
     @classmethod
@@ -42,6 +44,7 @@ class GradingRecord:
             data.get("notes", []),
             [NotebookOutcome(**o) for o in data.get("notebooks", [])],
             Verification.from_dict(verification) if verification else None,
+            data.get("graded_from", {}),
         )
 
     def save(self, course):
@@ -61,3 +64,16 @@ def load_all(course):
     if not course.reports.is_dir():
         return {}
     return {path.stem: load(course, path.stem) for path in sorted(course.reports.glob("*.json"))}
+
+
+def last_grading(course, student):
+    """(submission hash, course fingerprint) of the student's last complete grading, or None."""
+    record = load(course, student)
+    graded_from = record.graded_from if record else {}
+    return (graded_from["submission"], graded_from["course"]) if graded_from else None
+
+
+def remember_grading(course, record, submission, fingerprint):
+    """Save ``record`` as a complete grading of the submission with hash ``submission`` against ``fingerprint``."""
+    record.graded_from = {"submission": submission, "course": fingerprint}
+    record.save(course)

@@ -1,46 +1,126 @@
-"""Grading speed: the kit's grade command against plain `nbgrader autograde`, on one course, in one run.
+"""Grading cost: the kit's grade command against plain `nbgrader autograde`, wall and CPU, with a breakdown.
 
-Builds a course in a scratch folder, makes 20 sample submissions of the full
-assignment (reference, untouched and the catalog's mistake groups, repeated),
-then measures, each ``--runs`` times (median printed):
+Builds a course in a scratch folder, makes ``--submissions`` sample submissions
+of the full assignment (reference, untouched and the catalog's mistake groups,
+repeated if needed), then measures in one run, each batch once (``--runs``):
 
-- ``backprop-kit course grade``: intake, autograde one notebook at a time in
-  confined kernels, integrity verification, records (``--jobs`` students at once);
-- ``nbgrader autograde backprop --force``: the same course and configuration,
-  every submission in one process, one after the other (nbgrader has no --jobs);
-- the integrity verification alone (``backprop-kit course verify --jobs 1``),
-  and its own cost per submission as recorded by ``autograder.verify``.
+- ``backprop-kit course grade --force`` with ``--jobs 1`` and ``--jobs 2``, and
+  ``--jobs 1`` with illustration skipping off (what grading cost before it);
+- ``nbgrader autograde backprop --force`` on the same course and configuration
+  with illustration skipping off: every submission in one process, one after
+  the other (nbgrader's own way; it has no --jobs);
+- an unchanged re-grade (``course grade`` without --force: every student skipped)
+  and the in-process cost of deciding that a student is up to date;
+- the integrity step (``course verify --jobs 1``, three runs) and its own cost
+  per submission as recorded by ``autograder.verify``;
+- where one submission's time goes (the reference solution, graded alone, with
+  and without skipping): kernel start, the first cell (imports), graded,
+  illustration and other cells, kernel shutdown, nbgrader's own steps per
+  notebook (from timestamps written by ``grading_timing.py``), and intake,
+  notebooks, verification and record (the ``timing:`` line of the worker's log).
 
-    python benchmarks/grading.py [--runs 1] [--jobs 2]
+CPU seconds are those of the whole process tree (``getrusage(RUSAGE_CHILDREN)``
+deltas: grader, forked workers, nbgrader children, kernels, sandboxes).
 
-Whole-batch runs take minutes each, so the default is one run of each batch
-command (the integrity step, seconds per batch, runs five times).
+    python benchmarks/grading.py [--submissions 4] [--runs 1]
 """
 
 import argparse
+import json
 import os
+import re
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
+BENCHMARKS = Path(__file__).resolve().parent
+SKIP_OFF = "c.SkipIllustrations.enabled = False\n"
+TIMING_ON = f"import sys\nsys.path.insert(0, {str(BENCHMARKS)!r})\n__import__('grading_timing').configure(c)\n"
 
-def timed(command, cwd, env):
+
+def measured(command, cwd, env):
+    """(wall seconds, CPU seconds of the process tree) of one command, which must succeed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(map(str, command))} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
-    return time.perf_counter() - start
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+class ConfigEdit:
+    """Lines appended to the course's nbgrader_config.py for one measurement, removed afterwards."""
+
+    def __init__(self, course, text):
+        self.path, self.text = course / "nbgrader_config.py", text
+
+    def __enter__(self):
+        self.original = self.path.read_text()
+        self.path.write_text(self.original + self.text)
+
+    def __exit__(self, *exc):
+        self.path.write_text(self.original)
+
+
+def make_submissions(course, count, kit, env):
+    measured([*kit, "course", "samples", "-C", course], course, env)
+    made = sorted(path.name for path in (course / "submitted").iterdir())
+    kinds = ["reference", "untouched", *(name for name in made if name.startswith("mistakes"))][:count]
+    for name in made:
+        if name not in kinds:
+            shutil.rmtree(course / "submitted" / name)
+    for k in range(count - len(kinds)):
+        source = course / "submitted" / kinds[k % len(kinds)]
+        shutil.copytree(source, course / "submitted" / f"{source.name}-copy{k}")
+
+
+def breakdown(course, kit, env, skipping):
+    """{part: seconds} for the reference submission graded alone, from the timing events and the worker's log."""
+    log = course / "timing.jsonl"
+    log.unlink(missing_ok=True)
+    extra = TIMING_ON + ("" if skipping else SKIP_OFF)
+    with ConfigEdit(course, extra):
+        grade = [*kit, "course", "grade", "-C", course, "--student", "reference", "--jobs", "1", "--force"]
+        wall, cpu = measured(grade, course, {**env, "BACKPROP_TIMING_LOG": str(log)})
+    events = defaultdict(list)
+    for line in log.read_text().splitlines():
+        event = json.loads(line)
+        events[event["pid"]].append(event)
+    parts = defaultdict(float)
+    record = json.loads((course / "reports" / "reference.json").read_text())
+    executed = 0.0
+    for run in events.values():
+        at = {e["event"]: e["t"] for e in run}
+        starts = [e for e in run if e["event"] == "cell_start"]
+        ends = {e["index"]: e["t"] for e in run if e["event"] == "cell_end"}
+        parts["kernel start"] += at["kernel_ready"] - at["execute"]
+        parts["kernel shutdown"] += at["kernel_gone"] - max(ends.values())
+        executed += at["kernel_gone"] - at["execute"]
+        for number, cell in enumerate(starts):
+            if not cell["skipped"]:
+                kind = "first cell (imports)" if number == 0 else f"{cell['kind']} cells"
+                parts[kind] += ends[cell["index"]] - cell["t"]
+    parts["nbgrader's own steps"] = sum(o["seconds"] for o in record["notebooks"]) - executed
+    timing = (course / "reports" / "logs" / "reference" / "worker.log").read_text()
+    steps = dict(re.findall(r"(\w+) ([\d.]+) s", timing.split("timing:")[-1]))
+    for step in ("intake", "verification", "record"):
+        parts[step] = float(steps[step])
+    parts["grader start-up and rest"] = wall - sum(parts.values())
+    return parts, wall, cpu
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1, help="runs of each whole-batch command (default 1)")
-    parser.add_argument("--jobs", type=int, default=2, help="students the kit grades at once (default 2)")
-    parser.add_argument("--submissions", type=int, default=20, help="sample submissions graded (default 20)")
+    parser.add_argument("--submissions", type=int, default=4, help="sample submissions graded (default 4)")
     args = parser.parse_args()
     count = args.submissions
 
@@ -48,52 +128,61 @@ def main():
     env = {key: value for key, value in os.environ.items() if key != "BACKPROP_KIT_SOLUTIONS"}
     env |= {"HOME": str(scratch / "home"), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"}
     kit = [sys.executable, "-m", "backprop_lib.kit.cli"]
+    course = scratch / "course"
     try:
-        course = scratch / "course"
-        timed([*kit, "course", "build", course], scratch, env)
-        timed([*kit, "course", "release", "-C", course], scratch, env)
-        timed([*kit, "course", "samples", "-C", course], scratch, env)
-        made = sorted(path.name for path in (course / "submitted").iterdir())
-        kinds = [name for name in made if name in ("reference", "untouched") or name.startswith("mistakes")][:count]
-        for name in made:
-            if name not in kinds:
-                shutil.rmtree(course / "submitted" / name)
-        for k in range(count - len(kinds)):
-            source = course / "submitted" / kinds[k % len(kinds)]
-            shutil.copytree(source, course / "submitted" / f"{source.name}-copy{k}")
+        measured([*kit, "course", "build", course], scratch, env)
+        measured([*kit, "course", "release", "-C", course], scratch, env)
+        make_submissions(course, count, kit, env)
 
-        kit_times, nbgrader_times, verify_times = [], [], []
-        for _ in range(args.runs):
-            kit_times.append(timed([*kit, "course", "grade", "-C", course, "--jobs", str(args.jobs)], course, env))
-            nbgrader = [Path(sys.executable).parent / "nbgrader", "autograde", "backprop", "--force"]
-            nbgrader_times.append(timed(nbgrader, course, env))
-        for _ in range(5):
-            verify_times.append(timed([*kit, "course", "verify", "-C", course, "--jobs", "1"], course, env))
-        from autograder import records
+        parts_all, wall_all, cpu_all = breakdown(course, kit, env, skipping=False)
+        parts_skip, wall_skip, cpu_skip = breakdown(course, kit, env, skipping=True)
+
+        def batch(command, config=""):
+            with ConfigEdit(course, config):
+                runs = [measured(command, course, env) for _ in range(args.runs)]
+            return statistics.median(w for w, _ in runs) / count, statistics.median(c for _, c in runs) / count
+
+        grade = [*kit, "course", "grade", "-C", course, "--force", "--jobs"]
+        figures = {"kit --jobs 1, no skipping": batch([*grade, "1"], SKIP_OFF)}
+        figures["kit --jobs 1"] = batch([*grade, "1"])
+        figures["kit --jobs 2"] = batch([*grade, "2"])
+        figures["kit, unchanged re-grade"] = batch([*kit, "course", "grade", "-C", course])
+        nbgrader = [Path(sys.executable).parent / "nbgrader", "autograde", "backprop", "--force"]
+        figures["nbgrader autograde"] = batch(nbgrader, SKIP_OFF)
+        verify_runs = [measured([*kit, "course", "verify", "-C", course, "--jobs", "1"], course, env) for _ in range(3)]
+
+        sys.path.insert(0, str(BENCHMARKS.parent))
+        from autograder import grading, records
         from autograder.course import open_course
+        from autograder.fingerprint import course_fingerprint
 
-        own = [r.verification.seconds for r in records.load_all(open_course(course)).values() if r.verification]
+        opened = open_course(course)
+        students = grading.submitted_students(opened)
+        start = time.perf_counter()
+        fingerprint = course_fingerprint(opened)
+        fresh = [grading.up_to_date(opened, student, fingerprint) for student in students]
+        check_each = (time.perf_counter() - start) / len(students)
+        own = [r.verification.seconds for r in records.load_all(opened).values() if r.verification]
 
-        kit_each = statistics.median(kit_times) / count
-        nbgrader_each = statistics.median(nbgrader_times) / count
-        print(f"grading {count} submissions of the full assignment (7 notebooks), {os.cpu_count()} cores")
+        plain_cpu = figures["nbgrader autograde"][1]
+        print(f"grading {count} submissions of the full assignment (7 notebooks), {os.cpu_count()} cores, one run")
+        print(f"  {'per submission':40} {'wall s':>8} {'CPU s':>8} {'CPU / nbgrader':>15}")
+        for name, (wall, cpu) in figures.items():
+            print(f"  {name:40} {wall:8.2f} {cpu:8.2f} {cpu / plain_cpu:15.2f}")
         print(
-            f"  backprop-kit course grade --jobs {args.jobs}: {kit_each:6.2f} s per submission "
-            f"(median of {args.runs} run(s); includes the integrity step)"
+            f"  integrity step, whole command --jobs 1:  {statistics.median(w for w, _ in verify_runs) / count:6.2f} s "
+            f"per submission (median of 3 runs); its own cost {statistics.median(own):.3f} s (median over {len(own)})"
         )
         print(
-            f"  nbgrader autograde (sequential):     {nbgrader_each:6.2f} s per submission "
-            f"(median of {args.runs} run(s))"
+            f"  up-to-date check in-process:             {check_each * 1000:6.1f} ms per submission "
+            f"(course fingerprint included; {sum(fresh)}/{len(fresh)} up to date)"
         )
-        print(f"  ratio kit / nbgrader:                {kit_each / nbgrader_each:6.2f}")
-        print(
-            f"  integrity step, whole command:       {statistics.median(verify_times) / count:6.2f} s per "
-            f"submission (median of {len(verify_times)} runs, --jobs 1)"
-        )
-        print(
-            f"  integrity step, own cost:            {statistics.median(own):6.2f} s per submission "
-            f"(median over {len(own)} submissions; target <= 0.5 s)"
-        )
+        print("\nwhere the reference submission's time goes, graded alone (--jobs 1), seconds of wall clock:")
+        print(f"  {'':28} {'every cell':>11} {'skipping':>9}")
+        for part in parts_all:
+            print(f"  {part:28} {parts_all[part]:11.2f} {parts_skip.get(part, 0.0):9.2f}")
+        print(f"  {'whole command':28} {wall_all:11.2f} {wall_skip:9.2f}")
+        print(f"  {'CPU of the process tree':28} {cpu_all:11.2f} {cpu_skip:9.2f}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -68,7 +68,8 @@ def test_the_config_protects_every_student_file_and_hides_hidden_tests_in_feedba
     assert all((course.source / path).is_file() for path in config.Autograde.exclude_overwriting[ASSIGNMENT])
     assert "nbgrader.preprocessors.ClearHiddenTests" in config.GenerateFeedback.preprocessors
     assert config.OverwriteCells.add_missing_cells is True
-    assert config.Autograde.autograde_preprocessors[0] == "autograder.kernel.ConfinedExecute"
+    executors = ["autograder.illustrations.SkipIllustrations", "autograder.kernel.ConfinedExecute"]
+    assert config.Autograde.autograde_preprocessors[:2] == executors
 
 
 def test_building_again_gives_the_same_course(course, tmp_path):

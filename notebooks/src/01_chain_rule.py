@@ -196,7 +196,7 @@ assert result.passed, result.report()
 # "true" weight vector; every step takes one example and moves $w_1$ against your gradient. Watch the error
 # fall and $w_1$ approach the true weights.
 
-# %%
+# %% tags=["illustration"]
 rng = np.random.default_rng(0)
 w_true = np.array([2.0, -1.0, 0.5])
 inputs = rng.normal(size=(40, 3))
@@ -282,7 +282,7 @@ assert result.passed, result.report()
 # next one, so all $K$ gradients cost about one extra pass through the network. That is backpropagation. Your
 # `logistic_factors` already did it: its $\partial e / \partial h_1$ is the upstream gradient of the first layer.
 
-# %%
+# %% tags=["illustration"]
 dh1_dw1, dh2_dh1, de_dh2, de_dw1 = logistic_factors(x1, w1)
 upstream = de_dh2 * dh2_dh1  # de/dh1, computed once
 print(f"upstream de/dh1 = {upstream:.4f}")

@@ -252,7 +252,7 @@ assert result.passed, result.report()
 # the course's diagram: $\partial f / \partial w = (-0.20, -0.39, 0.20)$ and $\partial f / \partial x =
 # (0.39, -0.59)$.
 
-# %%
+# %% tags=["illustration"]
 show(*graph)
 
 # %% [markdown]
@@ -261,7 +261,7 @@ show(*graph)
 # orders the gates with the engine's `topological_sort`, which you write in notebook 4: until then it shows
 # the forward values and says so.
 
-# %%
+# %% tags=["illustration"]
 graph_viewer(f)
 
 # %% [markdown]
@@ -269,7 +269,7 @@ graph_viewer(f)
 # each input by $\pm h$, rerun the forward pass, and take centered differences.
 
 
-# %%
+# %% tags=["illustration"]
 def f_of(w0, x0, w1, x1, w2):
     return 1 / (1 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
 

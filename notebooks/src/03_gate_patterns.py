@@ -130,7 +130,7 @@ assert result.passed, result.report()
 # %% [markdown]
 # The whole circuit, as in the course: $\partial f / \partial (x, y, z, w) = (-8, 6, 2, 0)$.
 
-# %%
+# %% tags=["illustration"]
 show(*circuit)
 
 # %% [markdown]
@@ -140,7 +140,7 @@ show(*circuit)
 # upstream gradient to both inputs, the multiply gate swaps the inputs into the gradients, the max gate
 # sends everything to the larger input.
 
-# %%
+# %% tags=["illustration"]
 gate_explorer()
 
 # %% [markdown]
@@ -157,7 +157,7 @@ gate_explorer()
 # input slot receives upstream $\times$ the other input, $x$; the node gets the sum, $2x$, which is exactly
 # the derivative of $x^2$.
 
-# %%
+# %% tags=["illustration"]
 t = Node(3.0, "t")
 g = apply("multiply", t, t, label="g")  # t is used twice
 g.grad = np.array(1.0)

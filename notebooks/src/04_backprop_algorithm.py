@@ -155,7 +155,7 @@ assert np.allclose(t_got, [-8, 6, 2, 0]), f"circuit: df/d(x, y, z, w) = {t_got};
 # the current gate. Step through the sigmoid neuron and find $-0.53$, $-0.20$ and $0.20$; then pass it a
 # graph of your own, e.g. `graph_viewer(g)`.
 
-# %%
+# %% tags=["illustration"]
 graph_viewer(f)
 
 # %% [markdown]
@@ -180,7 +180,7 @@ graph_viewer(f)
 # gradient norm $\lVert \partial E/\partial h_k \rVert$ at the input of every block.
 
 
-# %%
+# %% tags=["illustration"]
 def block(h, weight, residual):
     """One layer: sigmoid(weight * h), plus h itself when residual (the skip connection)."""
     out = apply("sigmoid", apply("multiply", h, weight))
@@ -216,7 +216,7 @@ print(f"first block: plain {plain[0]:.1e}, residual {residual[0]:.1e}")
 # connection: move the depth and the scale of the initial weights. (Its networks use the linear layer and the
 # ReLU, your exercises of notebooks 5 and 6: until you have written them it says which one is missing.)
 
-# %%
+# %% tags=["illustration"]
 depth_flow()
 
 # %% [markdown]
@@ -232,7 +232,7 @@ depth_flow()
 # $\partial\,\text{out}/\partial x = 1 + \sum_i c_i\, a_i\, \sigma'(a_i x)$. The engine does this
 # accumulation for you; check it against centered differences.
 
-# %%
+# %% tags=["illustration"]
 rng = np.random.default_rng(1)
 a_values, c_values = rng.normal(size=4), rng.normal(size=4)
 

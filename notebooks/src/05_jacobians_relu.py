@@ -63,7 +63,7 @@ setup()
 # build $J$ one column at a time:
 
 
-# %%
+# %% tags=["illustration"]
 def numerical_jacobian(f, x, h=1e-6):
     """J[k, m] = d f(x)_k / d x_m by centered differences, for a vector function f of a vector x."""
     x = np.asarray(x, dtype=np.float64)
@@ -103,7 +103,7 @@ print("dE/dx = dE/dy J =", np.round(dE_dy @ J, 3))
 #
 # $$\frac{\partial E}{\partial x} = \frac{\partial E}{\partial y} \odot [x > 0].$$
 
-# %%
+# %% tags=["illustration"]
 x = np.array([-2.0, -0.5, 0.7, 1.5, 3.0])
 J_relu = numerical_jacobian(lambda v: np.maximum(v, 0.0), x)
 print("ReLU Jacobian at x =", x, "\n", J_relu.round(3))
@@ -112,7 +112,7 @@ print("ReLU Jacobian at x =", x, "\n", J_relu.round(3))
 # Building that matrix would be a terrible way to compute the backward pass: for a layer of $M$ units it has
 # $M^2$ entries, all but $M$ of them zero. Compare, for $M = 2048$:
 
-# %%
+# %% tags=["illustration"]
 M = 2048
 rng = np.random.default_rng(0)
 x, upstream = rng.normal(size=M), rng.normal(size=M)
@@ -162,7 +162,7 @@ assert np.array_equal(t_dx, [0, 0, 0, 4, 5]), f"relu_backward gives {t_dx}; expe
 # vanishes for large $|x|$: a *saturated* unit passes almost no gradient back, so the weights before it stop
 # learning. Your `sigmoid_backward` from notebook 2 shows it:
 
-# %%
+# %% tags=["illustration"]
 pre_activations = np.array([0.0, 2.0, 5.0, 10.0])
 _, sigmoid_cache = sigmoid_forward(pre_activations)
 (local,) = sigmoid_backward(np.ones(4), sigmoid_cache)
@@ -173,7 +173,7 @@ for value, slope in zip(pre_activations, local, strict=True):
 # Move the pre-activation and the depth: the widget shows the local gradient, and how the gradient shrinks
 # through a stack of sigmoids compared with ReLUs (whose local gradient is exactly 1 wherever they are on).
 
-# %%
+# %% tags=["illustration"]
 sigmoid_saturation()
 
 # %% [markdown]
@@ -188,7 +188,7 @@ sigmoid_saturation()
 # $[0, 1]$), through a linear layer of 128 ReLU units with He initialisation. A unit is dead when your
 # `relu_backward`, given an upstream gradient of ones for every example, passes nothing back through it.
 
-# %%
+# %% tags=["illustration"]
 inputs = load_digits().data / 16.0  # (1797, 64), pixels in [0, 1]
 rng = np.random.default_rng(0)
 W = rng.normal(scale=np.sqrt(2 / 64), size=(64, 128))
@@ -210,7 +210,7 @@ print(f"fraction of dead units after initialisation: {dead_fraction(W, b):.1%}")
 # mostly negative never fires. Now the effect of a too-large step on the biases: every bias moves down by the
 # same amount, as one SGD step with a large learning rate does when the gradient pushes the outputs down.
 
-# %%
+# %% tags=["illustration"]
 shifts = np.arange(0, 3.25, 0.25)
 fractions = [dead_fraction(W, b - shift) for shift in shifts]
 fig, ax = plt.subplots(figsize=(5.5, 3))
@@ -229,7 +229,7 @@ for shift, fraction in zip(shifts[::4], fractions[::4], strict=True):
 #
 # Explore it: shift the biases or take a learning-rate step and watch the map of active units.
 
-# %%
+# %% tags=["illustration"]
 dead_relu()
 
 # %% [markdown]

@@ -55,7 +55,7 @@ setup()
 # Check it numerically on a small layer, $M = 3$ inputs and $K = 2$ outputs:
 
 
-# %%
+# %% tags=["illustration"]
 def numerical_jacobian(f, x, h=1e-6):
     """J[k, m] = d f(x)_k / d x_m by centered differences (as in notebook 5)."""
     columns = []
@@ -161,7 +161,7 @@ assert result.passed, result.report()
 # $\partial E/\partial W = x^T \partial E/\partial z$ with their shapes written on them. Pick one element
 # of a gradient to see its single-element formula and the row and column it combines.
 
-# %%
+# %% tags=["illustration"]
 linear_jacobian()
 
 # %% [markdown]

@@ -327,7 +327,7 @@ assert result.passed, result.report()
 # downloaded). Hold out a quarter as a test set, scale pixels to $[0, 1]$, and train a 64-64-10 network with
 # minibatch SGD (batches of 32, learning rate 0.1). **Target: at least 95% accuracy on the test set.**
 
-# %%
+# %% tags=["illustration"]
 digits = load_digits()
 images, digit_labels = digits.data / 16.0, digits.target
 order = np.random.default_rng(0).permutation(len(images))
@@ -335,7 +335,7 @@ train_rows, test_rows = order[:1347], order[1347:]
 digits_net = TwoLayerNet(64, 64, 10)
 rounds, steps_per_round = (2, 50) if GRADING else (15, 100)  # shorter under nbgrader: no grade depends on it
 
-# %%
+# %% tags=["illustration"]
 train_curve, test_curve = [], []
 start = time.perf_counter()
 for _ in range(rounds):
@@ -367,7 +367,7 @@ plt.show()
 # Nothing in the engine is specific to classification. With one output and `mse`, the same network fits a
 # curve, here $y = \sin(3x)$ from 64 points.
 
-# %%
+# %% tags=["illustration"]
 curve_x = np.linspace(-1, 1, 64)[:, None]
 curve_y = np.sin(3 * curve_x)
 curve_net = TwoLayerNet(1, 50, 1)

@@ -1,0 +1,211 @@
+"""Grade on an existing Dask distributed cluster: one task per student, no file system shared with the workers.
+
+The TA's side (``grade``):
+
+- refuses a sqlite gradebook: every worker writes its student's grades into the
+  one gradebook, so it must be a server (PostgreSQL) that all of them reach;
+- sends the course bundle once to every worker (``client.scatter(...,
+  broadcast=True)``): nbgrader_config.py and source/ (the notebooks with their
+  hidden tests, the library), as tar bytes, with the course's fingerprint and
+  the kit's version;
+- submits one task per student that is not up to date (all with ``force``), the
+  submission as tar bytes; Dask balances them over the workers as they free up,
+  runs a task again elsewhere when its worker dies, and ``retries`` more times
+  when it raises;
+- as each task completes, writes what it returns (autograded notebooks, the
+  intake's copy, the grading record, the logs) into the course folder, and
+  advances the progress bar. A student whose task failed for good gets every
+  notebook zeroed and a record saying why, as in a local run.
+
+A worker (``grade_remote``) refuses a kit whose version or code differs from
+the TA's, unpacks the bundle once per worker process into a course folder in
+the worker's local directory and checks its fingerprint, writes the submission
+under submitted/<student>, and grades it with ``autograder.grading.grade`` in a
+child process that dies with the worker: the very code of a local run, so the
+scores are the same. It then packs the student's results and deletes them.
+"""
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from autograder import grading, records
+from autograder.autograde import die_with_parent, zero_notebook
+from autograder.course import db_url, open_course
+from autograder.fingerprint import course_fingerprint, kit_version
+from autograder.progress import Progress
+from autograder.records import GradingRecord
+
+RETRIES = 2
+
+
+class ClusterError(Exception):
+    """Grading on the cluster cannot start or go on; the message says why and what to do."""
+
+
+class Mismatch(ClusterError):
+    """A worker's kit or its copy of the course is not the TA's."""
+
+
+def grade(course, scheduler, students=None, notebook_seconds=grading.NOTEBOOK_SECONDS, force=False, shard=None):
+    """Grade ``students`` (as ``grading.grade``) on the Dask cluster at ``scheduler``; returns {student: record}."""
+    url = make_url(db_url(course))
+    if url.get_backend_name() == "sqlite":
+        raise ClusterError(
+            f"--scheduler needs a gradebook every worker can reach, and this course uses the sqlite file "
+            f"{url.database}: build it with --db postgresql+psycopg2://USER@HOST:PORT/DB"
+        )
+    students, waiting, fingerprint = grading.to_grade(course, students, force, shard)
+    if waiting:
+        _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds)
+    return {student: records.load(course, student) for student in students}
+
+
+def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds):
+    from distributed import Client, as_completed
+
+    try:
+        client = Client(scheduler, timeout="30s")
+    except OSError as error:
+        raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from error
+    with client:
+        bundle = client.scatter(pack(course.root, ["nbgrader_config.py", "source"]), broadcast=True, hash=False)
+        tasks = {}
+        for student in waiting:
+            GradingRecord(student, ["grading started and did not finish"]).save(course)
+            submission = pack(course.root / "submitted", [student])
+            task = client.submit(
+                grade_remote, bundle, fingerprint, kit_version(), student, submission, notebook_seconds,
+                key=f"backprop-grade-{student}-{uuid.uuid4().hex[:8]}", retries=RETRIES, pure=False,
+            )  # fmt: skip
+            tasks[task] = student
+        progress = Progress(len(tasks), f"grading on {scheduler}")
+        for task in as_completed(tasks):
+            student = tasks[task]
+            try:
+                write_back(course, student, task.result())
+            except Mismatch as error:
+                client.cancel(list(tasks))
+                raise ClusterError(str(error)) from None
+            except Exception as error:
+                _failed(course, student, f"{type(error).__name__}: {error}")
+            progress.advance(student)
+
+
+def grade_remote(bundle, fingerprint, version, student, submission, notebook_seconds):
+    """The task, on a worker: grade one student's submission against the bundled course; the results as bytes."""
+    if kit_version() != version:
+        raise Mismatch(
+            f"worker {socket.gethostname()} runs backprop-kit {kit_version()}, the TA's grader {version}: "
+            f"install the same version on every worker"
+        )
+    course = _worker_course(bundle, fingerprint)
+    for kind in ("submitted", "intake", "autograded"):
+        shutil.rmtree(course.root / kind / student, ignore_errors=True)
+    unpack(submission, course.root / "submitted", [student])
+    logs = course.reports / "logs" / student
+    logs.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(logs / "task.log", "w") as log:
+            command = [sys.executable, "-m", "autograder.distributed", str(course.root), student, str(notebook_seconds)]
+            done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        if done.returncode != 0:
+            raise RuntimeError(f"grading {student} on {socket.gethostname()} exited with {done.returncode}")
+        return pack(course.root, _results(student))
+    finally:
+        for path in ["submitted", "intake", "autograded", "reports/logs"]:
+            shutil.rmtree(course.root / path / student, ignore_errors=True)
+        (course.reports / f"{student}.json").unlink(missing_ok=True)
+
+
+def write_back(course, student, archive):
+    """Replace the student's results in the TA's course folder with those a worker returned."""
+    for kind in ("intake", "autograded"):
+        shutil.rmtree(course.folder(kind, student).parent, ignore_errors=True)
+    shutil.rmtree(course.reports / "logs" / student, ignore_errors=True)
+    unpack(archive, course.root, _results(student))
+
+
+def pack(root, names):
+    """tar.gz bytes of the files and folders ``names`` under ``root`` that exist (regular files only)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name in names:
+            if (Path(root) / name).exists():
+                archive.add(Path(root) / name, arcname=name, filter=_regular_only)
+    return buffer.getvalue()
+
+
+def unpack(data, root, names):
+    """Extract tar bytes under ``root``; every member must lie within one of ``names``."""
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+        for member in archive.getmembers():
+            if not any(member.name == name or member.name.startswith(f"{name}/") for name in names):
+                raise ClusterError(f"unexpected file {member.name!r} in a grading archive")
+        archive.extractall(root, filter="data")
+
+
+def _regular_only(member):
+    return member if member.isfile() or member.isdir() else None
+
+
+def _results(student):
+    return [f"intake/{student}", f"autograded/{student}", f"reports/{student}.json", f"reports/logs/{student}"]
+
+
+_courses, _unpacking = {}, threading.Lock()
+
+
+def _worker_course(bundle, fingerprint):
+    """This worker process's copy of the course with ``fingerprint``, unpacked on first use."""
+    with _unpacking:
+        if fingerprint not in _courses:
+            root = Path(tempfile.mkdtemp(prefix="backprop-course-", dir=_scratch_folder()))
+            unpack(bundle, root, ["nbgrader_config.py", "source"])
+            course = open_course(root)
+            if course_fingerprint(course) != fingerprint:
+                shutil.rmtree(root, ignore_errors=True)
+                raise Mismatch(
+                    f"the course unpacked on worker {socket.gethostname()} differs from the TA's "
+                    f"(fingerprint {fingerprint[:12]}): same kit version, different course files or code"
+                )
+            _courses[fingerprint] = course
+        return _courses[fingerprint]
+
+
+def _scratch_folder():
+    """The Dask worker's local directory (Dask removes it with the worker), or the system's temporary folder."""
+    from distributed import get_worker
+
+    try:
+        return get_worker().local_directory
+    except ValueError:  # not in a worker: a direct call
+        return None
+
+
+def _failed(course, student, why):
+    for notebook in course.notebooks():
+        zero_notebook(course, student, notebook)
+    GradingRecord(student, [f"grading on the cluster failed ({why}): every notebook scores 0"]).save(course)
+
+
+def main(root, student, notebook_seconds):
+    """The grading child of a task: the local grading of one student, dying with the worker."""
+    die_with_parent()
+    if os.getppid() == 1:
+        sys.exit("the worker is gone")
+    grading.grade(open_course(root), [student], jobs=1, notebook_seconds=float(notebook_seconds), force=True)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
