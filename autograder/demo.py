@@ -8,8 +8,8 @@ the reference sample needs the repository's solutions/.
 
 import time
 
-from autograder import feedback, grading, report, samples
-from autograder.cli import print_tables
+from autograder import exporters, feedback, grading, report, samples, store
+from autograder.cli import show
 from autograder.course import build, release
 
 DEMO_SAMPLES = ("hostile", "reference", "untouched", "mistakes-1", "sloppy", "messy", "cheater")
@@ -26,12 +26,13 @@ def run_demo(folder, jobs=None, names=DEMO_SAMPLES):
     grading.grade(course, list(made), jobs)
     folders = feedback.generate(course, list(made))
     scores = report.collect(course, list(made))
-    csv_path = report.write_csv(course.root / "grades.csv", scores, report.grade_cells(course))
-    print_tables(course, list(made), scores)
+    csv_path = exporters.export(course, "generic")
+    store.export_json(course)
+    show(course, list(made), scores=scores)
     print(f"\nfeedback:  {course.root / 'feedback'}/<student>/backprop/ ({len(folders)} students)")
     example = "reference" if "reference" in folders else next(iter(folders))
     print(f"           e.g. {folders[example] / feedback.REPORT_NAME}")
     print(f"CSV:       {csv_path}")
-    print(f"logs:      {course.reports}/")
+    print(f"records:   {course.reports}/<student>.json (an export of the gradebook), logs in {course.reports}/logs/")
     print(f"demo finished in {time.monotonic() - start:.0f} s")
     return 0

@@ -7,7 +7,7 @@ For each student (up to ``jobs`` at once):
    time limit; a notebook whose kernel dies is graded up to that cell, one that
    cannot be graded scores 0, each with its reason (``autograder.autograde``);
 3. integrity verification of the library in the sandbox (``autograder.verify``);
-4. the grading record, ``reports/<student>.json`` (``autograder.records``).
+4. the grading record and the final grade, in the gradebook (``autograder.store``).
 
 A re-grade starts from scratch (the student's autograded folder is removed, every
 notebook is graded with force, a failure zeroes stale scores), so running it
@@ -29,12 +29,12 @@ from multiprocessing.connection import wait
 
 from sqlalchemy.engine import make_url
 
-from autograder import records, verify
+from autograder import store, verify
 from autograder.autograde import MISSING, NotebookOutcome, autograde_notebook, zero_notebook
 from autograder.course import db_url, with_venv_on_path
 from autograder.intake import take_in
 from autograder.progress import Progress
-from autograder.records import GradingRecord
+from autograder.store import GradingRecord
 
 NOTEBOOK_SECONDS = 300.0
 
@@ -58,28 +58,28 @@ def grade(course, students=None, jobs=None, notebook_seconds=NOTEBOOK_SECONDS):
     def failed(student, why):
         for notebook in course.notebooks():
             zero_notebook(course, student, notebook)
-        GradingRecord(student, [f"grading stopped unexpectedly ({why}): every notebook scores 0"]).save(course)
+        store.save(course, GradingRecord(student, [f"grading stopped unexpectedly ({why}): every notebook scores 0"]))
 
     return _run_workers(course, students, work, failed, jobs, budget, "grading")
 
 
 def verify_again(course, students=None, jobs=None):
     """Run only the integrity verification again, on the submissions as last taken in."""
-    students = students or sorted(records.load_all(course)) or submitted_students(course)
+    students = students or sorted(store.load_all(course)) or submitted_students(course)
     secret, isolation = verify.SecretCases.draw(), verify.Isolation.detect()
 
     def work(student):
-        record = records.load(course, student) or GradingRecord(student)
+        record = store.load(course, student) or GradingRecord(student)
         if not course.folder("intake", student).is_dir():
             record.notes = take_in(course, student).notes
         record.verification = verify.verify(course, student, secret, isolation)
-        record.save(course)
+        store.save(course, record)
 
     def failed(student, why):
-        record = records.load(course, student) or GradingRecord(student)
+        record = store.load(course, student) or GradingRecord(student)
         record.verification = None
         record.notes.append(f"verification stopped unexpectedly ({why})")
-        record.save(course)
+        store.save(course, record)
 
     return _run_workers(course, students, work, failed, jobs, verify.STUDENT_SECONDS + 60, "verifying")
 
@@ -100,7 +100,7 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
             outcome = NotebookOutcome(notebook, MISSING, "not graded: see the notes on the submission")
         record.notebooks.append(outcome)
     record.verification = verify.verify(course, student, secret, isolation)
-    record.save(course)
+    store.save(course, record)
     return record
 
 
@@ -146,7 +146,7 @@ def _run_workers(course, students, work, failed, jobs, budget, label):
                 why = f"no result after {budget:g} s" if worker.exitcode == -9 else f"exit code {worker.exitcode}"
                 failed(student, f"{why}; see reports/logs/{student}")
             progress.advance(student)
-    return {student: records.load(course, student) for student in students}
+    return {student: store.load(course, student) for student in students}
 
 
 def _worker(course, student, work):

@@ -69,10 +69,10 @@ def main():
             nbgrader_times.append(timed(nbgrader, course, env))
         for _ in range(5):
             verify_times.append(timed([*kit, "course", "verify", "-C", course, "--jobs", "1"], course, env))
-        from autograder import records
+        from autograder import store
         from autograder.course import open_course
 
-        own = [r.verification.seconds for r in records.load_all(open_course(course)).values() if r.verification]
+        own = [r.verification.seconds for r in store.load_all(open_course(course)).values() if r.verification]
 
         kit_each = statistics.median(kit_times) / count
         nbgrader_each = statistics.median(nbgrader_times) / count
