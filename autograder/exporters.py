@@ -72,9 +72,15 @@ def export(course, kind, path=None, students=None, gradebook=None):
     if path.name == "grades.csv":
         raise ValueError(f"{path} is nbgrader's own export file: choose another name")
     scores = report.collect(course, students, gradebook)
+    return write_rows(path, rows_of(scores, report.grade_cells(course)))
+
+
+def write_rows(path, rows):
+    """A UTF-8 CSV file with comma separators and RFC 4180 quoting, as Canvas and Moodle read it."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as file:
-        csv.writer(file).writerows(rows_of(scores, report.grade_cells(course)))
+        csv.writer(file, lineterminator="\r\n").writerows(rows)
     return path
 
 
