@@ -31,7 +31,7 @@ def run_demo(folder, jobs=None, names=DEMO_SAMPLES):
     show(course, list(made), scores=scores)
     print(f"\nfeedback:  {course.root / 'feedback'}/<student>/backprop/ ({len(folders)} students)")
     example = "reference" if "reference" in folders else next(iter(folders))
-    print(f"           e.g. {folders[example] / feedback.REPORT_NAME}")
+    print(f"           e.g. {folders[example] / (course.notebooks()[0] + '.html')}")
     print(f"CSV:       {csv_path}")
     print(f"records:   {course.reports}/<student>.json (an export of the gradebook), logs in {course.reports}/logs/")
     print(f"demo finished in {time.monotonic() - start:.0f} s")
