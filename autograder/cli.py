@@ -222,9 +222,9 @@ def _export(args):
 
 
 def _demo(args):
-    from autograder.demo import DEMO_SAMPLES, run_demo
+    from autograder.demo import run_demo
 
-    return run_demo(args.dir, jobs=args.jobs, names=tuple(args.samples or DEMO_SAMPLES))
+    return run_demo(args.dir, jobs=args.jobs, names=args.samples)
 
 
 def show(course, students, as_json=False, scores=None):

@@ -8,7 +8,9 @@
         01_...07_*.ipynb          the repo's numbered notebooks, hidden tests injected
         backprop_lib/             the repo's library as it is: its exercise files are the stubs
 
-Everything is generated from the repository at build time; nothing is kept by
+Everything is generated from the kit's package data at build time (the notebooks,
+``autograder/course_notebooks``, a link to the repository's ``notebooks/``; the
+hidden tests), in a checkout and in an installed wheel alike; nothing is kept by
 hand. Hidden tests live in ``autograder/hidden_tests/<notebook stem>/<grade_id>.py``
 and are injected into the notebook's test cell with that grade_id between
 ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``. The reference solutions
@@ -19,6 +21,7 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import nbformat
@@ -29,9 +32,9 @@ from backprop_lib.kit.stubgen import make_stub
 
 ASSIGNMENT = "backprop"
 COURSE_ID = "backprop-kit"
-REPO_DIR = Path(__file__).resolve().parent.parent
-NOTEBOOKS_DIR = REPO_DIR / "notebooks"
-HIDDEN_TESTS_DIR = Path(__file__).resolve().parent / "hidden_tests"
+# Package data of the kit (pyproject.toml), found wherever the kit is installed: a checkout or a wheel.
+NOTEBOOKS_DIR = Path(str(files("autograder") / "course_notebooks"))
+HIDDEN_TESTS_DIR = Path(str(files("autograder") / "hidden_tests"))
 LIBRARY_DIR = Path(backprop_lib.__file__).resolve().parent
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 STUDENT_FILES = tuple(f"backprop_lib/{module}.py" for module in EXERCISE_MODULES)

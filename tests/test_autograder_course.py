@@ -19,7 +19,7 @@ from autograder.course import (
     build,
     release,
 )
-from backprop_lib import EXERCISE_MODULES
+from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
 
 SOLUTION_REGION = re.compile(r"^\s*### BEGIN SOLUTION\s*$", re.MULTILINE)
 
@@ -123,3 +123,36 @@ def test_the_intake_cleans_a_damaged_submission_and_says_what_it_found(course):
     assert "backprop_lib/layers.py is missing: graded as the untouched stub" in found.notes
     assert not (taken / "passwords.txt").exists() and "passwords.txt is a symbolic link: not graded" in found.notes
     assert (folder / f"{first}.ipynb").read_text() == '{"cells": ['  # the submission itself is never changed
+
+
+def test_what_students_receive_holds_no_hidden_test_and_no_solution(course):
+    released = "\n".join(readable_lines(path) for path in course.folder("release").rglob("*") if path.is_file())
+    assert BEGIN_HIDDEN not in released and not SOLUTION_REGION.search(released)
+    for test in hidden_tests():
+        for window in windows(test.read_text()):
+            assert window not in released, f"{test}: {window}"
+    for module in EXERCISE_MODULES:
+        solution = (SOLUTIONS_DIR / f"{module}.py").read_text()
+        for body in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", solution, re.DOTALL):
+            for window in windows(body):
+                assert window not in released, f"solutions/{module}.py: {window}"
+
+
+def readable_lines(path):
+    """A file's lines, stripped; a notebook's as the lines of its cells."""
+    if path.suffix == ".ipynb":
+        text = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
+    else:
+        text = path.read_text(errors="replace")
+    return "\n".join(line.strip() for line in text.splitlines())
+
+
+def windows(code, size=4):
+    """Every ``size`` consecutive lines of code (comments, blank lines left out), or all of a shorter body.
+
+    What a leak would copy. Shorter windows also match code the kit legitimately
+    shares with a solution (a widget's backward sweep loops over the same order).
+    """
+    lines = [line.strip() for line in code.splitlines() if line.strip() and not line.strip().startswith("#")]
+    size = min(size, len(lines))
+    return ["\n".join(lines[i : i + size]) for i in range(len(lines) - size + 1)]
