@@ -3,9 +3,11 @@
 import os
 import re
 import shutil
+from datetime import datetime
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import intake
@@ -15,8 +17,12 @@ from autograder.course import (
     HIDDEN_TESTS_DIR,
     LIBRARY_DIR,
     NOTEBOOKS_DIR,
+    TA_CONFIG,
     BuildError,
     build,
+    course_id,
+    db_url,
+    load_config,
     release,
 )
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
@@ -156,3 +162,25 @@ def windows(code, size=4):
     lines = [line.strip() for line in code.splitlines() if line.strip() and not line.strip().startswith("#")]
     size = min(size, len(lines))
     return ["\n".join(lines[i : i + size]) for i in range(len(lines) - size + 1)]
+
+
+def test_the_ta_s_config_is_created_once_loaded_last_and_never_rebuilt(tmp_path):
+    course = build(tmp_path / "course", course_id="ml101")
+    ta_config = course.root / TA_CONFIG
+    assert "c.CourseDirectory.course_id = 'ml101'" in ta_config.read_text() and course_id(course) == "ml101"
+    ta_config.write_text(
+        ta_config.read_text()
+        + 'c.Exchange.root = "/srv/exchange"\nc.BackpropCourse.due_date = "2030-01-31 23:59:00 UTC"\n'
+        + 'c.LateSubmissionPlugin.penalty_method = "zero"\nc.Execute.timeout = 99\n'
+    )
+    edited = ta_config.read_text()
+    build(course.root, cell_timeout=5)
+    assert ta_config.read_text() == edited
+    config = load_config(course)
+    assert config.Exchange.root == "/srv/exchange" and config.LateSubmissionPlugin.penalty_method == "zero"
+    assert config.Execute.timeout == 99, "the TA's file is loaded after the generated one"
+    with pytest.raises(BuildError, match="change the course id there"):
+        build(course.root, course_id="other")
+    release(course)
+    with Gradebook(db_url(course), course_id(course)) as gradebook:
+        assert gradebook.find_assignment(ASSIGNMENT).duedate == datetime(2030, 1, 31, 23, 59)
