@@ -20,6 +20,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import sqlalchemy as sa
 from nbgrader.api import Gradebook, MissingEntry
@@ -314,6 +315,8 @@ def _ensure_schema(course, create=True):
         return SCHEMA_VERSION
     if create:
         found = migrate(course)
+    elif _missing_sqlite_file(url):
+        return 0
     else:
         engine = sa.create_engine(url)
         try:
@@ -324,6 +327,12 @@ def _ensure_schema(course, create=True):
     if found == SCHEMA_VERSION:
         _checked.add(url)
     return found
+
+
+def _missing_sqlite_file(url):
+    """A sqlite gradebook not created yet (connecting would create an empty file that nbgrader then misreads)."""
+    url = sa.make_url(url)
+    return url.get_backend_name() == "sqlite" and bool(url.database) and not Path(url.database).exists()
 
 
 def _schema_version(connection):

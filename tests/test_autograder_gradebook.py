@@ -102,6 +102,13 @@ def every_view(course, home, api, tmp_path):
     backprop_kit(home, "course", "export", "-C", course.root, "--format", "canvas", "--to", tmp_path / "canvas.csv")
     with open(tmp_path / "canvas.csv") as file:
         views["canvas"] = {r["SIS User ID"]: float(r["backprop"]) for r in csv.DictReader(file) if r["SIS User ID"]}
+    subprocess.run(
+        [BIN / "nbgrader", "export", "--exporter", "autograder.exporters.CanvasExport", "--to", tmp_path / "plugin.csv"],
+        cwd=course.root, env=kit_env(home), check=True, capture_output=True,
+    )  # fmt: skip
+    with open(tmp_path / "plugin.csv") as file:
+        rows = csv.DictReader(file)
+        views["nbgrader export --exporter"] = {r["SIS User ID"]: float(r["backprop"]) for r in rows if r["SIS User ID"]}
     views["report"] = {s.student: s.total for s in report.collect(course)}
     backprop_kit(home, "course", "feedback", "-C", course.root)
     views["feedback"] = {}
