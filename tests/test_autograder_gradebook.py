@@ -103,7 +103,7 @@ def every_view(course, home, api, tmp_path):
     with open(tmp_path / "canvas.csv") as file:
         views["canvas"] = {r["SIS User ID"]: float(r["backprop"]) for r in csv.DictReader(file) if r["SIS User ID"]}
     subprocess.run(
-        [BIN / "nbgrader", "export", "--exporter", "autograder.exporters.CanvasExport", "--to", tmp_path / "plugin.csv"],
+        [BIN / "nbgrader", "export", "--exporter=autograder.exporters.CanvasExport", "--to", tmp_path / "plugin.csv"],
         cwd=course.root, env=kit_env(home), check=True, capture_output=True,
     )  # fmt: skip
     with open(tmp_path / "plugin.csv") as file:
