@@ -73,7 +73,7 @@ class Course:
 
     @property
     def reports(self):
-        """One JSON grading record per student (``autograder.records``)."""
+        """The grading records exported from the gradebook (``autograder.store.export_json``) and the logs."""
         return self.root / "reports"
 
     @property
