@@ -1,5 +1,6 @@
 """The course folder is generated from the repository, ships stubs only, and fails loudly on bad input."""
 
+import json
 import os
 import re
 import shutil
@@ -7,10 +8,11 @@ from datetime import datetime
 
 import nbformat
 import pytest
+import sqlalchemy
 from nbgrader.api import Gradebook
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder import intake
+from autograder import intake, store
 from autograder.course import (
     ASSIGNMENT,
     BEGIN_HIDDEN,
@@ -184,3 +186,24 @@ def test_the_ta_s_config_is_created_once_loaded_last_and_never_rebuilt(tmp_path)
     release(course)
     with Gradebook(db_url(course), course_id(course)) as gradebook:
         assert gradebook.find_assignment(ASSIGNMENT).duedate == datetime(2030, 1, 31, 23, 59)
+
+
+def test_a_course_graded_by_kit_0_1_is_migrated_with_its_json_records(course):
+    engine = sqlalchemy.create_engine(db_url(course))
+    store.metadata.drop_all(engine)  # the gradebook as kit 0.1 left it: nbgrader's tables only
+    engine.dispose()
+    check = {"exercise": "relu_backward", "path": "backprop_lib/activations.py", "status": "failed"}
+    legacy = {
+        "student": "legacy",
+        "notes": ["backprop_lib/losses.py is missing: graded as the untouched stub"],
+        "notebooks": [{"notebook": "01_chain_rule", "status": "graded", "reason": "", "seconds": 1.5}],
+        "verification": {"results": [{**check, "summary": "dx is wrong"}], "seconds": 0.4, "isolation": "none"},
+    }
+    course.reports.mkdir(exist_ok=True)
+    (course.reports / "legacy.json").write_text(json.dumps(legacy))
+    assert store.migrate(course) == store.SCHEMA_VERSION
+    record = store.load(course, "legacy")
+    assert record.notes == legacy["notes"] and record.notebooks[0].seconds == 1.5
+    assert record.verification.isolation == "none" and record.checks() == {"relu_backward": False}
+    assert record.verification.results[0].summary == "dx is wrong" and record.kit_version
+    assert store.migrate(course) == store.SCHEMA_VERSION  # again: nothing to do
