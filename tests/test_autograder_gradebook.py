@@ -147,7 +147,7 @@ def check_one_grade_everywhere(course, home, tmp_path):
 
 def test_one_grade_everywhere_on_sqlite(tmp_path):
     home = tmp_path / "home"
-    course = build(tmp_path / "course", cell_timeout=10)
+    course = build(tmp_path / "course", cell_timeout=30)
     backprop_kit(home, "course", "release", "-C", course.root)
     make(course, ["cheater", "messy", "reference"])
     backprop_kit(home, "course", "grade", "-C", course.root, "--jobs", "2")
@@ -158,7 +158,7 @@ def test_one_grade_everywhere_with_two_graders_on_postgresql(postgres, tmp_path)
     home = tmp_path / "home"
     first, second = (tmp_path / name for name in ("first", "second"))
     for root in (first, second):
-        backprop_kit(home, "course", "build", root, "--db", postgres, "--cell-timeout", "10")
+        backprop_kit(home, "course", "build", root, "--db", postgres, "--cell-timeout", "30")
         backprop_kit(home, "course", "release", "-C", root)
     make(open_course(first), ["cheater", "reference"])
     make(open_course(second), ["messy"])
