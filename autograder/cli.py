@@ -1,77 +1,132 @@
 """The TA's commands, added to ``backprop-kit`` by ``add_commands``.
 
-    backprop-kit course build DIR [--db URL]     the nbgrader course, generated from the repository
-    backprop-kit course release [-C DIR]         release/backprop for students (nbgrader generate_assignment)
-    backprop-kit course samples [-C DIR] [NAME]  sample submissions into submitted/ (needs a checkout)
-    backprop-kit course grade [-C DIR]           autograde + integrity verification, then the tables
+    backprop-kit course build DIR [--db URL] [--course-id ID]   the nbgrader course, generated from the kit
+    backprop-kit course release [-C DIR]          release/backprop for students (nbgrader generate_assignment)
+    backprop-kit course samples [-C DIR] [NAME]   sample submissions into submitted/
+    backprop-kit course grade [-C DIR]            autograde + integrity verification, then the tables
                  [--force] [--shard I/N] [--scheduler tcp://HOST:PORT]
-    backprop-kit course verify [-C DIR]          the integrity verification alone
-    backprop-kit course feedback [-C DIR]        feedback/<student>/backprop/*.html
-    backprop-kit course export [-C DIR] [--csv]  the tables and a CSV with per-exercise scores
-    backprop-kit demo [DIR]                      all of the above on sample submissions
+    backprop-kit course verify [-C DIR]           the integrity verification alone
+    backprop-kit course feedback [-C DIR]         feedback/<student>/backprop/*.html
+    backprop-kit course export [-C DIR] [--format generic|canvas|moodle]   the grades for an LMS
+    backprop-kit demo [DIR]                       all of the above on sample submissions
 
 Every step can run alone and again; ``-C`` defaults to the current directory.
+A mistake on the command line (an unknown student, ``--jobs 0``, a folder that
+is not a course) is refused with one clear line and exit code 2, before
+anything is written. ``--json`` prints the grades for scripts; ``-q``/``-v``
+set the logging level of the messages on stderr.
 """
 
 import argparse
+import json
+import logging
 import sys
 from pathlib import Path
+
+log = logging.getLogger("backprop_kit")
+USAGE_ERROR = 2
+DEFAULT_JOBS = 2
+
+
+class UsageError(Exception):
+    """The command line asks for something that cannot be: exit code 2."""
 
 
 def add_commands(subparsers):
     """Add ``course`` and ``demo`` to the ``backprop-kit`` argument parser."""
+    from autograder.course import CELL_TIMEOUT, COURSE_ID
+    from autograder.exporters import FORMATS
+    from autograder.grading import NOTEBOOK_SECONDS
+
+    formatter = argparse.ArgumentDefaultsHelpFormatter
+    common = argparse.ArgumentParser(add_help=False)
+    levels = common.add_mutually_exclusive_group()
+    levels.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    levels.add_argument("-v", "--verbose", action="store_true", help="debugging messages on stderr too")
+    in_course = argparse.ArgumentParser(add_help=False, parents=[common])
+    in_course.add_argument("-C", "--course", default=".", help="the course folder")
+    choose = argparse.ArgumentParser(add_help=False)
+    choose.add_argument("--student", action="append", default=[], help="only this student (repeatable)")
+    choose.add_argument("--students-file", type=Path, default=None, help="only the students listed, one per line")
+    scripts = argparse.ArgumentParser(add_help=False)
+    scripts.add_argument("--json", action="store_true", help="print the grades as JSON instead of tables")
+    jobs = argparse.ArgumentParser(add_help=False)
+    jobs.add_argument("--jobs", type=positive(int), default=DEFAULT_JOBS, help="students graded at once")
+
     course = subparsers.add_parser("course", help="build and grade the nbgrader course (for TAs)")
     steps = course.add_subparsers(title="steps", metavar="STEP")
-    course.set_defaults(run=lambda args: course.print_help() or 2)
+    course.set_defaults(run=lambda args: course.print_help() or USAGE_ERROR)
 
-    build = steps.add_parser("build", help="write the course folder from the repository")
+    def step(name, run, text, *parents):
+        parser = steps.add_parser(name, help=text, description=text, parents=list(parents), formatter_class=formatter)
+        parser.set_defaults(run=_clear_errors(run))
+        return parser
+
+    build = step("build", _build, "write the course folder from the kit", common)
     build.add_argument("dir", help="the course folder to create or update")
     build.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: sqlite gradebook.db in DIR)")
-    build.add_argument("--cell-timeout", type=int, default=None, help="seconds per notebook cell (default: 30)")
-    build.set_defaults(run=_clear_errors(_build))
+    build.add_argument("--cell-timeout", type=positive(int), default=CELL_TIMEOUT, help="seconds per notebook cell")
+    build.add_argument(
+        "--course-id", default=None, help=f"the course id for a new course_config.py (default: {COURSE_ID})"
+    )
+    step("release", _release, "write release/backprop, the version students get", in_course)
+    samples = step("samples", _samples, "write sample submissions into submitted/", in_course)
+    samples.add_argument("names", nargs="*", help="which samples (default: all)")
+    grade = step("grade", _grade, "autograde every submission (or --student) and verify it", in_course, choose, jobs)
+    grade.add_argument(
+        "--notebook-seconds", type=positive(float), default=NOTEBOOK_SECONDS, help="time limit per notebook"
+    )
+    grade.add_argument("--json", action="store_true", help="print the grades as JSON instead of tables")
+    grade.add_argument("--force", action="store_true", help="grade again even if nothing changed")
+    grade.add_argument("--shard", default=None, metavar="I/N", help="only slice I of N (0 <= I < N)")
+    grade.add_argument("--scheduler", default=None, metavar="URL", help="grade on this Dask cluster (tcp://HOST:PORT)")
+    step("verify", _verify, "run the integrity verification again", in_course, choose, jobs, scripts)
+    step("feedback", _feedback, "write every graded student's feedback pages", in_course, choose)
+    export = step("export", _export, "write the grades for an LMS and the JSON records", in_course, scripts)
+    export.add_argument("--format", choices=sorted(FORMATS), default="generic", help="the file's format")
+    export.add_argument("--to", type=Path, default=None, help="the file (default: COURSE/<format's file name>)")
 
-    for name, run, text in (
-        ("release", _release, "write release/backprop, the version students get"),
-        ("samples", _samples, "write sample submissions into submitted/"),
-        ("grade", _grade, "autograde every submission (or --student) and verify its library"),
-        ("verify", _verify, "run the integrity verification again"),
-        ("feedback", _feedback, "write every graded student's feedback"),
-        ("export", _export, "print the score tables and write the CSV"),
-    ):
-        step = steps.add_parser(name, help=text)
-        step.add_argument("-C", "--course", default=".", help="the course folder (default: here)")
-        step.set_defaults(run=_clear_errors(run))
-        if name in ("grade", "verify", "feedback"):
-            step.add_argument("--student", action="append", type=_student_id, help="only this student (repeatable)")
-        if name in ("grade", "verify"):
-            step.add_argument("--jobs", type=int, default=None, help="students graded at once (default: 2)")
-        if name == "grade":
-            step.add_argument("--notebook-seconds", type=float, default=None, help="time limit per notebook")
-            step.add_argument("--force", action="store_true", help="grade again even if nothing changed")
-            step.add_argument("--shard", default=None, metavar="I/N", help="only slice I of N (0 <= I < N)")
-            step.add_argument("--scheduler", default=None, metavar="URL", help="grade on this Dask cluster")
-        if name == "samples":
-            step.add_argument("names", nargs="*", help="which samples (default: all)")
-        if name == "export":
-            step.add_argument("--csv", default=None, help="where to write the CSV (default: COURSE/grades.csv)")
-
-    demo = subparsers.add_parser("demo", help="build a course, grade sample submissions, show the results")
-    demo.add_argument("dir", nargs="?", default="backprop-kit-demo", help="working folder (default: %(default)s)")
-    demo.add_argument("--jobs", type=int, default=None, help="students graded at once (default: 2)")
+    demo = subparsers.add_parser(
+        "demo", help="build a course, grade sample submissions, show the results", parents=[common],
+        formatter_class=formatter,
+    )  # fmt: skip
+    demo.add_argument("dir", nargs="?", default="backprop-kit-demo", help="working folder")
+    demo.add_argument("--jobs", type=positive(int), default=DEFAULT_JOBS, help="students graded at once")
     demo.add_argument("--samples", nargs="+", default=None, help="which sample submissions (default: a mix)")
     demo.set_defaults(run=_clear_errors(_demo))
 
 
+def positive(kind):
+    """An argparse type: a number of ``kind`` greater than 0."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def _clear_errors(run):
-    """A command that reports the kit's own errors (no course, no release, bad input) in one line."""
+    """A command that reports the kit's own errors in one line: exit 2 for a usage error, 1 otherwise."""
 
     def command(args):
         from autograder.box import Unavailable
         from autograder.course import BuildError
         from autograder.samples import SampleError
 
+        level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
+        logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
         try:
             return run(args)
+        except UsageError as error:
+            print(f"backprop-kit: {error}", file=sys.stderr)
+            return USAGE_ERROR
         except (BuildError, SampleError, Unavailable) as error:
             print(f"backprop-kit: {error}", file=sys.stderr)
             return 1
@@ -79,99 +134,123 @@ def _clear_errors(run):
     return command
 
 
-def _build(args):
-    from autograder.course import CELL_TIMEOUT, build
+def _open(args):
+    """The course of ``-C``; a usage error if the folder holds none."""
+    from autograder.course import BuildError, open_course
 
-    course = build(args.dir, db_url=args.db, cell_timeout=args.cell_timeout or CELL_TIMEOUT)
-    print(f"course written to {course.root}; next: backprop-kit course release -C {args.dir}")
+    try:
+        return open_course(args.course)
+    except BuildError as error:
+        raise UsageError(str(error)) from None
+
+
+def _students(args, known, where):
+    """The students named by --student and --students-file (None: all), each one of ``known``."""
+    named = list(args.student)
+    if args.students_file:
+        try:
+            lines = args.students_file.read_text().splitlines()
+        except OSError as error:
+            raise UsageError(f"cannot read --students-file: {error}") from None
+        named += [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    if not named:
+        return None
+    from autograder.names import BadName, check_student_id
+
+    try:
+        named = [check_student_id(student) for student in named]
+    except BadName as error:
+        raise UsageError(str(error)) from None
+    unknown = [student for student in dict.fromkeys(named) if student not in known]
+    if unknown:
+        raise UsageError(f"unknown student{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}: not in {where}")
+    return list(dict.fromkeys(named))
+
+
+def _build(args):
+    from autograder.course import build
+
+    course = build(args.dir, db_url=args.db, cell_timeout=args.cell_timeout, course_id=args.course_id)
+    log.info(f"course written to {course.root}; next: backprop-kit course release -C {args.dir}")
 
 
 def _release(args):
-    from autograder.course import open_course, release
+    from autograder.course import release
 
-    print(f"students get {release(open_course(args.course))}")
+    log.info(f"students get {release(_open(args))}")
 
 
 def _samples(args):
     from autograder import samples
-    from autograder.course import open_course
 
-    folders = samples.make(open_course(args.course), args.names or samples.sample_names())
-    print(f"{len(folders)} sample submissions in {Path(args.course).resolve() / 'submitted'}")
+    course = _open(args)
+    folders = samples.make(course, args.names or samples.sample_names())
+    log.info(f"{len(folders)} sample submissions in {course.root / 'submitted'}")
 
 
 def _grade(args):
     from autograder import grading
-    from autograder.course import open_course
 
-    course = open_course(args.course)
+    course = _open(args)
     try:
         shard = grading.parse_shard(args.shard) if args.shard else None
     except ValueError as error:
-        print(f"backprop-kit: {error}", file=sys.stderr)
-        return 2
-    students, refused = _usable(args.student or grading.submitted_students(course))
+        raise UsageError(str(error)) from None
+    submitted = grading.submitted_students(course)
+    students, refused = _usable(_students(args, set(submitted), f"{course.root / 'submitted'}") or submitted)
     if not students:
-        print(f"nothing to grade: no usable submissions in {course.root / 'submitted'}")
+        log.error(f"nothing to grade: no usable submissions in {course.root / 'submitted'}")
         return 1
-    options = {"notebook_seconds": args.notebook_seconds} if args.notebook_seconds else {}
-    options |= {"force": args.force, "shard": shard}
+    options = {"notebook_seconds": args.notebook_seconds, "force": args.force, "shard": shard}
     if args.scheduler:
         from autograder import distributed
 
         try:
             graded = distributed.grade(course, args.scheduler, students, **options)
         except distributed.ClusterError as error:
-            print(f"backprop-kit: {error}", file=sys.stderr)
+            log.error(f"backprop-kit: {error}")
             return 1
     else:
         graded = grading.grade(course, students, args.jobs, **options)
-    print_tables(course, list(graded))
-    return 2 if refused else None
+    show(course, list(graded), args.json)
+    return USAGE_ERROR if refused else None
 
 
 def _verify(args):
-    from autograder import grading
-    from autograder.course import open_course
+    from autograder import grading, store
 
-    course = open_course(args.course)
-    print_tables(course, list(grading.verify_again(course, args.student, args.jobs)))
+    course = _open(args)
+    known = set(store.load_all(course)) | set(grading.submitted_students(course))
+    students = _students(args, known, "the gradebook or submitted/")
+    show(course, list(grading.verify_again(course, students, args.jobs)), args.json)
 
 
 def _feedback(args):
-    from autograder import feedback
-    from autograder.course import open_course
+    from autograder import feedback, store
 
-    course = open_course(args.course)
-    folders = feedback.generate(course, args.student)
-    print(f"feedback for {len(folders)} students in {course.root / 'feedback'}")
+    course = _open(args)
+    students = _students(args, set(store.load_all(course)), "the students the kit has graded")
+    folders = feedback.generate(course, students)
+    log.info(f"feedback for {len(folders)} students in {course.root / 'feedback'}")
 
 
 def _export(args):
-    from autograder import report
-    from autograder.course import open_course
+    from autograder import exporters, report, store
 
-    course = open_course(args.course)
+    course = _open(args)
+    if args.to and args.to.name == "grades.csv":
+        raise UsageError("grades.csv is nbgrader's own export file (nbgrader export): choose another --to")
+    path = exporters.export(course, args.format, args.to)
+    store.export_json(course)
     scores = report.collect(course)
-    path = report.write_csv(Path(args.csv or course.root / "grades.csv"), scores, report.grade_cells(course))
-    print_tables(course, None, scores)
-    print(f"\nCSV: {path}")
+    show(course, None, args.json, scores)
+    log.info(f"{args.format} grades: {path}; the grading records: {course.reports}/*.json")
 
 
 def _demo(args):
-    from autograder.demo import DEMO_SAMPLES, run_demo
+    from autograder.demo import run_demo
 
-    return run_demo(args.dir, jobs=args.jobs, names=tuple(args.samples or DEMO_SAMPLES))
-
-
-def _student_id(text):
-    """An argparse type: a usable student id (``autograder.names``), or the reason it is refused."""
-    from autograder.names import BadName, check_student_id
-
-    try:
-        return check_student_id(text)
-    except BadName as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+    return run_demo(args.dir, jobs=args.jobs, names=args.samples)
 
 
 def _usable(students):
@@ -184,16 +263,35 @@ def _usable(students):
             usable.append(check_student_id(student))
         except BadName as error:
             refused.append(student)
-            print(f"backprop-kit: not graded: {error}", file=sys.stderr)
+            log.error(f"backprop-kit: not graded: {error}")
     return usable, refused
 
 
-def print_tables(course, students, scores=None):
-    """The per-student and per-exercise tables of the given students."""
+def show(course, students, as_json=False, scores=None):
+    """The grades of ``students``: the per-student and per-exercise tables, or JSON for scripts."""
     from autograder import report
 
     cells = report.grade_cells(course)
     scores = scores if scores is not None else report.collect(course, students)
-    print("\n" + report.student_table(scores, cells))
-    print("\n" + report.exercise_table(scores, cells))
+    if as_json:
+        print(json.dumps([_as_json(s, cells) for s in scores], indent=1))
+    else:
+        print("\n" + report.student_table(scores, cells))
+        print("\n" + report.exercise_table(scores, cells))
     sys.stdout.flush()
+
+
+def _as_json(scores, cells):
+    return {
+        "student": scores.student,
+        "grade": scores.total,
+        "max_grade": sum(cell.points for cell in cells),
+        "nbgrader_raw": scores.raw_total,
+        "flagged": scores.flagged,
+        "cells": {
+            key: {"final": c.final, "raw": c.raw, "check": c.check, "manual": c.manual}
+            for key, c in scores.cells.items()
+        },
+        "checks": {name: r.status for name, r in scores.verified.items()},
+        "notes": scores.notes(),
+    }

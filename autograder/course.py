@@ -2,12 +2,15 @@
 
     COURSE/
       nbgrader_config.py          generated: exclude_overwriting, confined kernels, timeouts, feedback
+      course_config.py            the TA's: course id, exchange root, due date, late penalty (created once)
       gradebook.db                sqlite by default (created at release); any SQLAlchemy URL with --db
       source/backprop/
         01_...07_*.ipynb          the repo's numbered notebooks, hidden tests injected
         backprop_lib/             the repo's library as it is: its exercise files are the stubs
 
-Everything is generated from the repository at build time; nothing is kept by
+Everything is generated from the kit's package data at build time (the notebooks,
+``autograder/course_notebooks``, a link to the repository's ``notebooks/``; the
+hidden tests), in a checkout and in an installed wheel alike; nothing is kept by
 hand. Hidden tests live in ``autograder/hidden_tests/<notebook stem>/<grade_id>.py``
 and are injected into the notebook's test cell with that grade_id between
 ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``. The reference solutions
@@ -18,6 +21,7 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import nbformat
@@ -28,14 +32,15 @@ from backprop_lib.kit.stubgen import make_stub
 
 ASSIGNMENT = "backprop"
 COURSE_ID = "backprop-kit"
-REPO_DIR = Path(__file__).resolve().parent.parent
-NOTEBOOKS_DIR = REPO_DIR / "notebooks"
-HIDDEN_TESTS_DIR = Path(__file__).resolve().parent / "hidden_tests"
+# Package data of the kit (pyproject.toml), found wherever the kit is installed: a checkout or a wheel.
+NOTEBOOKS_DIR = Path(str(files("autograder") / "course_notebooks"))
+HIDDEN_TESTS_DIR = Path(str(files("autograder") / "hidden_tests"))
 LIBRARY_DIR = Path(backprop_lib.__file__).resolve().parent
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 STUDENT_FILES = tuple(f"backprop_lib/{module}.py" for module in EXERCISE_MODULES)
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 CELL_TIMEOUT = 30
+TA_CONFIG = "course_config.py"
 WARNING_LINE = r"(?m)^.*:\d+: \w*Warning: "
 
 
@@ -63,7 +68,7 @@ class Course:
 
     @property
     def reports(self):
-        """One JSON grading record per student (``autograder.records``)."""
+        """The grading records exported from the gradebook (``autograder.store.export_json``) and the logs."""
         return self.root / "reports"
 
     @property
@@ -87,14 +92,24 @@ def open_course(root):
     return course
 
 
-def build(root, db_url=None, cell_timeout=CELL_TIMEOUT, notebooks_dir=NOTEBOOKS_DIR, hidden_tests_dir=HIDDEN_TESTS_DIR):
+def build(
+    root,
+    db_url=None,
+    cell_timeout=CELL_TIMEOUT,
+    notebooks_dir=NOTEBOOKS_DIR,
+    hidden_tests_dir=HIDDEN_TESTS_DIR,
+    course_id=None,
+):
     """Write (or rewrite) the course at ``root``; returns the Course. Safe to run again.
 
     ``cell_timeout``: seconds a notebook cell may run under autograde before it is interrupted.
+    ``course_id``: written into the TA's ``course_config.py`` when it is created (default COURSE_ID);
+    an existing ``course_config.py`` is never changed, so a different ``course_id`` is refused.
     """
     course = Course(Path(root).resolve())
     notebooks = _notebooks_with_hidden_tests(Path(notebooks_dir), Path(hidden_tests_dir))
     course.root.mkdir(parents=True, exist_ok=True)
+    _write_ta_config(course, course_id)
     course.config_file.write_text(render_config(db_url, cell_timeout))
     if course.source.exists():
         shutil.rmtree(course.source)
@@ -121,6 +136,10 @@ def release(course):
     result = capture_log(app)
     if not result["success"]:
         raise BuildError(f"nbgrader generate_assignment failed:\n{result.get('log', '')}{result.get('error', '')}")
+    _set_due_date(course, config)
+    from autograder import store
+
+    store.migrate(course)
     return course.folder("release")
 
 
@@ -149,7 +168,6 @@ def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
         "",
         "c = get_config()  # noqa: F821 (nbgrader provides it)",
         "here = os.path.dirname(os.path.abspath(__file__))",
-        f"c.CourseDirectory.course_id = {COURSE_ID!r}",
         "c.CourseDirectory.root = here",
     ]
     if db_url:
@@ -172,8 +190,64 @@ def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
         "# Feedback shows the tests' results, never the hidden tests' code.",
         f"c.GenerateFeedback.preprocessors = {feedback!r}",
         "",
+        f"# The TA's own settings (course id, exchange, due date, late penalty), loaded last: {TA_CONFIG}.",
+        f"load_subconfig({TA_CONFIG!r}, here)  # noqa: F821 (traitlets provides it)",
+        "",
     ]
     return "\n".join(lines)
+
+
+def render_ta_config(course_id=COURSE_ID):
+    """The text of a new ``course_config.py``: the settings a TA owns, with nbgrader's own names."""
+    return f'''"""This course's own settings: written once by `backprop-kit course build`, then yours to edit.
+
+The generated nbgrader_config.py loads this file last, and a rebuild never touches it.
+"""
+
+c = get_config()  # noqa: F821 (nbgrader provides it)
+
+# The course id (nbgrader's exchange and gradebook use it).
+c.CourseDirectory.course_id = {course_id!r}
+
+# Where nbgrader's exchange lives (release_assignment, fetch, submit, collect).
+# c.Exchange.root = "/srv/nbgrader/exchange"
+
+# The due date, written into the gradebook at `backprop-kit course release` (any format nbgrader reads).
+# c.BackpropCourse.due_date = "2030-01-31 23:59:00 UTC"
+
+# Late submissions: "none" (no penalty) or "zero" (a late notebook scores 0), nbgrader's LateSubmissionPlugin.
+# c.LateSubmissionPlugin.penalty_method = "zero"
+'''
+
+
+def course_id(course):
+    """The course id the course's config names."""
+    return load_config(course).CourseDirectory.get("course_id") or COURSE_ID
+
+
+def _write_ta_config(course, requested):
+    """Create ``course_config.py`` once; refuse a ``requested`` course id that differs from the one it holds."""
+    path = course.root / TA_CONFIG
+    if not path.exists():
+        path.write_text(render_ta_config(requested or COURSE_ID))
+        return
+    if requested:
+        from traitlets.config.loader import PyFileConfigLoader
+
+        held = PyFileConfigLoader(TA_CONFIG, str(course.root)).load_config().CourseDirectory.get("course_id")
+        if held != requested:
+            raise BuildError(f"{path} names the course {held!r}: change the course id there, not with --course-id")
+
+
+def _set_due_date(course, config):
+    """Write the TA's due date (``c.BackpropCourse.due_date``) into the gradebook's assignment."""
+    due = config.get("BackpropCourse", {}).get("due_date")
+    if not due:
+        return
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url(course), course_id(course)) as gradebook:
+        gradebook.update_or_create_assignment(ASSIGNMENT, duedate=due)
 
 
 def check_database(url):

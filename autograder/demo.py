@@ -2,22 +2,23 @@
 
 Builds a course (sqlite gradebook) in a working folder, releases it, writes
 sample submissions (``autograder.samples``), grades them, writes feedback and
-the CSV, and prints the tables and where everything is. Run from a checkout:
-the reference sample needs the repository's solutions/.
+the CSV, and prints the tables and where everything is. Most samples need the
+reference solutions of a checkout; an installed kit runs the demo on ``untouched``.
 """
 
 import time
 
-from autograder import feedback, grading, report, samples
-from autograder.cli import print_tables
+from autograder import exporters, feedback, grading, report, samples, store
+from autograder.cli import show
 from autograder.course import build, release
 
 DEMO_SAMPLES = ("hostile", "reference", "untouched", "mistakes-1", "sloppy", "messy", "cheater")
 
 
-def run_demo(folder, jobs=None, names=DEMO_SAMPLES):
-    """Run the demo in ``folder``; returns 0."""
+def run_demo(folder, jobs=None, names=None):
+    """Run the demo in ``folder`` on the samples ``names`` (default: DEMO_SAMPLES, or what can be made here)."""
     start = time.monotonic()
+    names = names or [name for name in DEMO_SAMPLES if name in samples.sample_names()]
     course = build(folder)
     print(f"course built in {course.root}")
     release(course)
@@ -26,12 +27,13 @@ def run_demo(folder, jobs=None, names=DEMO_SAMPLES):
     grading.grade(course, list(made), jobs)
     folders = feedback.generate(course, list(made))
     scores = report.collect(course, list(made))
-    csv_path = report.write_csv(course.root / "grades.csv", scores, report.grade_cells(course))
-    print_tables(course, list(made), scores)
+    csv_path = exporters.export(course, "generic")
+    store.export_json(course)
+    show(course, list(made), scores=scores)
     print(f"\nfeedback:  {course.root / 'feedback'}/<student>/backprop/ ({len(folders)} students)")
     example = "reference" if "reference" in folders else next(iter(folders))
-    print(f"           e.g. {folders[example] / feedback.REPORT_NAME}")
+    print(f"           e.g. {folders[example] / (course.notebooks()[0] + '.html')}")
     print(f"CSV:       {csv_path}")
-    print(f"logs:      {course.reports}/")
+    print(f"records:   {course.reports}/<student>.json (an export of the gradebook), logs in {course.reports}/logs/")
     print(f"demo finished in {time.monotonic() - start:.0f} s")
     return 0

@@ -5,7 +5,7 @@ The TA's side (``grade``):
 - refuses a sqlite gradebook: every worker writes its student's grades into the
   one gradebook, so it must be a server (PostgreSQL) that all of them reach;
 - sends the course bundle once to every worker (``client.scatter(...,
-  broadcast=True)``): nbgrader_config.py and source/ (the notebooks with their
+  broadcast=True)``): nbgrader_config.py, course_config.py and source/ (the notebooks with their
   hidden tests, the library), as tar bytes, with the course's fingerprint and
   the kit's version;
 - submits one task per student that is not up to date (all with ``force``), the
@@ -39,12 +39,12 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from autograder import grading, records
+from autograder import grading, store
 from autograder.autograde import die_with_parent, zero_notebook
 from autograder.course import db_url, open_course
 from autograder.fingerprint import course_fingerprint, kit_version
 from autograder.progress import Progress
-from autograder.records import GradingRecord
+from autograder.store import GradingRecord
 
 RETRIES = 2
 
@@ -68,7 +68,7 @@ def grade(course, scheduler, students=None, notebook_seconds=grading.NOTEBOOK_SE
     students, waiting, fingerprint = grading.to_grade(course, students, force, shard)
     if waiting:
         _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds)
-    return {student: records.load(course, student) for student in students}
+    return {student: store.load(course, student) for student in students}
 
 
 def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds):
@@ -79,10 +79,12 @@ def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds):
     except OSError as error:
         raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from error
     with client:
-        bundle = client.scatter(pack(course.root, ["nbgrader_config.py", "source"]), broadcast=True, hash=False)
+        bundle = client.scatter(
+            pack(course.root, ["nbgrader_config.py", "course_config.py", "source"]), broadcast=True, hash=False
+        )
         tasks = {}
         for student in waiting:
-            GradingRecord(student, ["grading started and did not finish"]).save(course)
+            store.save(course, GradingRecord(student, ["grading started and did not finish"]))
             submission = pack(course.root / "submitted", [student])
             task = client.submit(
                 grade_remote, bundle, fingerprint, kit_version(), student, submission, notebook_seconds,
@@ -171,7 +173,7 @@ def _worker_course(bundle, fingerprint):
     with _unpacking:
         if fingerprint not in _courses:
             root = Path(tempfile.mkdtemp(prefix="backprop-course-", dir=_scratch_folder()))
-            unpack(bundle, root, ["nbgrader_config.py", "source"])
+            unpack(bundle, root, ["nbgrader_config.py", "course_config.py", "source"])
             course = open_course(root)
             if course_fingerprint(course) != fingerprint:
                 shutil.rmtree(root, ignore_errors=True)
@@ -196,7 +198,7 @@ def _scratch_folder():
 def _failed(course, student, why):
     for notebook in course.notebooks():
         zero_notebook(course, student, notebook)
-    GradingRecord(student, [f"grading on the cluster failed ({why}): every notebook scores 0"]).save(course)
+    store.save(course, GradingRecord(student, [f"grading on the cluster failed ({why}): every notebook scores 0"]))
 
 
 def main(root, student, notebook_seconds):

@@ -1,39 +1,53 @@
-"""Feedback students can act on: nbgrader's HTML without hidden tests, plus the grader's own findings.
+"""Feedback that adds up: nbgrader's pages, with the final grade and how it was reached at the top of each.
 
-For every graded student, in ``feedback/<student>/backprop/``:
+For every graded student, ``feedback/<student>/backprop/<notebook>.html`` (the
+only files ``nbgrader release_feedback`` delivers): nbgrader's feedback
+(``generate_feedback``) with the hidden tests' code removed (``ClearHiddenTests``)
+and, in cells that held hidden tests, tracebacks cut to their last line
+(``HideHiddenTracebacks``). Then each page gets:
 
-- ``<notebook>.html``: nbgrader's feedback (``generate_feedback``) with the hidden
-  tests' code removed (``ClearHiddenTests``) and, in cells that held hidden tests,
-  error tracebacks cut to their last line (``HideHiddenTracebacks``: a traceback
-  would quote the hidden test's line); the assertion message stays, and it is
-  the checker's diagnostic and hint. At the top, a section with every exercise
-  of that notebook the integrity verification failed, with its diagnostic and hint;
-- ``grading_report.html``: how each notebook was graded (or why not), the
-  intake's notes, and the verified result of every exercise.
+- at the top, the final grade (``autograder.final_grade``, read from the gradebook,
+  the same number formgrader and every export show) and, per grade cell of that
+  notebook, its points and how they were reached (nbgrader's test, the grader's
+  own check with its diagnostic and hint, a TA's override); below it, folded,
+  the whole grading report: every notebook's points and outcome, the intake's
+  notes, every check of the library;
+- no script at all: no widget state, no remote MathJax or require.js; a widget
+  output becomes a short note;
+- math rendered offline: ``$...$`` and ``$$...$$`` become MathML (latex2mathml),
+  which browsers render without any script;
+- no grader path: an absolute path in the text keeps only its part from
+  ``backprop_lib/`` on, or its last component.
 
 All text that comes from a submission is escaped.
 """
 
 import html
-import sys
+import logging
+import re
 
+from bs4 import BeautifulSoup, NavigableString
+from latex2mathml.converter import convert as latex_to_mathml
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import capture_log
 
-from autograder import names, records, report
+from autograder import names, report, store
 from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, load_config
 from autograder.progress import Progress
-from backprop_lib.kit.exercises import EXERCISES
 
-REPORT_NAME = "grading_report.html"
+log = logging.getLogger(__name__)
 STYLE = (
-    "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
-    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}"
-    ".passed{color:#1a7f37}.failed,.error,.missing{color:#cf222e}.hint{font-style:italic}"
-    ".backprop-kit-check{border:2px solid #cf222e;padding:.5em 1em;margin:1em 0}"
+    ".backprop-kit-grade{font-family:sans-serif;border:2px solid #0969da;padding:.5em 1em;margin:1em auto;"
+    "max-width:60em}.backprop-kit-grade table{border-collapse:collapse}.backprop-kit-grade td,"
+    ".backprop-kit-grade th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}"
+    ".backprop-kit-grade .lowered,.backprop-kit-grade .failed{color:#cf222e}"
+    ".backprop-kit-grade .hint{font-style:italic}"
 )
+MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$]+?)\$", re.DOTALL)
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[\w.+~-]+/)+[\w.+~-]*")
+WIDGET_NOTE = "(an interactive widget: open the notebook in Jupyter to use it)"
 
 
 class HideHiddenTracebacks(NbGraderPreprocessor):
@@ -50,28 +64,162 @@ class HideHiddenTracebacks(NbGraderPreprocessor):
 def generate(course, students=None):
     """Write every graded student's feedback; returns {student: feedback folder}.
 
-    A student whose notebooks nbgrader cannot render still gets the grading report
-    (and a warning on stderr); the others are not affected.
+    A student whose notebooks nbgrader cannot render gets a page per notebook
+    with the grade alone (and a warning); the others are not affected.
     """
-    cells = report.grade_cells(course)
-    found = records.load_all(course)
-    students = [s for s in students or sorted(found) if s in found]
-    progress = Progress(len(students), "feedback")
+    records = store.load_all(course, students)
+    scores = {s.student: s for s in report.collect(course, list(records))}
+    progress = Progress(len(records), "feedback")
     folders = {}
-    for student in students:
-        record = found[student]
+    for student in records:
         folder = course.folder("feedback", student)
         if course.folder("autograded", student).is_dir():
             problem = _nbgrader_feedback(course, student)
             if problem:
-                shown = names.terminal(f"{student}: nbgrader could not render the notebooks: {problem}")
-                print(f"feedback for {shown}", file=sys.stderr)
+                log.warning(
+                    "feedback for %s", names.terminal(f"{student}: nbgrader could not render the notebooks: {problem}")
+                )
         folder.mkdir(parents=True, exist_ok=True)
-        _annotate_notebooks(folder, cells, record)
-        (folder / REPORT_NAME).write_text(grading_report(record))
+        for stem in course.notebooks():
+            page = folder / f"{stem}.html"
+            text = page.read_text() if page.is_file() else _empty_page(stem)
+            page.write_text(finish_page(text, stem, scores[student]))
         folders[student] = folder
         progress.advance(student)
     return folders
+
+
+def finish_page(text, notebook, scores):
+    """nbgrader's page of ``notebook`` with the grade on top, no scripts, offline math and no grader paths."""
+    soup = BeautifulSoup(text, "html.parser")
+    for script in soup.find_all("script"):
+        if "widget-view" in (script.get("type") or ""):
+            script.replace_with(soup.new_string(WIDGET_NOTE))
+        else:
+            script.decompose()
+    for text_node in list(soup.find_all(string=True)):
+        if text_node.parent.name not in ("style", "script"):
+            _scrub(text_node)
+    for block in soup.select(".jp-MarkdownOutput, .text_cell_render"):
+        for text_node in list(block.find_all(string=MATH)):
+            if text_node.parent.name not in ("code", "pre"):
+                text_node.replace_with(BeautifulSoup(_math_html(str(text_node)), "html.parser"))
+    head = soup.head or soup
+    head.append(BeautifulSoup(f"<style>{STYLE}</style>", "html.parser"))
+    body = soup.body or soup
+    body.insert(0, BeautifulSoup(grade_section(notebook, scores), "html.parser"))
+    return str(soup)
+
+
+def grade_section(notebook, scores):
+    """The box at the top of a page: the final grade, this notebook's cells and how, the folded report."""
+    e = html.escape
+    maximum = sum(cell.points for cell in scores.cells.values())
+    verified = scores.verified
+    rows = "".join(
+        _cell_row(cell, verified.get(cell.grade_id)) for cell in scores.cells.values() if cell.notebook == notebook
+    )
+    cells = (
+        f"<table><tr><th>exercise</th><th>points</th><th>how they were reached</th></tr>{rows}</table>"
+        if rows
+        else "<p>This notebook has no graded cells.</p>"
+    )
+    penalty = f"<p>Late submission: {scores.late_penalty:g} points deducted.</p>" if scores.late_penalty else ""
+    return (
+        f'<section class="backprop-kit-grade"><h2>Your grade: {scores.total:g}/{maximum:g}</h2>'
+        "<p>Each exercise's points are those of its test in your notebook, but never more than the grader's own "
+        "check of your library on new inputs allows; a notebook that could not be graded scores 0; a score set by "
+        f"your TA replaces both.</p>{penalty}<h3>This notebook: {e(notebook)}</h3>{cells}"
+        f"<details><summary>The whole grading report</summary>{_report(scores)}</details></section>"
+    )
+
+
+def _cell_row(cell, result):
+    e = html.escape
+    how = e(cell.reason().split(": ", 1)[1])
+    if result is not None and not result.passed and cell.manual is None:
+        how += f"<br>{_result_html(result)}"
+    css = ' class="lowered"' if cell.lowered_by_verification and cell.manual is None else ""
+    final = "-" if cell.final is None else f"{cell.final:g}"
+    return f"<tr{css}><td>{e(cell.grade_id)}</td><td>{final}/{cell.points:g}</td><td>{how}</td></tr>"
+
+
+def _report(scores):
+    """Every notebook's points and outcome, the notes on the submission, every check of the library."""
+    e, record = html.escape, scores.record
+    outcomes = {o.notebook: o for o in record.notebooks} if record else {}
+    notebooks = sorted({cell.notebook for cell in scores.cells.values()})
+    rows = ""
+    for stem in notebooks:
+        cells = [cell for cell in scores.cells.values() if cell.notebook == stem]
+        got, most = sum(cell.final or 0.0 for cell in cells), sum(cell.points for cell in cells)
+        outcome = outcomes.get(stem)
+        status = (
+            f"{e(outcome.status)}{': ' + e(outcome.reason) if outcome and outcome.reason else ''}" if outcome else ""
+        )
+        rows += f"<tr><td>{e(stem)}</td><td>{got:g}/{most:g}</td><td>{status}</td></tr>"
+    parts = [f"<table><tr><th>notebook</th><th>points</th><th>graded</th></tr>{rows}</table>"]
+    if record and record.notes:
+        parts.append(
+            "<h4>Notes on your submission</h4><ul>" + "".join(f"<li>{e(n)}</li>" for n in record.notes) + "</ul>"
+        )
+    if record and record.verification:
+        checks = "".join(
+            f'<tr><td>{e(r.exercise)}</td><td>{e(r.path)}</td><td class="{e(r.status.replace(" ", "-"))}">'
+            f"{e(r.status)}</td><td>{'' if r.passed else _result_html(r)}</td></tr>"
+            for r in record.verification.results
+        )
+        parts.append(
+            "<h4>The grader's own check of your library</h4><p>Every exercise ran again in a separate process, on "
+            "new inputs, and its results were compared with reference gradients.</p>"
+            f"<table><tr><th>exercise</th><th>file</th><th>result</th><th>what to fix</th></tr>{checks}</table>"
+        )
+    else:
+        parts.append("<p>Your library was not checked again.</p>")
+    return "".join(parts)
+
+
+def _result_html(result):
+    e = html.escape
+    parts = [f"<b>{e(result.exercise)}</b> ({e(result.path)}): {e(result.status)}: {e(result.summary)}"]
+    parts += [f"<br><code>{e(line)}</code>" for line in result.details]
+    if result.hint:
+        parts.append(f'<br><span class="hint">Hint: {e(result.hint)}</span>')
+    return "".join(parts)
+
+
+def _math_html(text):
+    """``text`` with each $...$ / $$...$$ as MathML; LaTeX that cannot be converted stays as code."""
+    pieces, last = [], 0
+    for match in MATH.finditer(text):
+        pieces.append(html.escape(text[last : match.start()]))
+        latex, display = (match.group(1), True) if match.group(1) is not None else (match.group(2), False)
+        try:
+            pieces.append(latex_to_mathml(latex.strip(), display="block" if display else "inline"))
+        except Exception:  # latex2mathml raises many kinds on LaTeX it does not know
+            pieces.append(f"<code>{html.escape(match.group(0))}</code>")
+        last = match.end()
+    pieces.append(html.escape(text[last:]))
+    return "".join(pieces)
+
+
+def _scrub(text_node):
+    """Replace each absolute path in a text node by its part from backprop_lib/ on, or its last component."""
+    text = str(text_node)
+    cleaned = ABSOLUTE_PATH.sub(_short_path, text)
+    if cleaned != text:
+        text_node.replace_with(NavigableString(cleaned))
+
+
+def _short_path(match):
+    path = match.group()
+    at = path.rfind("backprop_lib/")
+    return path[at:] if at >= 0 else path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _empty_page(notebook):
+    title = html.escape(notebook)
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body></body></html>"
 
 
 def _nbgrader_feedback(course, student):
@@ -85,70 +233,3 @@ def _nbgrader_feedback(course, student):
     if result["success"]:
         return None
     return (result.get("error") or "unknown error").strip().splitlines()[-1]
-
-
-def _annotate_notebooks(folder, cells, record):
-    """Insert the failed exercises of each notebook at the top of its feedback page."""
-    results = {r.exercise: r for r in record.verification.results} if record.verification else {}
-    for page in sorted(folder.glob("*.html")):
-        if page.name == REPORT_NAME:
-            continue
-        names = {cell.exercise for cell in cells if cell.notebook == page.stem and cell.exercise}
-        failed = [results[name] for name in EXERCISES if name in names and name in results and not results[name].passed]
-        text = page.read_text()
-        body = text.find(">", text.find("<body")) + 1
-        page.write_text(text[:body] + _check_section(failed, len(names)) + text[body:])
-
-
-def _check_section(failed, count):
-    link = f'<a href="{REPORT_NAME}">grading report</a>'
-    if not failed:
-        message = f"all {count} library exercises of this notebook passed" if count else "no library exercises"
-        return (
-            f'<div class="backprop-kit-check"><p>The grader\'s own check on new inputs: {message} ({link}).</p></div>'
-        )
-    items = "".join(f"<li>{_result_html(r)}</li>" for r in failed)
-    return (
-        '<div class="backprop-kit-check"><h3>The grader checked your library again, on new inputs</h3>'
-        f"<p>These exercises did not pass; the details are in your {link}.</p><ul>{items}</ul></div>"
-    )
-
-
-def grading_report(record):
-    """The student's grading report page."""
-    e = html.escape
-    notebook_rows = "".join(
-        f'<tr><td>{e(o.notebook)}.ipynb</td><td class="{e(o.status)}">{e(o.status)}</td><td>{e(o.reason)}</td></tr>'
-        for o in record.notebooks
-    )
-    notes = "".join(f"<li>{e(note)}</li>" for note in record.notes)
-    if record.verification:
-        rows = "".join(
-            f'<tr><td>{e(r.exercise)}</td><td>{e(r.path)}</td><td class="{e(r.status.replace(" ", "-"))}">'
-            f"{e(r.status)}</td><td>{'' if r.passed else _result_html(r)}</td></tr>"
-            for r in record.verification.results
-        )
-        verification = (
-            "<p>The grader ran every exercise of your library again, in a separate process, on new inputs, "
-            "and compared the results with reference gradients.</p>"
-            f"<table><tr><th>exercise</th><th>file</th><th>result</th><th>what to fix</th></tr>{rows}</table>"
-        )
-    else:
-        verification = "<p>Your library was not verified.</p>"
-    return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report: {e(record.student)}</title>"
-        f"<style>{STYLE}</style></head><body><h1>Grading report</h1><p>Student: {e(record.student)}</p>"
-        "<h2>Notebooks</h2><table><tr><th>notebook</th><th>graded</th><th>reason</th></tr>"
-        f"{notebook_rows}</table>"
-        + (f"<h2>Notes on your submission</h2><ul>{notes}</ul>" if notes else "")
-        + f"<h2>Library exercises</h2>{verification}</body></html>"
-    )
-
-
-def _result_html(result):
-    e = html.escape
-    parts = [f"<b>{e(result.exercise)}</b> ({e(result.path)}): {e(result.status)}: {e(result.summary)}"]
-    parts += [f"<br><code>{e(line)}</code>" for line in result.details]
-    if result.hint:
-        parts.append(f'<br><span class="hint">Hint: {e(result.hint)}</span>')
-    return "".join(parts)

@@ -7,7 +7,7 @@ For each student (up to ``jobs`` at once):
    time limit; a notebook whose kernel dies is graded up to that cell, one that
    cannot be graded scores 0, each with its reason (``autograder.autograde``);
 3. integrity verification of the library in the sandbox (``autograder.verify``);
-4. the grading record, ``reports/<student>.json`` (``autograder.records``).
+4. the grading record and the final grade, in the gradebook (``autograder.store``).
 
 A re-grade skips a student whose submission and course are unchanged since
 their last complete grading (``autograder.fingerprint``), unless ``force``;
@@ -37,7 +37,7 @@ from multiprocessing.connection import wait
 
 from sqlalchemy.engine import make_url
 
-from autograder import records, verify
+from autograder import store, verify
 from autograder.autograde import (
     FAILED,
     MISSING,
@@ -50,7 +50,7 @@ from autograder.course import db_url, with_venv_on_path
 from autograder.fingerprint import course_fingerprint, submission_hash
 from autograder.intake import take_in
 from autograder.progress import Progress
-from autograder.records import GradingRecord
+from autograder.store import GradingRecord
 
 NOTEBOOK_SECONDS = 300.0
 
@@ -71,7 +71,7 @@ def grade(course, students=None, jobs=None, notebook_seconds=NOTEBOOK_SECONDS, f
     students, waiting, fingerprint = to_grade(course, students, force, shard)
     if waiting:
         _grade_waiting(course, waiting, jobs, notebook_seconds, fingerprint)
-    return {student: records.load(course, student) for student in students}
+    return {student: store.load(course, student) for student in students}
 
 
 def to_grade(course, students=None, force=False, shard=None):
@@ -98,7 +98,7 @@ def _grade_waiting(course, students, jobs, notebook_seconds, fingerprint):
     def failed(student, why):
         for notebook in course.notebooks():
             zero_notebook(course, student, notebook)
-        GradingRecord(student, [f"grading stopped unexpectedly ({why}): every notebook scores 0"]).save(course)
+        store.save(course, GradingRecord(student, [f"grading stopped unexpectedly ({why}): every notebook scores 0"]))
 
     _run_workers(course, students, work, failed, jobs, budget, "grading")
 
@@ -124,27 +124,27 @@ def parse_shard(text):
 
 def up_to_date(course, student, fingerprint):
     """Whether the student's last complete grading was of this very submission against this very course."""
-    last = records.last_grading(course, student)
-    return last is not None and last == (submission_hash(course.folder("submitted", student)), fingerprint)
+    last = store.last_graded(course, student)
+    return last is not None and last[:2] == (submission_hash(course.folder("submitted", student)), fingerprint)
 
 
 def verify_again(course, students=None, jobs=None):
     """Run only the integrity verification again, on the submissions as last taken in."""
-    students = students or sorted(records.load_all(course)) or submitted_students(course)
+    students = students or sorted(store.load_all(course)) or submitted_students(course)
     secret, isolation = verify.SecretCases.draw(), verify.Isolation.detect()
 
     def work(student):
-        record = records.load(course, student) or GradingRecord(student)
+        record = store.load(course, student) or GradingRecord(student)
         if not course.folder("intake", student).is_dir():
             record.notes = take_in(course, student).notes
         record.verification = verify.verify(course, student, secret, isolation)
-        record.save(course)
+        store.save(course, record)
 
     def failed(student, why):
-        record = records.load(course, student) or GradingRecord(student)
+        record = store.load(course, student) or GradingRecord(student)
         record.verification = None
         record.notes.append(f"verification stopped unexpectedly ({why})")
-        record.save(course)
+        store.save(course, record)
 
     return _run_workers(course, students, work, failed, jobs, verify.STUDENT_SECONDS + 60, "verifying")
 
@@ -158,7 +158,7 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
     """
     clock = _Clock()
     submission = submission_hash(course.folder("submitted", student))
-    GradingRecord(student, ["grading started and did not finish"]).save(course)
+    store.save(course, GradingRecord(student, ["grading started and did not finish"]))
     autograded = course.folder("autograded", student)
     if autograded.exists():
         shutil.rmtree(autograded)
@@ -177,9 +177,8 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
     record.verification = verify.verify(course, student, secret, isolation)
     clock.lap("verification")
     if fingerprint and all(outcome.status != FAILED for outcome in record.notebooks):
-        records.remember_grading(course, record, submission, fingerprint)
-    else:
-        record.save(course)
+        record.content_hash, record.course_fingerprint = submission, fingerprint
+    store.save(course, record)
     clock.lap("record")
     print(f"timing: {clock}", flush=True)
     return record
@@ -242,7 +241,7 @@ def _run_workers(course, students, work, failed, jobs, budget, label):
                 why = f"no result after {budget:g} s" if worker.exitcode == -9 else f"exit code {worker.exitcode}"
                 failed(student, f"{why}; see reports/logs/{student}")
             progress.advance(student)
-    return {student: records.load(course, student) for student in students}
+    return {student: store.load(course, student) for student in students}
 
 
 def _worker(course, student, work):

@@ -1,23 +1,20 @@
-"""Scores for the TA: nbgrader's grade cells beside the verified exercises, flags, tables and CSV.
+"""Scores for the TA, read from the gradebook: the final grade, how each cell reached it, flags, tables.
 
-Every exercise has its own test cell, whose grade_id is the exercise's name.
-The verified score is the nbgrader score with each such cell's score replaced
-by the integrity verification's verdict on that exercise: all its points if
-the exercise passed, none if not. Cells that test something else (a worked
-example through several gates, the capstone's training) keep nbgrader's score.
-A submission is flagged when its nbgrader score is higher than its verified
-score: an exercise passed its test in the student's kernel, and the sandbox,
-on secret cases, found it wrong.
+The final grade is defined in ``autograder.final_grade``; ``autograder.store``
+writes it into nbgrader's tables, so what is read here is what formgrader and
+``nbgrader export`` show. Beside each cell's final score the kit's tables hold
+nbgrader's raw in-kernel score and the verification's verdict, so every number
+can be explained.
 """
 
-import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder import names, records
-from autograder.course import ASSIGNMENT, COURSE_ID, db_url
+from autograder import names, store
+from autograder.course import ASSIGNMENT, course_id, db_url
+from autograder.final_grade import student_grade
 from backprop_lib.kit.exercises import EXERCISES
 
 
@@ -30,30 +27,59 @@ class GradeCell:
     points: float
 
     @property
-    def exercise(self):
-        """The exercise this cell is the test of, or None for a cell that tests something else."""
-        return self.grade_id if self.grade_id in EXERCISES else None
-
-    @property
     def key(self):
         return f"{self.notebook}/{self.grade_id}"
 
 
 @dataclass
 class StudentScores:
-    """One student's nbgrader scores per grade cell, verified results per exercise, and the verdict."""
+    """One student's grade as the gradebook holds it: every cell's CellGrade, the flag, who the student is."""
 
     student: str
     cells: dict
-    verified: dict
-    record: object
-    nbgrader: float = 0.0
-    verified_total: float | None = None
-    disagreements: list = field(default_factory=list)
+    record: store.GradingRecord | None
+    flagged: bool = False
+    late_penalty: float = 0.0
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    lms_user_id: str | None = None
 
     @property
-    def flagged(self):
-        return self.verified_total is not None and self.nbgrader > self.verified_total + 1e-9
+    def total(self):
+        """The final grade (``autograder.final_grade.student_grade``)."""
+        return student_grade(self.cells.values(), self.late_penalty)
+
+    @property
+    def raw_total(self):
+        """The sum of nbgrader's in-kernel scores, before verification and overrides."""
+        return sum(cell.raw or 0.0 for cell in self.cells.values())
+
+    @property
+    def verified(self):
+        """{check: CheckResult} of the verification (empty if the library was not verified)."""
+        verification = self.record.verification if self.record else None
+        return {r.exercise: r for r in verification.results} if verification else {}
+
+    def score(self, key):
+        """The final score of grade cell ``key`` (notebook/grade_id); 0 if the cell was never graded."""
+        cell = self.cells.get(key)
+        return cell.final or 0.0 if cell else 0.0
+
+    def notes(self):
+        """Why the grade is what it is, beyond the cells' own scores: verdicts, overrides, the intake's notes."""
+        verified = self.verified
+        notes = []
+        for cell in self.cells.values():
+            if cell.manual is not None or cell.lowered_by_verification:
+                result = verified.get(cell.grade_id)
+                why = f" ({result.summary})" if cell.lowered_by_verification and result else ""
+                notes.append(f"{cell.key} {cell.reason()}{why}")
+        if self.late_penalty:
+            notes.append(f"late submission: {self.late_penalty:g} points deducted")
+        if self.record is None:
+            return notes + ["not graded by the kit (nbgrader's scores only)"]
+        return notes + self.record.reasons()
 
 
 def grade_cells(course):
@@ -68,55 +94,48 @@ def grade_cells(course):
     return cells
 
 
-def collect(course, students=None):
-    """StudentScores for ``students`` (default: every student in the gradebook or with a record)."""
-    cells, found = grade_cells(course), records.load_all(course)
-    with Gradebook(db_url(course), COURSE_ID) as gradebook:
-        known = {s.id for s in gradebook.students}
-        students = students or sorted(known | set(found))
-        scores = [_scores(gradebook, cells, student, found.get(student)) for student in students]
-    return scores
+def collect(course, students=None, gradebook=None):
+    """StudentScores for ``students`` (default: every student in the gradebook), from ``gradebook`` if open."""
+    if gradebook is None:
+        with Gradebook(db_url(course), course_id(course)) as gradebook:
+            return collect(course, students, gradebook)
+    records = store.load_all(course, students)
+    known = {s.id: s for s in gradebook.students}
+    students = students or sorted(set(known) | set(records))
+    return [_scores(gradebook, known.get(student), student, records.get(student)) for student in students]
 
 
-def _scores(gradebook, cells, student, record):
-    got = {cell.key: 0.0 for cell in cells}
+def _scores(gradebook, person, student, record):
+    graded = store.graded_cells(gradebook, student, record)
+    cells = {cell.key: cell for _, found in graded for _, cell in found}
     try:
-        submission = gradebook.find_submission(ASSIGNMENT, student)
+        penalty = gradebook.find_submission(ASSIGNMENT, student).late_submission_penalty or 0.0
     except MissingEntry:
-        submission = None
-    for notebook in submission.notebooks if submission else []:
-        for grade in notebook.grades:
-            got[f"{notebook.name}/{grade.name}"] = float(grade.score or 0.0)
-    verification = record.verification if record else None
-    verified = {r.exercise: r for r in verification.results} if verification else {}
-    scores = StudentScores(student, got, verified, record, nbgrader=sum(got.values()))
-    if verified:
-        scores.verified_total = 0.0
-        for cell in cells:
-            result = verified.get(cell.exercise)
-            scores.verified_total += got[cell.key] if result is None else cell.points * result.passed
-            if result is not None and not result.passed and got[cell.key] > 0:
-                scores.disagreements.append(f"{cell.exercise} passed its nbgrader test; verification: {result.summary}")
+        penalty = 0.0
+    scores = StudentScores(student, cells, record, any(notebook.flagged for notebook, _ in graded), penalty)
+    if person is not None:
+        scores.first_name, scores.last_name, scores.email = person.first_name, person.last_name, person.email
+        scores.lms_user_id = person.lms_user_id
     return scores
 
 
 def student_table(scores, cells):
-    """One row per student: nbgrader score, verified score, exercises verified, flag; then the notes."""
+    """One row per student: final grade, nbgrader's in-kernel score, checks passed, flag; then the notes."""
     maximum = sum(cell.points for cell in cells)
-    rows = [("student", "nbgrader", "verified", "exercises", "flag")]
+    rows = [("student", "grade", "nbgrader", "checks", "flag")]
     for s in scores:
         passed = sum(r.passed for r in s.verified.values())
         rows.append(
             (
                 s.student,
-                f"{s.nbgrader:g}/{maximum:g}",
-                "-" if s.verified_total is None else f"{s.verified_total:g}",
+                f"{s.total:g}/{maximum:g}",
+                f"{s.raw_total:g}/{maximum:g}",
                 f"{passed}/{len(s.verified)}" if s.verified else "not verified",
                 "FLAGGED" if s.flagged else "",
             )
         )
     lines = _columns([tuple(map(names.terminal, row)) for row in rows])
-    notes = [(s.student, note) for s in scores for note in _notes(s)]
+    notes = [(s.student, note) for s in scores for note in s.notes()]
     if notes:
         lines += ["", "Notes:"] + [f"  {names.terminal(student)}: {names.terminal(note)}" for student, note in notes]
     modes = sorted({s.record.verification.isolation for s in scores if s.record and s.record.verification})
@@ -130,7 +149,8 @@ def exercise_table(scores, cells):
     rows = [("exercise", "file", "nbgrader", "verified")]
     for name, exercise in EXERCISES.items():
         cell = own.get(name)
-        nbgrader = sum(s.cells[cell.key] >= cell.points for s in scores) if cell else None
+        tested = [s.cells[cell.key].raw or 0.0 for s in scores if cell and cell.key in s.cells]
+        nbgrader = sum(score >= cell.points for score in tested) if cell else None
         verified = [s.verified[name].passed for s in scores if name in s.verified]
         rows.append(
             (
@@ -141,41 +161,6 @@ def exercise_table(scores, cells):
             )
         )
     return "\n".join(_columns(rows))
-
-
-def write_csv(path, scores, cells):
-    """Per student: totals, the flag, every grade cell's nbgrader score, every exercise's verified result."""
-    header = ["student", "nbgrader_score", "max_score", "verified_score", "flagged"]
-    header += [f"nbgrader:{cell.key}" for cell in cells] + [f"verified:{name}" for name in EXERCISES] + ["notes"]
-    maximum = sum(cell.points for cell in cells)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(header)
-        for s in scores:
-            row = [
-                s.student,
-                f"{s.nbgrader:g}",
-                f"{maximum:g}",
-                "" if s.verified_total is None else f"{s.verified_total:g}",
-            ]
-            row.append("yes" if s.flagged else "no")
-            row += [f"{s.cells[cell.key]:g}" for cell in cells]
-            row += [("1" if s.verified[name].passed else "0") if name in s.verified else "" for name in EXERCISES]
-            row.append(" | ".join(_notes(s)))
-            writer.writerow([names.csv_cell(cell) for cell in row])
-    return path
-
-
-def _notes(scores):
-    notes = scores.record.reasons() if scores.record else ["not graded by the kit (no grading record)"]
-    if scores.flagged:
-        notes = [
-            f"FLAGGED: nbgrader {scores.nbgrader:g} > verified {scores.verified_total:g}",
-            *scores.disagreements,
-            *notes,
-        ]
-    return notes
 
 
 def _columns(rows):

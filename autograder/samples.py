@@ -16,7 +16,8 @@ written to ``submitted/<name>/backprop``:
     cheater       wrong gradients that pass in nbgrader: the checker and numpy patched
                   in the kernel, and the reference solution read from the grader's disk
 
-They need the repository's solutions/ (a checkout), never a course folder.
+All but ``untouched`` need the repository's solutions/ (a checkout); an installed
+kit ships no solutions, so there only ``untouched`` can be made.
 """
 
 import functools
@@ -74,9 +75,20 @@ def _clash(mistake, group):
 
 
 def sample_names():
-    """Every sample, in the order the demo grades them."""
+    """Every sample that can be made here, in the order the demo grades them.
+
+    All but ``untouched`` start from the reference solutions, which only a checkout
+    has (an installed kit never ships them).
+    """
+    if not has_solutions():
+        return ["untouched"]
     groups = [f"mistakes-{k}" for k in range(1, len(mistake_groups()) + 1)]
     return ["reference", "untouched", *groups, "sloppy", "messy", "hostile", "cheater"]
+
+
+def has_solutions():
+    """Whether the reference solutions and the mistake catalog are here (a checkout)."""
+    return (SOLUTIONS_DIR / "mistakes.py").is_file()
 
 
 def make(course, names):
@@ -85,6 +97,10 @@ def make(course, names):
     if not release.is_dir():
         raise SampleError(f"no release at {release}: run `backprop-kit course release` first")
     unknown = sorted(set(names) - set(sample_names()))
+    if unknown and not has_solutions():
+        raise SampleError(
+            f"sample {', '.join(unknown)} needs the reference solutions of a checkout; an installed kit has: untouched"
+        )
     if unknown:
         raise SampleError(f"no sample named {', '.join(unknown)}; the samples are: {', '.join(sample_names())}")
     folders = {}

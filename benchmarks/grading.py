@@ -152,7 +152,7 @@ def main():
         verify_runs = [measured([*kit, "course", "verify", "-C", course, "--jobs", "1"], course, env) for _ in range(3)]
 
         sys.path.insert(0, str(BENCHMARKS.parent))
-        from autograder import grading, records
+        from autograder import grading, store
         from autograder.course import open_course
         from autograder.fingerprint import course_fingerprint
 
@@ -162,7 +162,7 @@ def main():
         fingerprint = course_fingerprint(opened)
         fresh = [grading.up_to_date(opened, student, fingerprint) for student in students]
         check_each = (time.perf_counter() - start) / len(students)
-        own = [r.verification.seconds for r in records.load_all(opened).values() if r.verification]
+        own = [r.verification.seconds for r in store.load_all(opened).values() if r.verification]
 
         plain_cpu = figures["nbgrader autograde"][1]
         print(f"grading {count} submissions of the full assignment (7 notebooks), {os.cpu_count()} cores, one run")

@@ -11,6 +11,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 # Debian's postgresql package: the newest installed major version (15 on Debian 12).
 PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), default=Path("/nonexistent"))
 
@@ -57,3 +59,12 @@ def running_postgres():
                 break
             time.sleep(0.1)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """The server of ``running_postgres`` for a test module; skipped, with the reason, where none is installed."""
+    if not available():
+        pytest.skip(f"no PostgreSQL server binaries in {PG_BIN}: install Debian's postgresql package")
+    with running_postgres() as url:
+        yield url

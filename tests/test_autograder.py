@@ -7,6 +7,7 @@ depends on for one kind of submission.
 
 import csv
 import html
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ import sys
 
 import pytest
 
-from autograder import feedback, grading, records, report, samples
+from autograder import feedback, grading, report, samples, store
 from autograder.autograde import GRADED, MISSING, STOPPED
 from autograder.course import HIDDEN_TESTS_DIR, build, open_course, release
 from backprop_lib.kit.exercises import EXERCISES
@@ -61,7 +62,8 @@ def scores(course):
 
 
 def cell_score(scores, student, grade_id):
-    return next(score for key, score in scores[student].cells.items() if key.endswith(f"/{grade_id}"))
+    """nbgrader's in-kernel score of the cell (before the verification has its say)."""
+    return next(cell.raw for key, cell in scores[student].cells.items() if key.endswith(f"/{grade_id}"))
 
 
 def notebook_of(cells, grade_id):
@@ -69,7 +71,7 @@ def notebook_of(cells, grade_id):
 
 
 def outcomes(course, student):
-    return {o.notebook[:2]: o for o in records.load(course, student).notebooks}
+    return {o.notebook[:2]: o for o in store.load(course, student).notebooks}
 
 
 def feedback_page(course, student, notebook):
@@ -83,17 +85,17 @@ def autograded(course, student, notebook):
 def test_the_reference_earns_full_marks_verified(course, cells, scores):
     reference = scores["reference"]
     maximum = sum(cell.points for cell in cells)
-    assert reference.nbgrader == maximum == reference.verified_total
+    assert reference.raw_total == maximum == reference.total
     assert all(r.passed for r in reference.verified.values()) and len(reference.verified) == len(EXERCISES)
     assert not reference.flagged
     assert {o.status for o in outcomes(course, "reference").values()} == {GRADED}
     pages = {page.name for page in course.folder("feedback", "reference").glob("*.html")}
-    assert pages == {f"{stem}.html" for stem in course.notebooks()} | {feedback.REPORT_NAME}
+    assert pages == {f"{stem}.html" for stem in course.notebooks()}
 
 
 def test_untouched_stubs_earn_zero_with_not_implemented_messages(course, scores):
     untouched = scores["untouched"]
-    assert untouched.nbgrader == 0 and untouched.verified_total == 0
+    assert untouched.raw_total == 0 and untouched.total == 0
     assert {r.status for r in untouched.verified.values()} == {"not implemented"}
     assert "linear_backward is not implemented yet: write it in backprop_lib/layers.py" in feedback_page(
         course, "untouched", "06_linear_layer"
@@ -138,7 +140,7 @@ def test_wrong_types_shapes_and_nan_fail_with_clear_messages(course, scores):
 
 def test_damaged_files_cost_only_what_they_break(course, cells, scores):
     messy = outcomes(course, "messy")
-    notes = " | ".join(records.load(course, "messy").notes)
+    notes = " | ".join(store.load(course, "messy").notes)
     assert messy["01"].status == MISSING and "01_chain_rule.ipynb is not a valid notebook" in notes
     assert messy["05"].status == MISSING and "05_jacobians_relu.ipynb is missing" in notes
     assert "appears twice: the copy is not graded" in notes
@@ -146,7 +148,7 @@ def test_damaged_files_cost_only_what_they_break(course, cells, scores):
     assert "backprop_lib/layers.py does not compile" in notes
     assert "backprop_lib/losses.py is missing: graded as the untouched stub" in notes
     for cell in cells:
-        score = scores["messy"].cells[cell.key]
+        score = scores["messy"].score(cell.key)
         if cell.notebook[:2] in ("01", "05"):
             assert score == 0
         elif cell.notebook[:2] in ("02", "03", "04"):  # duplicated, deleted (restored) and renamed: all graded
@@ -191,38 +193,43 @@ def test_a_notebook_cannot_write_into_the_course(course):
 
 def test_a_submission_that_fakes_its_tests_is_flagged(course, cells, scores):
     cheater = scores["cheater"]
-    assert cheater.flagged and cheater.nbgrader > cheater.verified_total
+    assert cheater.flagged and cheater.raw_total > cheater.total
     faked = {"relu_backward", "sigmoid_backward"}  # add_backward: a hidden test checks its shape
     for name in faked:
         assert cell_score(scores, "cheater", name) > 0, f"{name} passed in the cheater's kernel"
     failed = {name for name, result in cheater.verified.items() if not result.passed}
     assert failed == faked | {"add_backward", "linear_backward"}  # solutions/ is in no box: kernel and sandbox alike
-    assert cell_score(scores, "cheater", "linear_backward") == 0
-    assert "relu_backward" in " ".join(cheater.disagreements)
+    for name in failed:
+        key = next(cell.key for cell in cells if cell.grade_id == name)
+        assert cheater.score(key) == 0, "a cell whose check failed earns nothing, whatever nbgrader says"
+    assert "relu_backward 0/2: nbgrader test 2/2, but the grader's own check on new inputs failed" in " ".join(
+        cheater.notes()
+    )
     page = feedback_page(course, "cheater", notebook_of(cells, "relu_backward"))
-    assert "The grader checked your library again" in page and "relu_backward" in page
+    assert f"Your grade: {cheater.total:g}/" in page and "check on new inputs failed" in page
     table = report.student_table(list(scores.values()), cells)
     assert "FLAGGED" in next(line for line in table.splitlines() if line.startswith("cheater"))
 
 
-def test_the_csv_holds_every_grade_cell_and_every_verified_exercise(course, cells, scores, tmp_path):
-    done = backprop_kit("course", "export", "-C", course.root, "--csv", tmp_path / "grades.csv")
+def test_the_export_holds_every_grade_cell_and_the_records(course, cells, scores, tmp_path):
+    done = backprop_kit("course", "export", "-C", course.root, "--to", tmp_path / "out.csv")
     assert done.returncode == 0, done.stderr
-    assert "reference" in done.stdout and f"CSV: {tmp_path / 'grades.csv'}" in done.stdout
-    with open(tmp_path / "grades.csv") as file:
-        rows = {row["student"]: row for row in csv.DictReader(file)}
+    assert "reference" in done.stdout and f"generic grades: {tmp_path / 'out.csv'}" in done.stderr
+    with open(tmp_path / "out.csv") as file:
+        rows = {row["student_id"]: row for row in csv.DictReader(file)}
     assert set(rows) >= set(samples.sample_names())
-    for name in EXERCISES:
-        assert rows["reference"][f"verified:{name}"] == "1" and rows["untouched"][f"verified:{name}"] == "0"
     for cell in cells:
-        assert float(rows["reference"][f"nbgrader:{cell.key}"]) == cell.points
+        assert float(rows["reference"][f"points:{cell.key}"]) == cell.points
+        assert float(rows["untouched"][f"points:{cell.key}"]) == 0
     assert rows["cheater"]["flagged"] == "yes" and rows["reference"]["flagged"] == "no"
-    assert float(rows["cheater"]["nbgrader_score"]) == scores["cheater"].nbgrader
+    assert float(rows["cheater"]["grade"]) == scores["cheater"].total < float(rows["cheater"]["nbgrader_raw"])
     assert "not a valid notebook" in rows["messy"]["notes"]
+    exported = json.loads((course.reports / "cheater.json").read_text())
+    assert exported["schema"] == store.SCHEMA_VERSION and exported["verification"]["isolation"]
 
 
 def test_a_regrade_replaces_stale_scores_and_touches_no_one_else(course, scores):
-    assert scores["regrade"].nbgrader == scores["reference"].nbgrader > 0
+    assert scores["regrade"].total == scores["reference"].total > 0
     folder = course.folder("submitted", "regrade")
     shutil.rmtree(folder)
     shutil.copytree(course.folder("release"), folder)
@@ -232,11 +239,11 @@ def test_a_regrade_replaces_stale_scores_and_touches_no_one_else(course, scores)
     assert done.returncode == 0, done.stderr
     assert "grading [" in done.stderr and "regrade" in done.stdout
     after = {s.student: s for s in report.collect(course)}
-    assert after["regrade"].nbgrader == 0 and after["regrade"].verified_total == 0
+    assert after["regrade"].raw_total == 0 and after["regrade"].total == 0
     assert {s: after[s].cells for s in before} == before
     done = backprop_kit("course", "feedback", "-C", course.root, "--student", "regrade")
     assert done.returncode == 0, done.stderr
-    assert "not valid JSON" in (course.folder("feedback", "regrade") / feedback.REPORT_NAME).read_text()
+    assert "not valid JSON" in feedback_page(course, "regrade", "01_chain_rule")
 
 
 def test_the_demo_runs_in_one_command(tmp_path):
@@ -244,7 +251,7 @@ def test_the_demo_runs_in_one_command(tmp_path):
     assert done.returncode == 0, done.stderr
     row = next(line.split() for line in done.stdout.splitlines() if line.startswith("reference "))
     maximum = sum(cell.points for cell in report.grade_cells(open_course(tmp_path / "demo")))
-    assert row[1:4] == [f"{maximum:g}/{maximum:g}", f"{maximum:g}", f"{len(EXERCISES)}/{len(EXERCISES)}"]
+    assert row[1:4] == [f"{maximum:g}/{maximum:g}", f"{maximum:g}/{maximum:g}", f"{len(EXERCISES)}/{len(EXERCISES)}"]
     assert "CSV:" in done.stdout and "feedback:" in done.stdout and "demo finished in" in done.stdout
-    assert (tmp_path / "demo" / "grades.csv").is_file()
-    assert (tmp_path / "demo" / "feedback" / "reference" / "backprop" / feedback.REPORT_NAME).is_file()
+    assert (tmp_path / "demo" / "backprop-grades.csv").is_file() and not (tmp_path / "demo" / "grades.csv").exists()
+    assert (tmp_path / "demo" / "feedback" / "reference" / "backprop" / "01_chain_rule.html").is_file()

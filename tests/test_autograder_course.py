@@ -1,25 +1,33 @@
 """The course folder is generated from the repository, ships stubs only, and fails loudly on bad input."""
 
+import json
 import os
 import re
 import shutil
+from datetime import datetime
 
 import nbformat
 import pytest
+import sqlalchemy
+from nbgrader.api import Gradebook
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder import intake
+from autograder import intake, store
 from autograder.course import (
     ASSIGNMENT,
     BEGIN_HIDDEN,
     HIDDEN_TESTS_DIR,
     LIBRARY_DIR,
     NOTEBOOKS_DIR,
+    TA_CONFIG,
     BuildError,
     build,
+    course_id,
+    db_url,
+    load_config,
     release,
 )
-from backprop_lib import EXERCISE_MODULES
+from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
 
 SOLUTION_REGION = re.compile(r"^\s*### BEGIN SOLUTION\s*$", re.MULTILINE)
 
@@ -124,3 +132,79 @@ def test_the_intake_cleans_a_damaged_submission_and_says_what_it_found(course):
     assert "backprop_lib/layers.py is missing: graded as the untouched stub" in found.notes
     assert not (taken / "passwords.txt").exists() and "passwords.txt is a symbolic link: not graded" in found.notes
     assert (folder / f"{first}.ipynb").read_text() == '{"cells": ['  # the submission itself is never changed
+
+
+def test_what_students_receive_holds_no_hidden_test_and_no_solution(course):
+    released = "\n".join(readable_lines(path) for path in course.folder("release").rglob("*") if path.is_file())
+    assert BEGIN_HIDDEN not in released and not SOLUTION_REGION.search(released)
+    for test in hidden_tests():
+        for window in windows(test.read_text()):
+            assert window not in released, f"{test}: {window}"
+    for module in EXERCISE_MODULES:
+        solution = (SOLUTIONS_DIR / f"{module}.py").read_text()
+        for body in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", solution, re.DOTALL):
+            for window in windows(body):
+                assert window not in released, f"solutions/{module}.py: {window}"
+
+
+def readable_lines(path):
+    """A file's lines, stripped; a notebook's as the lines of its cells."""
+    if path.suffix == ".ipynb":
+        text = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
+    else:
+        text = path.read_text(errors="replace")
+    return "\n".join(line.strip() for line in text.splitlines())
+
+
+def windows(code, size=4):
+    """Every ``size`` consecutive lines of code (comments, blank lines left out), or all of a shorter body.
+
+    What a leak would copy. Shorter windows also match code the kit legitimately
+    shares with a solution (a widget's backward sweep loops over the same order).
+    """
+    lines = [line.strip() for line in code.splitlines() if line.strip() and not line.strip().startswith("#")]
+    size = min(size, len(lines))
+    return ["\n".join(lines[i : i + size]) for i in range(len(lines) - size + 1)]
+
+
+def test_the_ta_s_config_is_created_once_loaded_last_and_never_rebuilt(tmp_path):
+    course = build(tmp_path / "course", course_id="ml101")
+    ta_config = course.root / TA_CONFIG
+    assert "c.CourseDirectory.course_id = 'ml101'" in ta_config.read_text() and course_id(course) == "ml101"
+    ta_config.write_text(
+        ta_config.read_text()
+        + 'c.Exchange.root = "/srv/exchange"\nc.BackpropCourse.due_date = "2030-01-31 23:59:00 UTC"\n'
+        + 'c.LateSubmissionPlugin.penalty_method = "zero"\nc.Execute.timeout = 99\n'
+    )
+    edited = ta_config.read_text()
+    build(course.root, cell_timeout=5)
+    assert ta_config.read_text() == edited
+    config = load_config(course)
+    assert config.Exchange.root == "/srv/exchange" and config.LateSubmissionPlugin.penalty_method == "zero"
+    assert config.Execute.timeout == 99, "the TA's file is loaded after the generated one"
+    with pytest.raises(BuildError, match="change the course id there"):
+        build(course.root, course_id="other")
+    release(course)
+    with Gradebook(db_url(course), course_id(course)) as gradebook:
+        assert gradebook.find_assignment(ASSIGNMENT).duedate == datetime(2030, 1, 31, 23, 59)
+
+
+def test_a_course_graded_by_kit_0_1_is_migrated_with_its_json_records(course):
+    engine = sqlalchemy.create_engine(db_url(course))
+    store.metadata.drop_all(engine)  # the gradebook as kit 0.1 left it: nbgrader's tables only
+    engine.dispose()
+    check = {"exercise": "relu_backward", "path": "backprop_lib/activations.py", "status": "failed"}
+    legacy = {
+        "student": "legacy",
+        "notes": ["backprop_lib/losses.py is missing: graded as the untouched stub"],
+        "notebooks": [{"notebook": "01_chain_rule", "status": "graded", "reason": "", "seconds": 1.5}],
+        "verification": {"results": [{**check, "summary": "dx is wrong"}], "seconds": 0.4, "isolation": "none"},
+    }
+    course.reports.mkdir(exist_ok=True)
+    (course.reports / "legacy.json").write_text(json.dumps(legacy))
+    assert store.migrate(course) == store.SCHEMA_VERSION
+    record = store.load(course, "legacy")
+    assert record.notes == legacy["notes"] and record.notebooks[0].seconds == 1.5
+    assert record.verification.isolation == "none" and record.checks() == {"relu_backward": False}
+    assert record.verification.results[0].summary == "dx is wrong" and record.kit_version
+    assert store.migrate(course) == store.SCHEMA_VERSION  # again: nothing to do

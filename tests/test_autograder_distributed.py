@@ -14,7 +14,7 @@ import time
 import pytest
 import sqlalchemy
 
-from autograder import distributed, grading, records, report, samples
+from autograder import distributed, grading, report, samples, store
 from autograder.course import build, release
 
 pytestmark = pytest.mark.slow
@@ -75,7 +75,7 @@ def test_a_batch_graded_on_dask_with_a_worker_killed_equals_a_local_run(course, 
     assert sorted(finished) == sorted(BATCH)  # each student's result written exactly once
     assert scores_of(course) == local
     for student in BATCH:
-        record = records.load(course, student)
+        record = store.load(course, student)
         assert record.notebooks and record.verification is not None and record.graded_from, student
         assert "did not finish" not in " ".join(record.notes)
     assert (course.folder("autograded", "reference") / "07_capstone.ipynb").is_file()

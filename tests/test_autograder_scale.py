@@ -8,11 +8,11 @@ import sys
 import nbformat
 import pytest
 
-from autograder import grading, records
+from autograder import grading, store
 from autograder.course import ASSIGNMENT, build, load_config
 from autograder.fingerprint import course_fingerprint, submission_hash
 from autograder.illustrations import ILLUSTRATION, SKIP, SkipIllustrations
-from autograder.records import GradingRecord
+from autograder.store import GradingRecord
 
 NOTEBOOK = "05_jacobians_relu"
 
@@ -128,9 +128,9 @@ def test_a_student_is_up_to_date_only_after_a_complete_grading_of_the_same_files
     folder = course.folder("submitted", "ada")
     shutil.copytree(course.source, folder)
     fingerprint = course_fingerprint(course)
-    GradingRecord("ada", ["grading started and did not finish"]).save(course)
+    store.save(course, GradingRecord("ada", ["grading started and did not finish"]))
     assert not grading.up_to_date(course, "ada", fingerprint)
-    records.remember_grading(course, GradingRecord("ada"), submission_hash(folder), fingerprint)
+    store.save(course, GradingRecord("ada", content_hash=submission_hash(folder), course_fingerprint=fingerprint))
     assert grading.up_to_date(course, "ada", fingerprint)
     assert not grading.up_to_date(course, "ada", "another course")
     (folder / "backprop_lib" / "gates.py").write_text("# changed\n")

@@ -12,7 +12,7 @@ student's environment without the autograder simply has fewer commands.
 
 import argparse
 import sys
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, entry_points, version
 
 COMMAND_GROUP = "backprop_kit.commands"
 
@@ -28,6 +28,7 @@ def main(argv=None):
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="backprop-kit", description="A course kit that teaches backpropagation.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(title="commands")
 
     check = commands.add_parser("check", help="check your exercises and print one row per exercise")
@@ -47,6 +48,13 @@ def build_parser():
     for entry_point in entry_points(group=COMMAND_GROUP):
         entry_point.load()(commands)
     return parser
+
+
+def _version():
+    try:
+        return version("backprop-kit")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def _check(args):

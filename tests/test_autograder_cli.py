@@ -1,0 +1,108 @@
+"""The TA's command line refuses mistakes before it writes anything, and says why."""
+
+import json
+import logging
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.course import build, course_id, db_url, release
+from backprop_lib.kit.cli import main
+
+
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def kit(capsys):
+    """``backprop-kit ARGS`` run in this process (the same parser and commands): exit code, stdout, stderr."""
+
+    def run(*args):
+        capsys.readouterr()
+        try:
+            code = main([str(arg) for arg in args])
+        except SystemExit as exit:  # argparse: --help, --version, and its own usage errors
+            code = exit.code
+        out, err = capsys.readouterr()
+        return Done(code, out, err)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
+            patch.setenv(name, str(home / name.lower()))
+        course = build(tmp_path_factory.mktemp("course") / "course")
+        release(course)
+        (course.root / "submitted" / "alice" / "backprop").mkdir(parents=True)
+        yield course
+
+
+def students_in_gradebook(course):
+    with Gradebook(db_url(course), course_id(course)) as gradebook:
+        return sorted(student.id for student in gradebook.students)
+
+
+@pytest.mark.parametrize("step", ["grade", "verify", "feedback"])
+def test_an_unknown_student_is_refused_and_never_created(kit, course, step):
+    done = kit("course", step, "-C", course.root, "--student", "nobodyhere")
+    assert done.returncode == 2
+    assert "unknown student 'nobodyhere'" in done.stderr
+    assert "nobodyhere" not in students_in_gradebook(course)
+
+
+def test_a_students_file_is_read_and_checked(kit, course, tmp_path):
+    listing = tmp_path / "students.txt"
+    listing.write_text("# section A\nalice\n\nbobby-typo\n")
+    done = kit("course", "grade", "-C", course.root, "--students-file", listing)
+    assert done.returncode == 2 and "unknown student 'bobby-typo'" in done.stderr and "alice" not in done.stderr
+    done = kit("course", "grade", "-C", course.root, "--students-file", tmp_path / "missing.txt")
+    assert done.returncode == 2 and "cannot read --students-file" in done.stderr
+
+
+@pytest.mark.parametrize("option", [("--jobs", "0"), ("--jobs", "-3"), ("--jobs", "two"), ("--notebook-seconds", "0")])
+def test_numbers_that_make_no_sense_are_refused(kit, course, option):
+    done = kit("course", "grade", "-C", course.root, *option)
+    assert done.returncode == 2 and option[0] in done.stderr
+    assert "must be greater than 0" in done.stderr or "is not a number" in done.stderr
+
+
+@pytest.mark.parametrize("step", ["release", "grade", "verify", "feedback", "export"])
+def test_a_folder_that_is_not_a_course_is_refused(kit, tmp_path, step):
+    done = kit("course", step, "-C", tmp_path)
+    assert done.returncode == 2 and f"no course at {tmp_path}" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_shows_the_defaults_and_version_the_installed_one(kit):
+    done = kit("course", "grade", "--help")
+    assert "(default: 2)" in done.stdout and "(default: 300.0)" in done.stdout and "--students-file" in done.stdout
+    command = [sys.executable, "-m", "backprop_lib.kit.cli", "--version"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("backprop-kit 0.")
+
+
+def test_json_for_scripts_and_logging_levels(kit, course):
+    done = kit("course", "export", "-C", course.root, "--json", "--to", course.root / "out.csv")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+    assert "generic grades:" in done.stderr
+    quiet = kit("course", "export", "-C", course.root, "--json", "-q", "--to", course.root / "out.csv")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    logging.basicConfig(force=True)
+
+
+def test_nbgrader_s_own_grades_csv_is_never_overwritten(kit, course):
+    done = kit("course", "export", "-C", course.root, "--to", course.root / "grades.csv")
+    assert done.returncode == 2 and "nbgrader's own export file" in done.stderr
+    assert not (course.root / "grades.csv").exists()
