@@ -46,7 +46,9 @@ def add_commands(subparsers):
     in_course = argparse.ArgumentParser(add_help=False, parents=[common])
     in_course.add_argument("-C", "--course", default=".", help="the course folder")
     choose = argparse.ArgumentParser(add_help=False)
-    choose.add_argument("--student", action="append", default=[], help="only this student (repeatable)")
+    choose.add_argument(
+        "--student", action="append", default=[], type=_student_id, help="only this student (repeatable)"
+    )
     choose.add_argument("--students-file", type=Path, default=None, help="only the students listed, one per line")
     scripts = argparse.ArgumentParser(add_help=False)
     scripts.add_argument("--json", action="store_true", help="print the grades as JSON instead of tables")
@@ -251,6 +253,16 @@ def _demo(args):
     from autograder.demo import run_demo
 
     return run_demo(args.dir, jobs=args.jobs, names=args.samples)
+
+
+def _student_id(text):
+    """An argparse type: a usable student id (``autograder.names``), or the reason it is refused."""
+    from autograder.names import BadName, check_student_id
+
+    try:
+        return check_student_id(text)
+    except BadName as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _usable(students):

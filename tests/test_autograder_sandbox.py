@@ -18,13 +18,13 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder import box, samples, verify
-from autograder.course import HIDDEN_TESTS_DIR, REPO_DIR, build
+from autograder.course import HIDDEN_TESTS_DIR, build
 from autograder.kernel import ConfinedKernelManager
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
 from backprop_lib.kit.exercises import EXERCISES
 
 ROOT = os.geteuid() == 0
-REPO = REPO_DIR
+REPO = Path(__file__).resolve().parent.parent  # the repository
 
 
 @pytest.fixture(scope="module")

@@ -26,10 +26,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder import box, report, samples
-from autograder.course import HIDDEN_TESTS_DIR, NOTEBOOKS_DIR, REPO_DIR, build, open_course, release
+from autograder.course import HIDDEN_TESTS_DIR, NOTEBOOKS_DIR, build, open_course, release
 from backprop_lib import SOLUTIONS_DIR
 
 pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parent.parent  # the repository
 NOTEBOOK = "02_computation_graphs"
 NONROOT_PYTHON = Path(os.environ.get("BACKPROP_KIT_NONROOT_PYTHON", "/opt/backprop-nonroot/bin/python"))
 NONROOT_USER = "nobody"
@@ -227,13 +228,13 @@ def make_submissions(course):
     append(library(folder["forkbomb"]), FORKBOMB)
     append(library(folder["fifo"]), FIFO)
     for function in ("add_backward", "multiply_backward", "exp_backward", "scale_backward"):
-        code = READER.format(function=function, solutions=str(SOLUTIONS_DIR / "gates.py"), repo=str(REPO_DIR))
+        code = READER.format(function=function, solutions=str(SOLUTIONS_DIR / "gates.py"), repo=str(REPO))
         mistake = samples.catalog().Mistake("hostile", "gates", function, code, None)
         path = library(folder["reader"])
         path.write_text(samples.catalog().plant(path.read_text(), mistake))
     add_cell(
         folder["reader"],
-        READ_CELL.format(hidden=str(HIDDEN_TESTS_DIR), repo=str(REPO_DIR), solutions=str(SOLUTIONS_DIR)),
+        READ_CELL.format(hidden=str(HIDDEN_TESTS_DIR), repo=str(REPO), solutions=str(SOLUTIONS_DIR)),
     )
     add_cell(folder["tracebacks"], TRACEBACKS)
     add_cell(folder["bigdisplay"], BIG_DISPLAY)
