@@ -65,7 +65,7 @@ REPORTS = {
         "dx": "dx.tolist()",
         "dW": "dW.tolist()",
         "db": "db.tolist()",
-        "loops": "[dx_loops.tolist(), dW_loops.tolist(), db_loops.tolist()]",
+        "numeric": "[dx_numeric.tolist(), dW_numeric.tolist(), db_numeric.tolist()]",
     },
     "07_capstone": {
         "spiral": "spiral_accuracy",
@@ -234,16 +234,18 @@ def test_engine_reproduces_both_examples_and_skip_connections_keep_gradients(exe
 @pytest.mark.slow
 def test_relu_mask_and_dead_units_on_the_digits_layer(executed):
     values = report(executed["05_jacobians_relu", "solution"])
-    assert values["relu"] == [0.0, 0.0, 0.0, 4.0, 5.0]
+    relu = values["relu"]
+    assert relu[:2] + relu[3:] == [0.0, 0.0, 4.0, 5.0] and 0.0 <= relu[2] <= 3.0, "any subgradient at the kink"
     dead = values["dead"]
     assert dead[0] < 0.1 and dead[-1] == 1.0
     assert all(a <= b for a, b in zip(dead, dead[1:], strict=False)), dead
 
 
 @pytest.mark.slow
-def test_linear_backward_matches_the_element_formulas(executed):
+def test_linear_backward_matches_centered_differences(executed):
     values = report(executed["06_linear_layer", "solution"])
-    assert [values["dx"], values["dW"], values["db"]] == values["loops"]
+    for mine, numeric in zip([values["dx"], values["dW"], values["db"]], values["numeric"], strict=True):
+        assert np.allclose(mine, numeric, atol=1e-6)
 
 
 @pytest.mark.slow

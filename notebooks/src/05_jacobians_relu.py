@@ -21,7 +21,7 @@
 #    row vectors as a vector-Jacobian product;
 # 2. explain why an elementwise operation has a *diagonal* Jacobian, so its backward is an elementwise
 #    product and the $M \times M$ matrix is never built;
-# 3. write the ReLU's backward pass;
+# 3. derive and write the ReLU's backward pass, and say what happens at its kink;
 # 4. recognise two ways gradients die in elementwise gates: sigmoid saturation and dead ReLUs, measured on
 #    a real layer as the fraction of dead units.
 
@@ -98,10 +98,14 @@ print("dE/dx = dE/dy J =", np.round(dE_dy @ J, 3))
 # $$J = \operatorname{diag}\bigl(g'(x_1), \dots, g'(x_M)\bigr), \qquad \frac{\partial E}{\partial x} =
 # \frac{\partial E}{\partial y}\, J = \frac{\partial E}{\partial y} \odot g'(x).$$
 #
-# For the ReLU, $g(x) = \max(0, x)$ and $g'(x) = [x > 0]$ (1 where $x > 0$, else 0; at exactly $x = 0$ the
-# course takes 0). So the ReLU's backward is a mask:
+# For the ReLU, $g(x) = \max(0, x)$. Look at its numerical Jacobian below at five points and answer:
 #
-# $$\frac{\partial E}{\partial x} = \frac{\partial E}{\partial y} \odot [x > 0].$$
+# - *Local derivative:* what is $g'(x)$ where $x < 0$? Where $x > 0$? (Draw $\max(0, x)$.)
+# - *Upstream × local:* so what does a ReLU do to each element of the upstream gradient?
+# - *The kink:* at exactly $x = 0$ the ReLU has no derivative; any value between the two slopes is a valid
+#   subgradient, and the checks accept any of them. The course's reference takes half the upstream gradient
+#   there, the same rule as a tie of the max gate (notebook 3), so $\mathrm{relu}(x)$ and $\max(x, 0)$
+#   agree.
 
 # %%
 x = np.array([-2.0, -0.5, 0.7, 1.5, 3.0])
@@ -132,11 +136,12 @@ print(f"Jacobian matrix: {M * M * 8 / 1e6:.0f} MB, {matrix_seconds * 1e3:.1f} ms
 # ## 5.3 Exercise: the ReLU's backward
 #
 # **Exercise 14.** Write `relu_backward(dout, cache)` in `backprop_lib/activations.py`. The cache is the
-# forward *input* `x`; return `(dx,)` with `dx = dout * [x > 0]`, the shape of `x` (any shape: a vector, a
-# batch of rows). Do not modify `dout` in place.
+# forward *input* `x`; return `(dx,)`, the shape of `x` (any shape: a vector, a batch of rows). Do not modify
+# `dout` in place. Stuck? `backprop_lib.hint("relu_backward")` shows the next rung of its hint ladder.
 #
-# Worked example: at $x = (-2, -0.5, 0, 0.5, 2)$ with upstream $(1, 2, 3, 4, 5)$ the gradient is
-# $(0, 0, 0, 4, 5)$: blocked where the unit was off, passed unchanged where it was on.
+# Worked numbers: at $x = (-2, -0.5, 0, 0.5, 2)$ with upstream $(1, 2, 3, 4, 5)$, what should each element of
+# the gradient be? Predict them, then run the cell. (At $x = 0$ the reference gives $1.5$; any value from $0$
+# to $3$ is a valid subgradient.)
 
 # %%
 out, cache = relu_forward(np.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
@@ -153,14 +158,17 @@ result = checked("relu_backward")
 assert result.passed, result.report()
 _, t_cache = relu_forward(np.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
 (t_dx,) = relu_backward(np.array([1.0, 2.0, 3.0, 4.0, 5.0]), t_cache)
-assert np.array_equal(t_dx, [0, 0, 0, 4, 5]), f"relu_backward gives {t_dx}; expected [0, 0, 0, 4, 5] (0 at x = 0)"
+t_away_from_kink = t_dx[[0, 1, 3, 4]]
+assert np.array_equal(t_away_from_kink, [0, 0, 4, 5]) and 0 <= t_dx[2] <= 3, (
+    f"relu_backward gives {t_dx}; expected [0, 0, g, 4, 5] with any subgradient 0 <= g <= 3 at x = 0"
+)
 
 # %% [markdown]
 # ## 5.4 When the local gradient is (nearly) zero: sigmoid saturation
 #
-# The sigmoid's local gradient $\sigma'(x) = \sigma(x)(1 - \sigma(x))$ is at most $0.25$ (at $x = 0$) and
-# vanishes for large $|x|$: a *saturated* unit passes almost no gradient back, so the weights before it stop
-# learning. Your `sigmoid_backward` from notebook 2 shows it:
+# The sigmoid's local gradient (your `sigmoid_backward` of notebook 2, with an upstream gradient of ones) is
+# at most $0.25$ (at $x = 0$) and vanishes for large $|x|$: a *saturated* unit passes almost no gradient back,
+# so the weights before it stop learning. Your `sigmoid_backward` shows it:
 
 # %%
 pre_activations = np.array([0.0, 2.0, 5.0, 10.0])
@@ -170,8 +178,10 @@ for value, slope in zip(pre_activations, local, strict=True):
     print(f"x = {value:4.1f}:  sigma'(x) = {slope:.5f}")
 
 # %% [markdown]
-# Move the pre-activation and the depth: the widget shows the local gradient, and how the gradient shrinks
-# through a stack of sigmoids compared with ReLUs (whose local gradient is exactly 1 wherever they are on).
+# The widget starts at $x = 2$ through 5 layers: the gradient through five stacked sigmoids has shrunk to about
+# $2 \times 10^{-4}$, while five ReLUs that are on pass it unchanged (their local gradient is 1 there). Move $x$ into
+# the saturated zone and raise the depth; then move $x$ below 0, where every ReLU is off and passes nothing:
+# ReLUs do not saturate for positive inputs, but they can die (next section).
 
 # %%
 sigmoid_saturation()
@@ -180,12 +190,15 @@ sigmoid_saturation()
 # ## 5.5 Dead ReLUs, measured on a real layer
 #
 # A ReLU unit whose input is negative for *every* example passes no gradient back for any of them. Its
-# weights and bias receive zero gradient (every path to them goes through that unit's mask), so SGD never
-# changes them: the unit is **dead**, for good. A too-large learning-rate step that pushes a bias far
-# negative, or a bad initialisation, can kill many units at once.
+# weights and bias receive zero gradient (every path to them goes through that unit's mask), so a plain SGD
+# step does not change them: the unit is **dead**. How permanent is that? For a unit of the *first* layer,
+# trained by plain SGD, it is for good: its inputs are the fixed data, and nothing moves its weights. A unit
+# in a deeper layer can come back when the layers below it change its inputs, and momentum or weight decay
+# can still move a dead unit's weights. A too-large learning-rate step that pushes a bias far negative, or a
+# bad initialisation, can kill many units at once.
 #
 # Here is a real layer: the 1797 handwritten digits that ship with scikit-learn (8 × 8 pixels scaled to
-# $[0, 1]$), through a linear layer of 128 ReLU units with He initialisation. A unit is dead when your
+# $[0, 1]$), through a first linear layer of 128 ReLU units with He initialisation. A unit is dead when your
 # `relu_backward`, given an upstream gradient of ones for every example, passes nothing back through it.
 
 # %%
@@ -222,12 +235,14 @@ for shift, fraction in zip(shifts[::4], fractions[::4], strict=True):
     print(f"shift {shift:3.1f}: {fraction:.0%} dead")
 
 # %% [markdown]
-# A dead unit receives exactly zero gradient, so no later step can revive it: its column of $\partial E /
-# \partial z$ is all zeros, and notebook 6 shows that $\partial E/\partial W = x^T \partial E/\partial z$
-# then has an all-zero column too. Remedies: smaller learning rates, careful initialisation, a small positive
-# bias at the start, or a leaky ReLU whose local gradient is a small positive number where $x < 0$.
+# A dead unit of this first layer receives exactly zero gradient, so no later plain SGD step can revive it:
+# its column of $\partial E / \partial z$ is all zeros, and in notebook 6 you will see why its column of
+# weights then gets no gradient either. Remedies: smaller learning rates, careful initialisation, a small
+# positive bias at the start, or a leaky ReLU whose local gradient is a small positive number where $x < 0$.
 #
-# Explore it: shift the biases or take a learning-rate step and watch the map of active units.
+# Explore it: shift the biases or take a learning-rate step and watch the map of active units. The widget uses
+# a smaller first layer of 32 ReLU units on the same digits (with a second layer of 10 outputs, so that it can
+# take a real gradient step): the fractions differ a little from the 128 units above, the picture is the same.
 
 # %%
 dead_relu()
@@ -239,8 +254,9 @@ dead_relu()
 #   is the vector-Jacobian product $\partial E/\partial x = \partial E/\partial y\, J$.
 # - Elementwise operations have diagonal Jacobians: backward is an elementwise product with $g'(x)$. Never
 #   build the $M \times M$ matrix.
-# - ReLU: $\partial E / \partial x = \partial E/\partial y \odot [x > 0]$ (0 at $x = 0$).
+# - ReLU: a diagonal Jacobian, so a mask on the upstream gradient; at the kink any subgradient is accepted,
+#   and the course's reference agrees with the max gate's tie rule.
 # - Gradients die where local gradients are zero: saturated sigmoids ($\sigma' \to 0$) and dead ReLUs (input
-#   negative for every example: zero gradient forever).
+#   negative for every example: zero gradient; for a first-layer unit under plain SGD, for good).
 #
 # **Next:** notebook 6 derives the linear layer's Jacobians one element at a time.

@@ -1,5 +1,9 @@
 """Linear-layer Jacobian explorer: dE/dx = dE/dz W^T and dE/dW = x^T dE/dz, one element at a time.
 
+The formulas are exercise 15's answer: the widget writes them only once the
+library's ``linear_backward`` runs; before that it shows the shapes and says
+which function to write.
+
 For z = x W + b with x (N, M), W (M, K), b (K,) and an upstream gradient dE/dz (N, K):
     dE/dx[n, m] = sum_k dE/dz[n, k] W[m, k]     ->  dE/dx = dE/dz W^T   (N x M) = (N x K)(K x M)
     dE/dW[m, k] = sum_n x[n, m] dE/dz[n, k]     ->  dE/dW = x^T dE/dz   (M x K) = (M x N)(N x K)
@@ -58,8 +62,8 @@ class JacobianView(FigureView):
             "x": f"x  (N×M) = ({n}×{m})",
             "W": f"W  (M×K) = ({m}×{k})",
             "dz": f"dE/dz  (N×K) = ({n}×{k})",
-            "dx": f"dE/dx = dE/dz Wᵀ  ({n}×{m})",
-            "dW": f"dE/dW = xᵀ dE/dz  ({m}×{k})",
+            "dx": f"dE/dx = dE/dz Wᵀ  ({n}×{m})" if not self.missing else f"dE/dx  (N×M) = ({n}×{m})",
+            "dW": f"dE/dW = xᵀ dE/dz  ({m}×{k})" if not self.missing else f"dE/dW  (M×K) = ({m}×{k})",
         }
         top, bottom = self.size[1] - 0.6, self.size[1] - 0.6 - row_height - 0.9
         columns = (0.5, 0.5 + m * CELL + GAP, 0.5 + (m + k) * CELL + 2 * GAP)
@@ -72,6 +76,8 @@ class JacobianView(FigureView):
             "dx": ["dE/dx = dE/dz Wᵀ", f"(N×M) = (N×K)(K×M):  {_dims(x)} = {_dims(dz)}{_dims(w.T)}"],
             "dW": ["dE/dW = xᵀ dE/dz", f"(M×K) = (M×N)(N×K):  {_dims(w)} = {_dims(x.T)}{_dims(dz)}"],
         }
+        if self.missing:  # the formulas are the exercise: shown once the student's linear_backward runs
+            headers = {name: [] for name in headers}
         corner = self._inches(columns[2], bottom, 0, 0)[:2]
         # The two header lines change only with the gradient (a layout with its own background);
         # the element's lines below them change with every pick.
@@ -150,10 +156,12 @@ class JacobianView(FigureView):
         for start in range(0, len(products), TERMS_PER_LINE):
             lines.append(("  = " if start == 0 else "    + ") + " + ".join(products[start : start + TERMS_PER_LINE]))
         lines.append(f"  = {format_number(total)}")
-        self.formula.set_text("\n".join(lines))
         if self.missing:
-            self.set_status(self.missing, problem=True)
+            self.formula.set_text("")
+            formulas = " and their formulas" if self.missing.startswith("implement") else ""
+            self.set_status(self.missing + formulas, problem=True)
             return
+        self.formula.set_text("\n".join(lines))
         library = self.matrices[gradient][i, j]
         name = f"dE/d{gradient[1:]}[{i},{j}]"
         if np.isclose(library, total):
