@@ -67,6 +67,7 @@ def test_the_workspace_hides_nbgraders_instructor_tools_and_keeps_the_students(m
     page = json.loads((made / ".jupyter" / "labconfig" / "page_config.json").read_text())
     assert page["disabledExtensions"] == {
         "@jupyter/nbgrader:create-assignment": True,
+        "@jupyter/nbgrader:formgrader": True,
         "@jupyter/nbgrader:menu": True,
         "@jupyter/nbgrader:course-list": True,
     }

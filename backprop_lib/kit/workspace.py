@@ -37,6 +37,7 @@ SOLUTION_MARK = "### BEGIN SOLUTION"
 
 INSTRUCTOR_LAB_PLUGINS = (
     "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:formgrader",
     "@jupyter/nbgrader:menu",
     "@jupyter/nbgrader:course-list",
 )

@@ -32,7 +32,8 @@ from backprop_lib.kit.widgets.style import FONT_SIZE, GRADIENT_COLOR, INK
 DPI = 96
 STATUS_HEIGHT = 0.35
 """Inches under the plot for the status line of a static figure."""
-KEPT_BACKGROUNDS = 4
+KEPT_BACKGROUNDS = 5
+"""Backgrounds kept per view: one per layout (the depth widget has five)."""
 _STUB_MESSAGE = re.compile(r"(\w+) is not implemented yet: write it in (backprop_lib/\w+\.py)")
 
 

@@ -26,6 +26,8 @@ from backprop_lib.kit.widgets.base import FigureView, FigureWidget, call_exercis
 from backprop_lib.kit.widgets.style import FIRST_COLOR, MUTED, SECOND_COLOR, format_number
 
 WIDTH, BATCH, MAX_DEPTH = 32, 16, 50
+AXIS_STEP = 10
+"""The x axis shows 0 to the depth rounded up to a multiple of this: five layouts, each drawn once."""
 FLOOR, CEILING = 1e-12, 1e12
 """Norms outside this range are drawn on the edge of the plot."""
 
@@ -71,7 +73,6 @@ class DepthView(FigureView):
             ha="center",
             va="top",
         )
-        self.dynamic(ax.xaxis)
         ax.spines[["top", "right"]].set_visible(False)
         ax.axhline(1.0, color=MUTED, linewidth=0.8, linestyle="--")
         (self.plain,) = ax.plot([], [], "o-", color=FIRST_COLOR, markersize=3, label="plain: h = relu(hW + b)")
@@ -85,7 +86,9 @@ class DepthView(FigureView):
         self.norms = {}
 
     def update(self, depth, scale):
-        self.axes.set_xlim(-0.5, depth + 0.5)
+        shown = AXIS_STEP * -(-depth // AXIS_STEP)
+        self.axes.set_xlim(-0.5, shown + 0.5)
+        self.set_layout(shown)
         self.title.set_text(f"gradient norms through {depth} layers, weight std {scale:g}/√{WIDTH}")
         norms, problem = call_exercises(
             lambda: {net: gradient_norms(depth, scale, net == "residual") for net in ("plain", "residual")}
