@@ -2,12 +2,14 @@
 
 Your files (each backward raises ``NotImplementedError`` until you write it):
 
-    derivations.py   chain-rule factors of two toy networks     (notebook 1)
-    gates.py         the gates' backward passes                 (notebooks 2, 3)
-    activations.py   sigmoid and ReLU                           (notebooks 2, 5)
-    graph.py         the engine: topological_sort and backward  (notebook 4)
-    layers.py        the linear layer                           (notebook 6)
-    losses.py        mean squared error, softmax cross-entropy  (notebook 7)
+    derivations.py     chain-rule factors of two toy networks     (notebook 1)
+    gradient_check.py  numerical gradient, relative error         (notebook 1)
+    gates.py           the gates' backward passes                 (notebooks 2, 3)
+    activations.py     sigmoid, ReLU and softmax                  (notebooks 2, 5)
+    graph.py           the engine: topological_sort and backward  (notebook 4)
+    layers.py          the linear layer, a residual block         (notebook 6)
+    losses.py          mean squared error, softmax cross-entropy  (notebook 7)
+    network.py         a two-layer network's backward, by hand    (notebook 7)
 
 Helpers you call: ``check()`` (below, or ``backprop-kit check`` in a terminal)
 and ``broadcast.sum_to_shape``. Everything in ``kit/`` is the course's
@@ -24,7 +26,7 @@ package or of a graded assignment, so there the switch reports an error.
 import os
 from pathlib import Path
 
-EXERCISE_MODULES = ("gates", "activations", "layers", "losses", "graph", "derivations")
+EXERCISE_MODULES = ("gates", "activations", "layers", "losses", "graph", "derivations", "gradient_check", "network")
 """The files a student edits (``backprop_lib/<module>.py``), generated from ``solutions/``."""
 
 SOLUTIONS_ENV = "BACKPROP_KIT_SOLUTIONS"

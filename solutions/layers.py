@@ -7,6 +7,8 @@ Same contract as the gates: forward is given, backward is your exercise.
 
 import numpy as np
 
+from backprop_lib.activations import relu_forward
+
 
 def linear_forward(x, W, b):
     """z = x W + b for x (N, M), W (M, K), b (K,). Cache: (x, W)."""
@@ -34,4 +36,37 @@ def linear_backward(dz, cache):
     ### BEGIN SOLUTION
     x, W = cache
     return dz @ W.T, x.T @ dz, dz.sum(axis=0)
+    ### END SOLUTION
+
+
+def residual_forward(h, W, b):
+    """A residual block: out = h + relu(h W + b) for h (N, M), W (M, M), b (M,).
+
+    The block adds a ReLU layer's output to its own input (the skip connection),
+    so W is square and out has h's shape (N, M). It is built from the library's
+    own forwards. Cache: (linear_cache, relu_cache), where linear_cache = (h, W)
+    is linear_forward's cache and relu_cache = z = h W + b is relu_forward's, so
+    your backward may call your own linear_backward and relu_backward.
+    Convention at a kink (z exactly 0): as in relu_backward.
+    """
+    z, linear_cache = linear_forward(h, W, b)
+    branch, relu_cache = relu_forward(z)
+    return h + branch, (linear_cache, relu_cache)
+
+
+def residual_backward(dout, cache):
+    """Backward of the residual block out = h + relu(h W + b).
+
+    Args:
+        dout: upstream gradient dE/dout, shape (N, M).
+        cache: (linear_cache, relu_cache) from residual_forward, with
+            linear_cache = (h, W) and relu_cache = z = h W + b.
+
+    Returns:
+        (dh, dW, db) with shapes (N, M), (M, M), (M,), in that order.
+    """
+    ### BEGIN SOLUTION
+    (h, W), z = cache
+    dz = dout * (z > 0)
+    return dout + dz @ W.T, h.T @ dz, dz.sum(axis=0)
     ### END SOLUTION

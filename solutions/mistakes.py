@@ -364,6 +364,248 @@ MISTAKES = (
             return np.asarray(x), de_dh1, de_dh1 * np.asarray(x)
     """,
     ),
+    _mistake(
+        "numerical_gradient_one_sided",
+        "gradient_check",
+        "a one-sided difference",
+        """
+        def numerical_gradient(f, x, h=1e-5):
+            grad = np.zeros(x.shape)
+            base = f(x)
+            for index in np.ndindex(x.shape):
+                saved = x[index]
+                x[index] = saved + h
+                grad[index] = (f(x) - base) / h
+                x[index] = saved
+            return grad
+    """,
+    ),
+    _mistake(
+        "numerical_gradient_divides_by_h",
+        "gradient_check",
+        "divide their difference by 2h",
+        """
+        def numerical_gradient(f, x, h=1e-5):
+            grad = np.zeros(x.shape)
+            for index in np.ndindex(x.shape):
+                saved = x[index]
+                x[index] = saved + h
+                above = f(x)
+                x[index] = saved - h
+                below = f(x)
+                x[index] = saved
+                grad[index] = (above - below) / h
+            return grad
+    """,
+    ),
+    _mistake(
+        "numerical_gradient_x_not_restored",
+        "gradient_check",
+        "put the saved value back",
+        """
+        def numerical_gradient(f, x, h=1e-5):
+            grad = np.zeros(x.shape)
+            for index in np.ndindex(x.shape):
+                x[index] += h
+                above = f(x)
+                x[index] -= 2 * h
+                below = f(x)
+                grad[index] = (above - below) / (2 * h)
+            return grad
+    """,
+    ),
+    _mistake(
+        "numerical_gradient_all_at_once",
+        "gradient_check",
+        "every element was nudged at once",
+        """
+        def numerical_gradient(f, x, h=1e-5):
+            return np.full(x.shape, (f(x + h) - f(x - h)) / (2 * h))
+    """,
+    ),
+    _mistake(
+        "numerical_gradient_first_axis_only",
+        "gradient_check",
+        "only the first axis is iterated",
+        """
+        def numerical_gradient(f, x, h=1e-5):
+            grad = np.zeros(x.shape)
+            for i in range(len(x)) if x.ndim else [()]:
+                saved = x[i].copy()
+                x[i] = saved + h
+                above = f(x)
+                x[i] = saved - h
+                below = f(x)
+                x[i] = saved
+                grad[i] = (above - below) / (2 * h)
+            return grad
+    """,
+    ),
+    _mistake(
+        "relative_error_sum_denominator",
+        "gradient_check",
+        "not |a| + |b|",
+        """
+        def relative_error(a, b):
+            a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+            scale = np.abs(a) + np.abs(b)
+            return float(np.max(np.divide(np.abs(a - b), scale, out=np.zeros(scale.shape), where=scale > 0)))
+    """,
+    ),
+    _mistake(
+        "relative_error_zero_over_zero",
+        "gradient_check",
+        "define the error as 0 where both are 0",
+        """
+        def relative_error(a, b):
+            a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+            with np.errstate(invalid="ignore"):
+                return float(np.max(np.abs(a - b) / np.maximum(np.abs(a), np.abs(b))))
+    """,
+    ),
+    _mistake(
+        "relative_error_mean",
+        "gradient_check",
+        "an average hides",
+        """
+        def relative_error(a, b):
+            a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+            scale = np.maximum(np.abs(a), np.abs(b))
+            return float(np.mean(np.divide(np.abs(a - b), scale, out=np.zeros(scale.shape), where=scale > 0)))
+    """,
+    ),
+    _mistake(
+        "softmax_jacobian_no_diagonal",
+        "activations",
+        "the diagonal part is missing",
+        """
+        def softmax_jacobian(p):
+            return -np.outer(p, p)
+    """,
+    ),
+    _mistake(
+        "softmax_jacobian_diagonal_only",
+        "activations",
+        "the off-diagonal entries are not 0",
+        """
+        def softmax_jacobian(p):
+            return np.diag(p * (1 - p))
+    """,
+    ),
+    _mistake(
+        "softmax_backward_builds_jacobians",
+        "activations",
+        "one number per row",
+        """
+        def softmax_backward(dout, cache):
+            return (np.stack([d @ softmax_jacobian(row) for d, row in zip(dout, cache)]),)
+    """,
+    ),
+    _mistake(
+        "softmax_backward_elementwise",
+        "activations",
+        "softmax is not elementwise",
+        """
+        def softmax_backward(dout, cache):
+            return (dout * cache * (1 - cache),)
+    """,
+    ),
+    _mistake(
+        "softmax_backward_sums_the_batch",
+        "activations",
+        "each row has its own Jacobian",
+        """
+        def softmax_backward(dout, cache):
+            p = cache
+            return (p * (dout - np.sum(dout * p)),)
+    """,
+    ),
+    _mistake(
+        "residual_no_skip",
+        "layers",
+        "misses the skip connection",
+        """
+        def residual_backward(dout, cache):
+            (h, W), z = cache
+            dz = dout * (z > 0)
+            return dz @ W.T, h.T @ dz, dz.sum(axis=0)
+    """,
+    ),
+    _mistake(
+        "residual_no_mask",
+        "layers",
+        "the ReLU mask is missing",
+        """
+        def residual_backward(dout, cache):
+            (h, W), z = cache
+            return dout + dout @ W.T, h.T @ dout, dout.sum(axis=0)
+    """,
+    ),
+    _mistake(
+        "net_no_weight_decay",
+        "network",
+        "the weight decay is missing",
+        """
+        def two_layer_net_backward(dout, cache):
+            from backprop_lib.activations import relu_backward
+            from backprop_lib.layers import linear_backward
+            from backprop_lib.losses import softmax_cross_entropy_backward
+
+            linear1_cache, relu_cache, linear2_cache, loss_cache, _ = cache
+            (ds,) = softmax_cross_entropy_backward(dout, loss_cache)
+            dh, dW2, db2 = linear_backward(ds, linear2_cache)
+            (dz1,) = relu_backward(dh, relu_cache)
+            dx, dW1, db1 = linear_backward(dz1, linear1_cache)
+            return dx, dW1, db1, dW2, db2
+    """,
+    ),
+    _mistake(
+        "net_decay_twice",
+        "network",
+        "twice too large",
+        """
+        def two_layer_net_backward(dout, cache):
+            from backprop_lib.activations import relu_backward
+            from backprop_lib.layers import linear_backward
+            from backprop_lib.losses import softmax_cross_entropy_backward
+
+            linear1_cache, relu_cache, linear2_cache, loss_cache, (W1, W2, reg) = cache
+            (ds,) = softmax_cross_entropy_backward(dout, loss_cache)
+            dh, dW2, db2 = linear_backward(ds, linear2_cache)
+            (dz1,) = relu_backward(dh, relu_cache)
+            dx, dW1, db1 = linear_backward(dz1, linear1_cache)
+            return dx, dW1 + 2 * reg * W1 * dout, db1, dW2 + 2 * reg * W2 * dout, db2
+    """,
+    ),
+    _mistake(
+        "net_decay_only_at_W2",
+        "network",
+        "reaches dW2 but not dW1",
+        """
+        def two_layer_net_backward(dout, cache):
+            (x, W1), z1, (h, W2), (probs, labels), (_, _, reg) = cache
+            ds = probs.copy()
+            ds[np.arange(len(labels)), labels] -= 1.0
+            ds *= dout / len(labels)
+            dz1 = (ds @ W2.T) * (z1 > 0)
+            return dz1 @ W1.T, x.T @ dz1, dz1.sum(axis=0), h.T @ ds + dout * reg * W2, ds.sum(axis=0)
+    """,
+    ),
+    _mistake(
+        "net_no_batch_mean",
+        "network",
+        "1/N of the batch mean",
+        """
+        def two_layer_net_backward(dout, cache):
+            (x, W1), z1, (h, W2), (probs, labels), (_, _, reg) = cache
+            ds = probs.copy()
+            ds[np.arange(len(labels)), labels] -= 1.0
+            ds *= dout
+            dz1 = (ds @ W2.T) * (z1 > 0)
+            dW1, dW2 = x.T @ dz1 + dout * reg * W1, h.T @ ds + dout * reg * W2
+            return dz1 @ W1.T, dW1, dz1.sum(axis=0), dW2, ds.sum(axis=0)
+    """,
+    ),
 )
 
 

@@ -63,8 +63,11 @@ OPERATIONS = {
         Operation("maximum", "gates", ("a", "b"), symbol="max"),
         Operation("sigmoid", "activations", ("x",), symbol="σ"),
         Operation("relu", "activations", ("x",), symbol="relu"),
+        Operation("softmax", "activations", ("s",), symbol="softmax"),
         Operation("linear", "layers", ("x", "W", "b"), symbol="xW+b"),
+        Operation("residual", "layers", ("h", "W", "b"), symbol="h+relu(hW+b)"),
         Operation("mse", "losses", ("pred",), ("target",), symbol="mse"),
         Operation("softmax_cross_entropy", "losses", ("logits",), ("labels",), symbol="CE"),
+        Operation("two_layer_net", "network", ("x", "W1", "b1", "W2", "b2"), ("labels", "reg"), symbol="net"),
     )
 }

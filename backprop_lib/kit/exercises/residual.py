@@ -1,0 +1,69 @@
+"""The checker's knowledge of the residual block out = h + relu(h W + b) (backprop_lib/layers.py, notebook 6)."""
+
+import numpy as np
+
+from backprop_lib.kit.exercises.base import Hint
+from backprop_lib.kit.exercises.operations import OperationSpec
+
+KINK_MARGIN = 0.05
+
+
+def residual(h, W, b):
+    return h + np.maximum(h @ W + b, 0.0)
+
+
+def _away_from_kinks(rng, n, m):
+    """h, W, b with every pre-activation h W + b at least KINK_MARGIN away from 0."""
+    while True:
+        h, W, b = rng.standard_normal((n, m)), rng.standard_normal((m, m)) / np.sqrt(m), rng.standard_normal(m)
+        if np.min(np.abs(h @ W + b)) >= KINK_MARGIN:
+            return [h, W, b]
+
+
+def _branch_grads(case, mask=True):
+    """(dz, dW, db) of the branch, with or without the ReLU mask."""
+    (h, W, b), dout = case.items("input"), case.data["dout"]
+    dz = dout * (h @ W + b > 0) if mask else dout
+    return dz, h.T @ dz, dz.sum(axis=0)
+
+
+def _no_skip(case):
+    dz, dW, db = _branch_grads(case)
+    return [dz @ case.items("input")[1].T, dW, db]
+
+
+def _no_mask(case):
+    dz, dW, db = _branch_grads(case, mask=False)
+    return [case.data["dout"] + dz @ case.items("input")[1].T, dW, db]
+
+
+def _mask_from_output(case):
+    (h, W, b), dout = case.items("input"), case.data["dout"]
+    dz = dout * (residual(h, W, b) > 0)
+    return [dout + dz @ W.T, h.T @ dz, dz.sum(axis=0)]
+
+
+RESIDUAL = OperationSpec(
+    "residual",
+    residual,
+    lambda rng: [(_away_from_kinks(rng, 4, 3), []), (_away_from_kinks(rng, 6, 5), [])],
+    worked=(
+        (
+            [[[1.0, -1.0]], [[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5]],
+            [],
+            [[1.0, 1.0]],
+            [[[2.0, 1.0]], [[1.0, 0.0], [-1.0, 0.0]], [1.0, 0.0]],
+            "h = (1, -1), W = I, b = (0.5, 0.5): z = (1.5, -0.5), the second unit is off; "
+            "upstream (1, 1) gives dh = (2, 1), dW = ((1, 0), (-1, 0)), db = (1, 0)",
+        ),
+    ),
+    hints=(
+        Hint(
+            "dh misses the skip connection: h reaches out directly (out = h + ...) as well as through the branch, "
+            "and the two contributions add",
+            _no_skip,
+        ),
+        Hint("the ReLU mask is missing: the branch passes gradient only where z = h W + b > 0", _no_mask),
+        Hint("the mask must come from z = h W + b (the relu cache), not from the block's output", _mask_from_output),
+    ),
+)

@@ -1,0 +1,61 @@
+"""The gradient checker: estimate a gradient numerically, and measure how far two gradients differ.
+
+Every backward pass of the course can be checked against these two functions.
+They need only the forward computation: no derivative is written down, so a
+numerical gradient is slow (two evaluations of f per element) but trustworthy,
+which is what a check needs.
+"""
+
+import numpy as np  # noqa: F401 (the functions you write use it)
+
+
+def numerical_gradient(f, x, h=1e-5):
+    """Estimate the gradient of a scalar function f at x by centered differences.
+
+    For every element x_i: nudge it up by h and down by h (all other elements as
+    they are), evaluate f at both points, and take the centered difference
+    quotient of the two values.
+
+    Args:
+        f: a function of one float64 array of x's shape, returning a number.
+        x: a float64 numpy array of any shape (a 0-d array for a number). You may
+            change its elements while you evaluate f, but x must hold its
+            original values again when the function returns.
+        h: the step size.
+
+    Returns:
+        df/dx estimated element by element: a new float64 array of x's shape.
+    """
+    ### BEGIN SOLUTION
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        saved = x[index]
+        x[index] = saved + h
+        above = f(x)
+        x[index] = saved - h
+        below = f(x)
+        x[index] = saved
+        grad[index] = (above - below) / (2 * h)
+    return grad
+    ### END SOLUTION
+
+
+def relative_error(a, b):
+    """The relative error between two arrays of the same shape (or two numbers).
+
+    Elementwise |a - b| / max(|a|, |b|), defined as 0 where a and b are both 0;
+    the result is the largest of these, a float. Values around 1e-7 or below mean
+    "the same up to rounding" for float64 gradients; 1e-2 or more means a bug.
+
+    Args:
+        a, b: numbers or float64 arrays of the same shape.
+
+    Returns:
+        max over elements of |a - b| / max(|a|, |b|), a Python float (0.0 for empty arrays).
+    """
+    ### BEGIN SOLUTION
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    scale = np.maximum(np.abs(a), np.abs(b))
+    ratio = np.divide(np.abs(a - b), scale, out=np.zeros(scale.shape), where=scale > 0)
+    return float(np.max(ratio, initial=0.0))
+    ### END SOLUTION
