@@ -397,6 +397,20 @@ def test_a_displayed_widget_carries_a_png_for_exports(name):
     assert bundle["image/png"].startswith("iVBORw0KGgo")  # base64 of the PNG signature
 
 
+def test_the_png_encoder_round_trips_a_widgets_picture_exactly():
+    import io
+
+    from PIL import Image
+
+    from backprop_lib.kit.widgets.base import encode_png
+
+    widget = dead_relu(bias_shift=-1.0)
+    decoded = np.asarray(Image.open(io.BytesIO(widget.image.value)))
+    assert decoded.shape == (round(4.2 * 96), round(11.0 * 96), 4)
+    rgba = np.random.default_rng(0).integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(encode_png(rgba)))), rgba)
+
+
 def test_stub_messages_become_one_line_and_other_errors_name_their_place():
     error = NotImplementedError(not_implemented_message("relu_backward", "activations"))
     assert exercise_status(error) == "implement relu_backward in backprop_lib/activations.py to see gradients"

@@ -21,8 +21,10 @@
 #    row vectors as a vector-Jacobian product;
 # 2. explain why an elementwise operation has a *diagonal* Jacobian, so its backward is an elementwise
 #    product and the $M \times M$ matrix is never built;
-# 3. derive and write the ReLU's backward pass, and say what happens at its kink;
-# 4. recognise two ways gradients die in elementwise gates: sigmoid saturation and dead ReLUs, measured on
+# 3. derive and write the ReLU's backward pass, say what happens at its kink, and see a gradient check fail there;
+# 4. derive softmax's Jacobian, then its backward as a vector-Jacobian product in $O(NK)$, never building the
+#    $K \times K$ matrix;
+# 5. recognise two ways gradients die in elementwise gates: sigmoid saturation and dead ReLUs, measured on
 #    a real layer as the fraction of dead units.
 
 # %%
@@ -35,7 +37,16 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 import backprop_lib
-from backprop_lib.activations import relu_backward, relu_forward, sigmoid_backward, sigmoid_forward
+from backprop_lib.activations import (
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    softmax_backward,
+    softmax_forward,
+    softmax_jacobian,
+)
+from backprop_lib.gradient_check import numerical_gradient, relative_error
 from backprop_lib.kit.notebook import checked, setup
 from backprop_lib.kit.widgets import dead_relu, sigmoid_saturation
 from backprop_lib.layers import linear_forward
@@ -164,7 +175,90 @@ assert np.array_equal(t_away_from_kink, [0, 0, 4, 5]) and 0 <= t_dx[2] <= 3, (
 )
 
 # %% [markdown]
-# ## 5.4 When the local gradient is (nearly) zero: sigmoid saturation
+# ### When the gradient check itself is wrong: a kink
+#
+# Your `numerical_gradient` (notebook 1) nudges $x$ by $h = 10^{-5}$ to each side. If $x$ sits closer than $h$
+# to the ReLU's kink at 0, one of the two points is on the other side, and the estimate mixes the two slopes.
+# Before you run the cell: what will the numerical estimate be at $x = 2 \times 10^{-6}$, and what does your
+# `relu_backward` say?
+
+# %%
+kink_x = np.array([-1.0, 2e-6, 0.5])
+kink_dout = np.ones(3)
+(kink_analytic,) = relu_backward(kink_dout, relu_forward(kink_x)[1])
+kink_numeric = numerical_gradient(lambda v: float(np.sum(kink_dout * relu_forward(v)[0])), kink_x.copy())
+print("analytic:", kink_analytic, "  numerical:", kink_numeric.round(3))
+print(f"relative error {relative_error(kink_analytic, kink_numeric):.2f}: the check fails, the backward is right")
+
+# %% [markdown]
+# Here the backward is right and the check is wrong: the numerical estimate ($0.6$ at the middle element) is a
+# slope across the kink, not the derivative at $x$. CS231n's advice: check with few inputs, away from kinks
+# (the course's checks sample $x$ at least $0.05$ from 0), and when a check fails only at a few elements, look
+# whether those inputs sit within $h$ of a kink.
+#
+# ## 5.4 Softmax: a Jacobian that is not diagonal
+#
+# Softmax turns a row of $K$ scores into $K$ probabilities, $p_k = e^{s_k} / \sum_j e^{s_j}$. Unlike the ReLU,
+# every output depends on *every* score of its row. Derive its Jacobian $J_{ij} = \partial p_i / \partial s_j$
+# on paper:
+#
+# 1. **Local derivative, diagonal first.** Differentiate $p_i$ with respect to its own score $s_i$ (quotient
+#    rule: $s_i$ appears in the numerator and in the sum). Write the result using $p_i$ only.
+# 2. **Off the diagonal.** Now differentiate $p_i$ with respect to another score $s_j$, $j \ne i$: only the sum
+#    depends on $s_j$. Again write it with $p$'s only. Is the matrix symmetric?
+# 3. **Check a case.** For $s = (0, 0)$, $p = (0.5, 0.5)$: what is $J$? Do its columns sum to 0? Why must they?
+#
+# **Exercise 15.** Write `softmax_jacobian(p)` in `backprop_lib/activations.py`: one row's $(K, K)$ Jacobian.
+# Stuck? `backprop_lib.hint("softmax_jacobian")`.
+
+# %%
+p_row, _ = softmax_forward(np.array([[2.0, 1.0, 0.1]]))
+J_row = softmax_jacobian(p_row[0])
+print("p =", p_row[0].round(3))
+print("J =\n", J_row.round(3))
+print("column sums:", J_row.sum(axis=0).round(12))
+
+# %%
+backprop_lib.check("softmax_jacobian")
+
+# %% nbgrader={"grade": true, "grade_id": "softmax_jacobian", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Test: softmax_jacobian (autograded; do not edit)
+result = checked("softmax_jacobian")
+assert result.passed, result.report()
+
+# %% [markdown]
+# **Upstream times local, without the matrix.** The backward gets $\partial E/\partial p$ $(N \times K)$ and
+# must return $\partial E/\partial s$ $(N \times K)$. For one row it is the vector-Jacobian product of 5.1,
+# upstream row times $J$. With $K = 50\,000$ classes (a language model's vocabulary) $J$ alone has
+# $2.5 \times 10^9$ entries, 20 GB: never build it.
+#
+# 1. Write element $j$ of (upstream row times $J$) as a sum over $i$ with your $J$ from above, and split the
+#    sum into the diagonal term and the rest. Which quantity appears in every $j$? (It is one number per row.)
+# 2. **Shapes:** for the batch, that number is one value per row, $(N, 1)$; broadcasting does the rest.
+#
+# **Exercise 16.** Write `softmax_backward(dout, cache)` (the cache is $p$, shape $(N, K)$) in
+# `backprop_lib/activations.py`, in $O(NK)$: the check runs a case with $K = 1000$ and fails if your backward
+# allocates a $(K, K)$ matrix. Stuck? `backprop_lib.hint("softmax_backward")`.
+
+# %%
+s_batch = np.array([[2.0, 1.0, 0.1], [0.0, 0.0, 0.0]])
+dp_batch = np.array([[1.0, 0.0, 0.0], [0.3, -0.2, 0.5]])
+p_batch, p_cache = softmax_forward(s_batch)
+(ds_batch,) = softmax_backward(dp_batch, p_cache)
+print("your O(NK) backward:\n", ds_batch.round(4))
+by_rows = np.stack([d @ softmax_jacobian(p) for d, p in zip(dp_batch, p_batch, strict=True)])
+print("row by row with your Jacobian:\n", by_rows.round(4))
+
+# %%
+backprop_lib.check("softmax_backward")
+
+# %% nbgrader={"grade": true, "grade_id": "softmax_backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Test: softmax_backward (autograded; do not edit)
+result = checked("softmax_backward")
+assert result.passed, result.report()
+
+# %% [markdown]
+# ## 5.5 When the local gradient is (nearly) zero: sigmoid saturation
 #
 # The sigmoid's local gradient (your `sigmoid_backward` of notebook 2, with an upstream gradient of ones) is
 # at most $0.25$ (at $x = 0$) and vanishes for large $|x|$: a *saturated* unit passes almost no gradient back,
@@ -187,7 +281,7 @@ for value, slope in zip(pre_activations, local, strict=True):
 sigmoid_saturation()
 
 # %% [markdown]
-# ## 5.5 Dead ReLUs, measured on a real layer
+# ## 5.6 Dead ReLUs, measured on a real layer
 #
 # A ReLU unit whose input is negative for *every* example passes no gradient back for any of them. Its
 # weights and bias receive zero gradient (every path to them goes through that unit's mask), so a plain SGD
@@ -255,7 +349,10 @@ dead_relu()
 # - Elementwise operations have diagonal Jacobians: backward is an elementwise product with $g'(x)$. Never
 #   build the $M \times M$ matrix.
 # - ReLU: a diagonal Jacobian, so a mask on the upstream gradient; at the kink any subgradient is accepted,
-#   and the course's reference agrees with the max gate's tie rule.
+#   and the course's reference agrees with the max gate's tie rule. A numerical check across a kink fails
+#   even when the backward is right.
+# - Softmax: a full Jacobian, but its vector-Jacobian product needs one number per row, so the backward is
+#   $O(NK)$ without the $K \times K$ matrix.
 # - Gradients die where local gradients are zero: saturated sigmoids ($\sigma' \to 0$) and dead ReLUs (input
 #   negative for every example: zero gradient; for a first-layer unit under plain SGD, for good).
 #

@@ -22,7 +22,9 @@
 # 2. use dimension analysis to write (and check) every gradient of the layer;
 # 3. handle the bias, which is broadcast over the batch;
 # 4. write the linear layer's backward pass;
-# 5. apply the course's general tips to any new layer.
+# 5. write a residual block's backward from the pieces you have, and explain with $I + J$ what the skip path
+#    does to gradients;
+# 6. apply the course's general tips to any new layer.
 #
 # Course notation: a batch of $N$ row vectors $x$ of shape $(N \times M)$, weights $W$ $(M \times K)$, bias
 # $b$ $(K)$, output $z = xW + b$ of shape $(N \times K)$.
@@ -35,7 +37,7 @@ import numpy as np
 import backprop_lib
 from backprop_lib.kit.notebook import checked, setup
 from backprop_lib.kit.widgets import linear_jacobian
-from backprop_lib.layers import linear_backward, linear_forward
+from backprop_lib.layers import linear_backward, linear_forward, residual_backward, residual_forward
 
 setup()
 
@@ -143,7 +145,7 @@ print("dE/db by centered differences =", db_numeric.round(6))
 # %% [markdown]
 # ## 6.4 Exercise: the linear layer's backward
 #
-# **Exercise 15.** Write `linear_backward(dz, cache)` in `backprop_lib/layers.py`, from the formulas you
+# **Exercise 17.** Write `linear_backward(dz, cache)` in `backprop_lib/layers.py`, from the formulas you
 # derived above. The cache is `(x, W)`; return `(dx, dW, db)`, each the shape of its input, in that order. No
 # loops: one matrix product per gradient and a sum for the bias. Stuck? `backprop_lib.hint("linear_backward")`
 # shows the next rung of its hint ladder (a nudge first, the formula only last).
@@ -177,7 +179,48 @@ assert result.passed, result.report()
 linear_jacobian()
 
 # %% [markdown]
-# ## 6.5 The course's tips, for any layer
+# ## 6.5 A residual block
+#
+# A residual block adds a layer's output to its own input: $\text{out} = h + \mathrm{relu}(hW + b)$, with $W$
+# square $(M \times M)$ so the shapes match. `residual_forward(h, W, b)` is given in `backprop_lib/layers.py`;
+# its cache holds the linear layer's cache $(h, W)$ and the ReLU's cache $z = hW + b$, so you may call your own
+# `linear_backward` and `relu_backward`.
+#
+# 1. **Two paths.** $h$ reaches `out` twice: directly (the skip), and through the branch linear, then ReLU.
+#    What does the chain rule do where a value is used twice (notebook 3, forks)?
+# 2. **Local derivatives.** What is $\partial\,\text{out} / \partial h$ along the skip path alone? Along the
+#    branch, which two backward passes you already wrote does the gradient go through, in which order?
+# 3. **Shapes.** $dh$ $(N, M)$, $dW$ $(M, M)$, $db$ $(M,)$: which of them get a contribution from the skip path?
+#
+# **Exercise 18.** Write `residual_backward(dout, cache)`, returning `(dh, dW, db)`, in
+# `backprop_lib/layers.py`. Stuck? `backprop_lib.hint("residual_backward")`.
+
+# %%
+h_block = np.array([[1.0, -1.0]])
+out_block, block_cache = residual_forward(h_block, np.eye(2), np.array([0.5, 0.5]))
+dh_block, dW_block, db_block = residual_backward(np.array([[1.0, 1.0]]), block_cache)
+print("out =", out_block, "  dh =", dh_block, "  dW =", dW_block.tolist(), "  db =", db_block)
+
+# %%
+backprop_lib.check("residual_backward")
+
+# %% nbgrader={"grade": true, "grade_id": "residual_backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Test: residual_backward (autograded; do not edit)
+result = checked("residual_backward")
+assert result.passed, result.report()
+
+# %% [markdown]
+# **Why it matters: $I + J$.** Now that you have written it, look at your `dh`: per example, the block's
+# Jacobian is $\partial\,\text{out} / \partial h = I + J_{\text{branch}}$, where $J_{\text{branch}}$ is the
+# branch's Jacobian (the part of your `dh` that comes through the linear layer and the ReLU). Through $L$
+# blocks the gradient is multiplied by $L$ such factors. A plain stack multiplies $L$ branch Jacobians, whose
+# product can shrink towards 0 (vanishing); with the identity added the product contains a term $I$ (the path
+# through all the skips), so it does not shrink that way. But it can grow: at a large weight scale the
+# factors $I + J$ enlarge the gradient and the product explodes (notebook 4's depth widget at He's scale
+# shows about $10^{10}$ at depth 50). Remedies: initialise or scale the branch small, normalise (batch or layer
+# normalisation), clip gradients.
+#
+# ## 6.6 The course's tips, for any layer
 #
 # 1. **Derive the upstream gradient directly.** You need $\partial E/\partial x$, a vector or matrix of
 #    $x$'s shape, not the Jacobian $\partial z/\partial x$ as an object. Go from $\partial E/\partial z$ to
@@ -199,6 +242,8 @@ linear_jacobian()
 #   gradient has its variable's shape) and with centered differences (a transposed formula can fit the
 #   shapes).
 # - Parameters shared across the batch are a fork: they collect a **sum** of per-example gradients.
+# - A residual block is a fork too: the skip path and the branch both reach the output, and its Jacobian is
+#   $I + J$: no vanishing through the skips, but large branches make gradients explode.
 #
 # **Next:** notebook 7 assembles your gates into a network and trains it with your backward passes.
 

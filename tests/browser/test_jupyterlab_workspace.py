@@ -85,6 +85,7 @@ def test_lab_opens_notebook_01_at_the_workspace_root_without_instructor_tools(pa
     listing = page.locator(".jp-DirListing-content")
     for name in ("backprop_lib", "01_chain_rule.ipynb", NOTEBOOK, "gradient_flow_explorer.ipynb"):
         assert listing.get_by_text(name, exact=True).count() == 1, f"{name} not in the file browser"
+    page.locator(".jp-NotebookPanel .jp-MarkdownCell").first.wait_for(timeout=60_000)  # rendered
     page.screenshot(path=ARTIFACTS / "1-workspace-opened.png")
     assert page.evaluate(NBGRADER_COMMANDS) == {
         "nbgrader:open-create-assignment": False,
