@@ -2,7 +2,7 @@
 
 Each sample sets one control's value from Python and stops the clock when the
 widget's Image holds the new PNG (ipywidgets runs the observer synchronously,
-so the assignment returns after the redraw). Target: median under 100 ms.
+so the assignment returns after the redraw). Target: median under 50 ms.
 
 Baseline, measured in the same run: a full redraw of the same figure (draw every
 artist, then encode the PNG), which is what a widget without blitting pays per change.
@@ -28,7 +28,7 @@ from backprop_lib.kit.widgets import (  # noqa: E402 (solution mode must be set 
     sigmoid_saturation,
 )
 
-TARGET_MS = 100.0
+TARGET_MS = 50.0
 
 CASES = {
     "graph_viewer": (lambda: graph_viewer(step=0), {"step": list(range(10))}),

@@ -314,6 +314,15 @@ def test_a_stub_error_lets_the_run_go_on_and_other_errors_stop_it(scratch):
 # --- metadata, pairing, nbgrader ---------------------------------------------------------------------------
 
 
+def test_every_notebook_reloads_saved_exercise_files_the_same_way():
+    """Autoreload is the same everywhere (the course and the explorer), so 'save and run the cell again' holds."""
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        first_code = next(cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+        assert first_code.source.startswith("%load_ext autoreload\n%autoreload 2\n"), path.name
+        text = " ".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
+        assert "restart the kernel" not in text, f"{path.name} tells the student to restart the kernel"
+
+
 def test_notebooks_are_committed_without_outputs():
     for stem in STEMS:
         for cell in read_notebook(stem).cells:

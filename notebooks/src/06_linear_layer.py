@@ -109,8 +109,8 @@ print("W, M x K =\n", W)
 #
 # **Dimension analysis** checks a derivation without any calculus: $\partial E / \partial W$ must have $W$'s
 # shape $(M \times K)$, and $x$ is $(N \times M)$, $\partial E/\partial z$ is $(N \times K)$: does your matrix
-# form multiply to that shape? Use it to check every derivation, never instead of one: it cannot tell $W$ from
-# $W^T$ when $M = K$.
+# form multiply to that shape? Use it to check every derivation, never instead of one: when $M = K$ it cannot
+# tell $W$ from its transpose.
 #
 # The numbers your formulas must give, on a small batch with an upstream gradient $\partial E/\partial z$ =
 # `dz`: here $E = \sum_{n,k} \texttt{dz}_{nk} z_{nk}$, so its gradients can be measured by centered
