@@ -183,7 +183,7 @@ linear_jacobian()
 #
 # A residual block adds a layer's output to its own input: $\text{out} = h + \mathrm{relu}(hW + b)$, with $W$
 # square $(M \times M)$ so the shapes match. `residual_forward(h, W, b)` is given in `backprop_lib/layers.py`;
-# its cache holds the linear layer's cache $(h, W)$ and the ReLU's cache $z = hW + b$, so you may call your own
+# its cache holds the linear layer's cache and the ReLU's cache ($z = hW + b$), so you may call your own
 # `linear_backward` and `relu_backward`.
 #
 # 1. **Two paths.** $h$ reaches `out` twice: directly (the skip), and through the branch linear, then ReLU.
