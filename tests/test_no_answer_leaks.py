@@ -63,7 +63,6 @@ LEAKS = {
 }
 COMPILED = {name: [re.compile(p) for p in patterns] for name, patterns in LEAKS.items()}
 LIBRARY = REPO / "backprop_lib"
-WIDGETS = LIBRARY / "kit" / "widgets"
 NOTEBOOKS = sorted((REPO / "notebooks" / "src").glob("[0-9]*.py"))
 
 
@@ -81,19 +80,7 @@ def library_files():
     return sorted(p for p in LIBRARY.rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".md", ".txt"))
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            p,
-            marks=[pytest.mark.xfail(strict=False, reason="widget texts belong to the notebooks helper")]
-            if WIDGETS in p.parents
-            else [],
-        )
-        for p in library_files()
-    ],
-    ids=lambda p: str(p.relative_to(REPO)),
-)
+@pytest.mark.parametrize("path", library_files(), ids=lambda p: str(p.relative_to(REPO)))
 def test_no_library_file_gives_an_answer_away(path):
     found = leaks(path.read_text().splitlines())
     assert not found, "\n".join(f"{path.relative_to(REPO)}:{n}: {name}: {text}" for n, name, text in found)
@@ -110,7 +97,6 @@ def grade_cells():
     return cells
 
 
-@pytest.mark.xfail(strict=False, reason="the notebooks helper rewrites the notebooks' text (derive, don't copy)")
 @pytest.mark.parametrize("exercise", sorted(LEAKS))
 def test_no_notebook_gives_an_answer_away_before_its_exercise(exercise):
     where = grade_cells().get(exercise)
