@@ -60,6 +60,10 @@ LEAKS = {
         r"p_c\s*-\s*\[\s*c\s*==\s*y\s*\]",
         r"-=\s*1(\.0)?\b",
     ],
+    "softmax_jacobian": [r"diag\(\s*p\s*\)\s*-\s*(np\.)?outer", r"p_i\s*\(\s*\[\s*i\s*==\s*j\s*\]\s*-\s*p_j"],
+    "softmax_backward": [r"sum\(\s*dout\s*\*\s*p\s*,\s*axis", r"p\s*\*\s*\(\s*dout\s*-\s*(np\.)?sum"],
+    "residual_backward": [r"return\s+dout\s*\+\s*dh\b"],
+    "two_layer_net_backward": [r"dW[12]\s*\+\s*(dout\s*\*\s*)?reg\s*\*\s*W[12]"],
 }
 COMPILED = {name: [re.compile(p) for p in patterns] for name, patterns in LEAKS.items()}
 LIBRARY = REPO / "backprop_lib"
