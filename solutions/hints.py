@@ -134,49 +134,43 @@ HINTS = {
         "zip(node.parents, node.operation.backward(node.grad, node.cache)): parent.grad += g",
     ),
     "numerical_gradient": (
-        "Change one element of x at a time, a small step up and a small step down, and watch how f changes. "
-        "Every other element stays as it is, and x must end as it began.",
-        "The centered difference (f(x + h e_i) - f(x - h e_i)) / (2h) is accurate to order h^2; a one-sided one "
-        "only to order h. Save x[i] before you change it and put it back after both evaluations.",
-        "grad = np.zeros(x.shape); for i in np.ndindex(x.shape): saved = x[i]; x[i] = saved + h; up = f(x); "
-        "x[i] = saved - h; down = f(x); x[i] = saved; grad[i] = (up - down) / (2 * h); return grad",
+        "Nudge one element at a time, evaluate f on both sides, and turn the two values into a slope. Put the "
+        "element back afterwards.",
+        "A centered difference: (f(x + h e_i) - f(x - h e_i)) / (2 h) for each element i, error of order h^2.",
+        "for index in np.ndindex(x.shape): save x[index]; x[index] = saved + h; above = f(x); x[index] = saved - h; "
+        "below = f(x); x[index] = saved; grad[index] = (above - below) / (2 * h)",
     ),
     "relative_error": (
-        "An absolute difference of 1e-6 means little for numbers near 1e3 and a lot for numbers near 1e-6: "
-        "divide by the size of the numbers you compare, element by element.",
-        "The scale of an element is the larger of |a| and |b| (so the error is symmetric); where both are 0 the "
-        "error is 0, not 0/0. One wrong element must show: report the largest error, not an average.",
+        "Compare the size of the difference with the size of the numbers, elementwise, and report the worst.",
+        "|a - b| / max(|a|, |b|), taken as 0 where both are 0; the largest over all elements.",
         "scale = np.maximum(np.abs(a), np.abs(b)); ratio = np.divide(np.abs(a - b), scale, "
         "out=np.zeros(scale.shape), where=scale > 0); return float(np.max(ratio, initial=0.0))",
     ),
     "softmax_jacobian": (
-        "Write p_i = exp(s_i) / sum_k exp(s_k) and differentiate it with respect to s_j twice: once for j = i "
-        "(the numerator moves too) and once for j != i (only the denominator moves).",
-        "dp_i/ds_j = p_i ([i == j] - p_j): a diagonal part and an outer product of p with itself.",
-        "p = np.asarray(p, dtype=np.float64); return np.diag(p) - np.outer(p, p)",
+        "Differentiate p_i = exp(s_i) / sum_j exp(s_j) with respect to s_j, once for j == i and once for j != i.",
+        "dp_i/ds_j = p_i ([i == j] - p_j): a diagonal part and an outer product.",
+        "return np.diag(p) - np.outer(p, p)",
     ),
     "softmax_backward": (
-        "Row by row: ds = dout J for that row's Jacobian. Multiply it out on paper, one entry ds_j at a time, "
-        "before you write any code; no (K, K) matrix is needed.",
-        "With J = diag(p) - p p^T, entry j of dout J is p_j (dout_j - sum_i dout_i p_i): each row needs one "
-        "number, the sum of dout * p over that row.",
-        "p = cache; return (p * (dout - np.sum(dout * p, axis=-1, keepdims=True)),)",
+        "Row by row, ds = dout J with J the row's softmax Jacobian. Expand that product by hand instead of building J.",
+        "dout J = dout * p - (dout . p) p for one row: one elementwise product and one dot product per row.",
+        "return (p * (dout - np.sum(dout * p, axis=-1, keepdims=True)),)",
     ),
     "residual_backward": (
-        "out = h + relu(z) with z = h W + b: h reaches out along two paths, the skip and the branch. Gradients "
-        "along the two paths add. You have written the branch's pieces already.",
-        "The skip passes dout on unchanged; the branch is relu_backward then linear_backward, with the caches "
-        "the forward stored (relu_cache = z, linear_cache = (h, W, b)).",
-        "linear_cache, relu_cache = cache; (dz,) = relu_backward(dout, relu_cache); dh, dW, db = "
-        "linear_backward(dz, linear_cache); return dout + dh, dW, db",
+        "The block is a fork: h reaches the output directly (the skip) and through the ReLU layer. Backpropagate "
+        "through each path with the library's own backwards, then add what reaches h.",
+        "The skip path's local Jacobian is the identity, so it passes dout on; the other path is relu's backward "
+        "then linear's backward.",
+        "(dz,) = relu_backward(dout, relu_cache); dh, dW, db = linear_backward(dz, linear_cache); "
+        "return dout + dh, dW, db",
     ),
     "two_layer_net_backward": (
-        "Go backwards stage by stage: loss, second linear layer, ReLU, first linear layer, each with its own "
-        "backward and its own cache. Then look for the inputs used more than once in the forward.",
-        "W1 and W2 each appear twice in E: in their layer and in the weight decay (reg / 2) sum W^2, whose "
-        "gradient is reg W. The two contributions add, and both are scaled by dout.",
-        "(ds,) = softmax_cross_entropy_backward(dout, loss_cache); dh, dW2, db2 = linear_backward(ds, "
-        "linear2_cache); (dz1,) = relu_backward(dh, relu_cache); dx, dW1, db1 = linear_backward(dz1, "
-        "linear1_cache); return dx, dW1 + dout * reg * W1, db1, dW2 + dout * reg * W2, db2",
+        "Stage by stage from the loss back to the input, each stage's backward handing its input gradient to the "
+        "stage before. The weight decay makes W1 and W2 forks: add its gradient to theirs.",
+        "The stages in reverse: softmax cross-entropy, linear 2, ReLU, linear 1; the penalty's gradient with "
+        "respect to W is the coefficient times W (times the upstream dout).",
+        "(ds,) = softmax_cross_entropy_backward(dout, loss_cache); dh, dW2, db2 = linear_backward(ds, linear2_cache); "
+        "(dz1,) = relu_backward(dh, relu_cache); dx, dW1, db1 = linear_backward(dz1, linear1_cache); "
+        "return dx, dW1 + dout * reg * W1, db1, dW2 + dout * reg * W2, db2",
     ),
 }

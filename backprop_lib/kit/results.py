@@ -58,6 +58,16 @@ class CheckResult:
         return "\n".join(lines)
 
 
+PRODUCT_HINT = (
+    "a shape error: write each array's shape beside it; a product (N, M) @ (M, K) needs equal inner sizes and "
+    "gives (N, K), and every gradient has its input's shape"
+)
+BROADCAST_HINT = (
+    "a shape error: an elementwise operation needs shapes that broadcast (compared from the right, each size "
+    "equal or 1); write each array's shape beside it, and remember every gradient has its input's shape"
+)
+
+
 def result_from_exception(exercise, path, exc):
     """A CheckResult for an exception raised by student code, pointing at the student's line.
 
@@ -81,10 +91,7 @@ def result_from_exception(exercise, path, exc):
         if misfits:
             summary, details = f"raised {type(exc).__name__}: {misfits[0]}", [*details, f"numpy says: {exc}"]
         details.append(listed)
-        hint = (
-            "a shape error: write each array's shape beside it; a product (N, M) @ (M, K) needs equal inner "
-            "sizes and gives (N, K), and every gradient has its input's shape"
-        )
+        hint = PRODUCT_HINT if misfits or "matmul" in str(exc) else BROADCAST_HINT
     return CheckResult(exercise, path, FAILED, summary, details, hint)
 
 

@@ -28,27 +28,39 @@ DEEP_CHAIN = 3000
 class Gate:
     """A checker-owned gate with the operation interface the engine calls.
 
-    ``local`` gives the local gradients; None for a local gradient of exactly 1
-    means "pass ``dout`` itself on", the same array object, as a student's add
+    ``forward(a, b, c)`` computes the gate (b unused by a one-input gate, c its
+    constant). Its backward multiplies ``dout`` by local gradients estimated by
+    centered differences of that forward (no derivative formula here), except
+    for a gate whose local gradient is exactly 1 (``passes_on``): that one hands
+    ``dout`` itself, the same array object, to each input, as a student's add
     gate may.
     """
 
-    def __init__(self, name, forward, local):
-        self.name, self.forward, self.local = name, forward, local
+    def __init__(self, name, forward, inputs, passes_on=False):
+        self.name, self.forward, self.inputs, self.passes_on = name, forward, inputs, passes_on
 
     def backward(self, dout, cache):
-        """Local gradients times the upstream gradient, one per input (``dout`` itself where the local is 1)."""
-        return tuple(dout if g is None else np.asarray(dout * g, dtype=np.float64) for g in self.local(*cache))
+        """One gradient per input: ``dout`` itself for a pass-on gate, else dout times a numerical local gradient."""
+        if self.passes_on:
+            return tuple(dout for _ in range(self.inputs))
+        a, b, c = (float(v) if v is not None else None for v in cache)
+        return tuple(np.asarray(dout * self._local(a, b, c, i), dtype=np.float64) for i in range(self.inputs))
+
+    def _local(self, a, b, c, i):
+        def moved(h):
+            return self.forward(a + h, b, c) if i == 0 else self.forward(a, b + h, c)
+
+        return (moved(STEP) - moved(-STEP)) / (2 * STEP)
 
 
 GATES = {
-    1: Gate("add", lambda a, b, c: a + b, lambda a, b, c: (None, None)),
-    2: Gate("multiply", lambda a, b, c: a * b, lambda a, b, c: (b, a)),
-    3: Gate("maximum", lambda a, b, c: max(a, b), lambda a, b, c: (float(a >= b), float(a < b))),
-    4: Gate("scale", lambda a, b, c: c * a, lambda a, b, c: (c,)),
-    5: Gate("exp", lambda a, b, c: np.exp(a), lambda a, b, c: (np.exp(a),)),
-    6: Gate("reciprocal", lambda a, b, c: 1.0 / a, lambda a, b, c: (-1.0 / a**2,)),
-    7: Gate("add_constant", lambda a, b, c: a + c, lambda a, b, c: (None,)),
+    1: Gate("add", lambda a, b, c: a + b, 2, passes_on=True),
+    2: Gate("multiply", lambda a, b, c: a * b, 2),
+    3: Gate("maximum", lambda a, b, c: max(a, b), 2),
+    4: Gate("scale", lambda a, b, c: c * a, 1),
+    5: Gate("exp", lambda a, b, c: np.exp(a), 1),
+    6: Gate("reciprocal", lambda a, b, c: 1.0 / a, 1),
+    7: Gate("add_constant", lambda a, b, c: a + c, 1, passes_on=True),
 }
 CODES = {gate.name: code for code, gate in GATES.items()}
 
