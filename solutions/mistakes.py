@@ -876,6 +876,27 @@ MISTAKES = (
 )
 
 
+ENGINE = {"topological_sort", "backward"}
+"""A wrong topological_sort also fails backward."""
+CALLS = {
+    "residual_backward": {"linear_backward", "relu_backward"},
+    "two_layer_net_backward": {"linear_backward", "relu_backward", "softmax_cross_entropy_backward"},
+}
+"""The composite exercises' reference solutions call the library's own backwards."""
+
+
+def can_share(mistake, group):
+    """True when ``mistake`` planted beside the mistakes of ``group`` still fails with its own diagnosis, and they
+    with theirs: no two in one function, one engine function at a time, none in a function another one calls."""
+    functions = {m.function for m in group}
+    called = set().union(*(CALLS.get(f, set()) for f in functions))
+    return not (
+        mistake.function in functions | called
+        or CALLS.get(mistake.function, set()) & functions
+        or (mistake.function in ENGINE and ENGINE & functions)
+    )
+
+
 def write_library(folder, *mistakes):
     """Write ``folder/backprop_lib``: the library with the reference solutions and the given mistakes planted."""
     target = Path(folder) / "backprop_lib"

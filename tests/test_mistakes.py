@@ -5,7 +5,7 @@ import pytest
 from backprop_lib import EXERCISE_MODULES
 from backprop_lib.kit.exercises import EXERCISES, diagnosis, is_course_example
 from backprop_lib.kit.selfcheck import run_in_subprocess
-from solutions.mistakes import MISTAKES, _mistake
+from solutions.mistakes import CALLS, MISTAKES, _mistake, can_share
 
 BY_KEY = {m.key: m for m in MISTAKES}
 
@@ -16,30 +16,12 @@ def test_the_catalog_covers_every_kind_of_exercise():
     assert {m.module for m in MISTAKES} == set(EXERCISE_MODULES)
 
 
-ENGINE = {"topological_sort", "backward"}
-USES = {
-    "residual_backward": {"linear_backward", "relu_backward"},
-    "two_layer_net_backward": {"linear_backward", "relu_backward", "softmax_cross_entropy_backward"},
-}
-"""The reference solutions of the composite exercises call the library's own backwards."""
-
-
-def _fits(mistake, group):
-    functions = {m.function for m in group}
-    used = set().union(*(USES.get(f, set()) for f in functions))
-    return (
-        mistake.function not in functions | used
-        and not USES.get(mistake.function, set()) & functions
-        and not (mistake.function in ENGINE and ENGINE & functions)
-    )
-
-
 def groups():
     """The catalog in libraries of their own: one mistake per function, one engine function at a time, no
     mistake in a function another mistake's exercise calls."""
     planted = []
     for mistake in MISTAKES:
-        fits = [group for group in planted if _fits(mistake, group)]
+        fits = [group for group in planted if can_share(mistake, group)]
         if fits:
             fits[0].append(mistake)
         else:
@@ -161,7 +143,7 @@ def test_any_valid_subgradient_at_a_kink_passes_with_a_note_naming_the_conventio
 def test_a_mistake_fails_only_its_own_exercise(library):
     results = run_in_subprocess([], library(BY_KEY["linear_db_not_summed"]))
     failed = [r.exercise for r in results if not r.passed]
-    users = {name for name, uses in USES.items() if "linear_backward" in uses}
+    users = {name for name, calls in CALLS.items() if "linear_backward" in calls}
     assert [name for name in failed if not is_course_example(EXERCISES[name]) and name not in users] == [
         "linear_backward"
     ]
