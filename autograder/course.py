@@ -27,8 +27,7 @@ from pathlib import Path
 import nbformat
 
 import backprop_lib
-from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
-from backprop_lib.kit.stubgen import make_stub
+from backprop_lib import EXERCISE_MODULES
 
 ASSIGNMENT = "backprop"
 COURSE_ID = "backprop-kit"
@@ -285,15 +284,14 @@ def with_venv_on_path():
 
 
 def _copy_library(destination):
-    """Copy backprop_lib as it is, after checking its exercise files are up-to-date stubs."""
-    for module in EXERCISE_MODULES:
-        text = (LIBRARY_DIR / f"{module}.py").read_text()
-        if "### BEGIN SOLUTION" in text:
-            raise BuildError(f"backprop_lib/{module}.py holds a solution: a course ships stubs only")
-        solution = SOLUTIONS_DIR / f"{module}.py"
-        if solution.is_file() and make_stub(solution.read_text(), module) != text:
-            raise BuildError(f"backprop_lib/{module}.py is out of date: run `python -m backprop_lib.kit.stubgen`")
-    shutil.copytree(LIBRARY_DIR, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    """Copy backprop_lib with its exercise files as stubs generated from solutions/, whatever the working
+    tree's exercise files hold (a self-learner's own answers never reach a course or the demo)."""
+    from backprop_lib.kit.workspace import WorkspaceError, copy_library
+
+    try:
+        copy_library(destination)
+    except WorkspaceError as error:
+        raise BuildError(str(error)) from error
 
 
 def _notebooks_with_hidden_tests(notebooks_dir, hidden_tests_dir):

@@ -32,8 +32,6 @@ from nbformat.v4 import new_code_cell
 
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
 
-ENGINE_FUNCTIONS = {"topological_sort", "backward"}
-
 
 class SampleError(Exception):
     """A sample cannot be made here (no solutions/, no release)."""
@@ -54,24 +52,23 @@ def catalog():
 def mistake_groups():
     """The catalog's mistakes in as few groups as possible, of even size, that can share a submission.
 
-    A group holds at most one mistake per function, and one engine function at a
-    time (a wrong topological_sort would also fail backward).
+    A group holds mistakes that still fail with their own diagnoses side by side
+    (``can_share`` of the catalog: one per function, one engine function at a
+    time, none in a function a composite exercise of the group calls).
     """
     mistakes = catalog().MISTAKES
     per_function = {}
     for mistake in mistakes:
         per_function.setdefault(mistake.function, []).append(mistake)
-    engine = sum(m.function in ENGINE_FUNCTIONS for m in mistakes)
+    engine = sum(m.function in catalog().ENGINE for m in mistakes)
     groups = [[] for _ in range(max(engine, *(len(v) for v in per_function.values())))]
     for mistake in sorted(mistakes, key=lambda m: -len(per_function[m.function])):
-        fits = [g for g in groups if not _clash(mistake, g)]
+        fits = [g for g in groups if catalog().can_share(mistake, g)]
+        if not fits:
+            groups.append([])
+            fits = [groups[-1]]
         min(fits, key=len).append(mistake)
     return groups
-
-
-def _clash(mistake, group):
-    functions = {m.function for m in group}
-    return mistake.function in functions or (mistake.function in ENGINE_FUNCTIONS and functions & ENGINE_FUNCTIONS)
 
 
 def sample_names():

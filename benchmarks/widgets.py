@@ -2,7 +2,7 @@
 
 Each sample sets one control's value from Python and stops the clock when the
 widget's Image holds the new PNG (ipywidgets runs the observer synchronously,
-so the assignment returns after the redraw). Target: median under 100 ms.
+so the assignment returns after the redraw). Target: median under 50 ms.
 
 Baseline, measured in the same run: a full redraw of the same figure (draw every
 artist, then encode the PNG), which is what a widget without blitting pays per change.
@@ -28,7 +28,7 @@ from backprop_lib.kit.widgets import (  # noqa: E402 (solution mode must be set 
     sigmoid_saturation,
 )
 
-TARGET_MS = 100.0
+TARGET_MS = 50.0
 
 CASES = {
     "graph_viewer": (lambda: graph_viewer(step=0), {"step": list(range(10))}),
@@ -48,16 +48,21 @@ CASES = {
 
 
 def time_changes(widget, control, values, changes):
-    """Milliseconds per change of ``control``, cycling through ``values``."""
-    samples = []
+    """(wall, CPU) milliseconds per change of ``control``, cycling through ``values``.
+
+    CPU time is this process's own: on a shared machine it stays close to what an idle one
+    would show, while wall time also counts the waits for a core.
+    """
+    wall, cpu = [], []
     for i in range(changes):
         value = values[i % len(values)]
         if widget.controls[control].value == value:
             value = values[(i + 1) % len(values)]
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         widget.controls[control].value = value
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return wall, cpu
 
 
 def time_full_redraws(widget, repeats):
@@ -77,20 +82,23 @@ def main():
     parser.add_argument("--changes", type=int, default=20, help="control changes timed per control")
     args = parser.parse_args()
     print(f"load average before the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    print(f"{'widget':<20} {'control':<14} {'median ms':>9} {'p90 ms':>7} {'full redraw ms':>15} {'ratio':>6}")
-    worst = 0.0
+    columns = f"{'median ms':>9} {'p90 ms':>7} {'cpu ms':>7} {'full redraw ms':>15} {'ratio':>6}"
+    print(f"{'widget':<20} {'control':<14} {columns}")
+    worst = worst_cpu = 0.0
     for name, (make, controls) in CASES.items():
         widget = make()
         full = statistics.median(time_full_redraws(widget, 5))
         for control, values in controls.items():
             time_changes(widget, control, values, 2)  # warm caches (fonts, data, backgrounds)
-            samples = time_changes(widget, control, values, args.changes)
-            median = statistics.median(samples)
+            samples, cpu = time_changes(widget, control, values, args.changes)
+            median, median_cpu = statistics.median(samples), statistics.median(cpu)
             p90 = statistics.quantiles(samples, n=10)[-1]
-            worst = max(worst, median)
-            print(f"{name:<20} {control:<14} {median:9.1f} {p90:7.1f} {full:15.1f} {median / full:6.2f}")
+            worst, worst_cpu = max(worst, median), max(worst_cpu, median_cpu)
+            row = f"{median:9.1f} {p90:7.1f} {median_cpu:7.1f} {full:15.1f} {median / full:6.2f}"
+            print(f"{name:<20} {control:<14} {row}")
     verdict = "meets" if worst < TARGET_MS else "MISSES"
-    print(f"slowest median {worst:.1f} ms: {verdict} the {TARGET_MS:.0f} ms target (ratio = change / full redraw)")
+    print(f"slowest median {worst:.1f} ms wall ({worst_cpu:.1f} ms CPU): {verdict} the {TARGET_MS:.0f} ms target")
+    print(f"load average after the run: {os.getloadavg()[0]:.2f} (ratio = change / full redraw, both wall)")
 
 
 if __name__ == "__main__":

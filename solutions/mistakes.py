@@ -615,8 +615,8 @@ MISTAKES = (
         "numerical_gradient_one_sided",
         "gradient_check",
         (
-            "a one-sided difference (f(x + h) - f(x)) / h: its error shrinks only like h; evaluate f at x + "
-            "h and at x - h and divide by 2h"
+            "a one-sided difference: f is evaluated on one side of x only, so the estimate's error shrinks only "
+            "like h; the contract asks for a centered difference"
         ),
         """
         def numerical_gradient(f, x, h=1e-5):
@@ -633,7 +633,10 @@ MISTAKES = (
     _mistake(
         "numerical_gradient_divides_by_h",
         "gradient_check",
-        "the two evaluation points x + h and x - h are 2h apart: divide their difference by 2h, not h",
+        (
+            "the estimate is twice the slope: the difference of f at the two points is divided by half the "
+            "distance between them"
+        ),
         """
         def numerical_gradient(f, x, h=1e-5):
             grad = np.zeros(x.shape)
@@ -651,7 +654,7 @@ MISTAKES = (
     _mistake(
         "numerical_gradient_x_not_restored",
         "gradient_check",
-        "save x[i] before you nudge it and put the saved value back after both evaluations of f",
+        "x is not restored: a nudged element keeps its changed value after its evaluations of f",
         """
         def numerical_gradient(f, x, h=1e-5):
             grad = np.zeros(x.shape)
@@ -668,8 +671,8 @@ MISTAKES = (
         "numerical_gradient_all_at_once",
         "gradient_check",
         (
-            "every element was nudged at once, which measures the slope along (1, 1, ..., 1): nudge one "
-            "element at a time, all others unchanged"
+            "every element was nudged at once, which measures the slope along (1, 1, ..., 1): nudge one element "
+            "at a time, all others unchanged"
         ),
         """
         def numerical_gradient(f, x, h=1e-5):
@@ -680,8 +683,8 @@ MISTAKES = (
         "numerical_gradient_first_axis_only",
         "gradient_check",
         (
-            "only the first axis is iterated, so x[i] nudges a whole row of a 2-D x: visit every element, "
-            "for example with np.ndindex(x.shape)"
+            "only the first axis is iterated, so x[i] nudges a whole row of a 2-D x: visit every element, for "
+            "example with np.ndindex(x.shape)"
         ),
         """
         def numerical_gradient(f, x, h=1e-5):
@@ -700,7 +703,7 @@ MISTAKES = (
     _mistake(
         "relative_error_sum_denominator",
         "gradient_check",
-        "the denominator is max(|a|, |b|), not |a| + |b|",
+        "the difference is divided by |a| + |b|, the sum of the sizes, instead of the larger of |a| and |b|",
         """
         def relative_error(a, b):
             a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -711,7 +714,7 @@ MISTAKES = (
     _mistake(
         "relative_error_zero_over_zero",
         "gradient_check",
-        "define the error as 0 where both are 0, e.g. np.divide(..., where=scale > 0)",
+        "0 / 0 where a and b are both 0: the contract defines the error there as 0",
         """
         def relative_error(a, b):
             a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -722,7 +725,7 @@ MISTAKES = (
     _mistake(
         "relative_error_mean",
         "gradient_check",
-        "take the largest elementwise error (max): an average hides the one element that is wrong",
+        "the elementwise errors are averaged: an average hides the one element that is wrong, the largest shows it",
         """
         def relative_error(a, b):
             a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -752,12 +755,12 @@ MISTAKES = (
         "softmax_backward_builds_jacobians",
         "activations",
         (
-            "multiply out dout times the Jacobian on paper, one row at a time: the result needs only p, dout "
-            "and one number per row"
+            "the backward builds a (K, K) Jacobian: dout times the Jacobian, multiplied out on paper one row at "
+            "a time, needs only p, dout and one number per row"
         ),
         """
         def softmax_backward(dout, cache):
-            return (np.stack([d @ softmax_jacobian(row) for d, row in zip(dout, cache)]),)
+            return (np.stack([d @ (np.diag(p) - np.outer(p, p)) for d, p in zip(dout, cache)]),)
     """,
     ),
     _mistake(
@@ -776,8 +779,8 @@ MISTAKES = (
         "softmax_backward_sums_the_batch",
         "activations",
         (
-            "each row has its own Jacobian: sum over the classes of each row (axis=-1, keepdims=True), not "
-            "over the whole batch"
+            "each row has its own Jacobian: sum over the classes of each row (axis=-1, keepdims=True), not over "
+            "the whole batch"
         ),
         """
         def softmax_backward(dout, cache):
@@ -794,9 +797,9 @@ MISTAKES = (
         ),
         """
         def residual_backward(dout, cache):
-            (h, W, _), z = cache
-            dz = dout * (z > 0)
-            return dz @ W.T, h.T @ dz, dz.sum(axis=0)
+            linear_cache, relu_cache = cache
+            (dz,) = relu_backward(dout, relu_cache)
+            return linear_backward(dz, linear_cache)
     """,
     ),
     _mistake(
@@ -805,23 +808,20 @@ MISTAKES = (
         "db is the upstream gradient dout passed on unchanged: the local gradient of this operation is missing.",
         """
         def residual_backward(dout, cache):
-            (h, W, _), z = cache
-            return dout + dout @ W.T, h.T @ dout, dout.sum(axis=0)
+            linear_cache, _ = cache
+            dh, dW, db = linear_backward(dout, linear_cache)
+            return dout + dh, dW, db
     """,
     ),
     _mistake(
         "net_no_weight_decay",
         "network",
         (
-            "the weight decay is missing: W1 and W2 are each used twice in the forward (in their layer and "
-            "in (reg/2) sum W^2), so each gradient has two contributions that add"
+            "the weight decay is missing: W1 and W2 are each used twice in the forward (in their layer and in "
+            "(reg/2) sum W^2), so each gradient has two contributions that add"
         ),
         """
         def two_layer_net_backward(dout, cache):
-            from backprop_lib.activations import relu_backward
-            from backprop_lib.layers import linear_backward
-            from backprop_lib.losses import softmax_cross_entropy_backward
-
             linear1_cache, relu_cache, linear2_cache, loss_cache, _ = cache
             (ds,) = softmax_cross_entropy_backward(dout, loss_cache)
             dh, dW2, db2 = linear_backward(ds, linear2_cache)
@@ -836,10 +836,6 @@ MISTAKES = (
         "the weight decay's gradient is twice too large: the 1/2 of (reg/2) sum W^2 cancels the 2 of the square",
         """
         def two_layer_net_backward(dout, cache):
-            from backprop_lib.activations import relu_backward
-            from backprop_lib.layers import linear_backward
-            from backprop_lib.losses import softmax_cross_entropy_backward
-
             linear1_cache, relu_cache, linear2_cache, loss_cache, (W1, W2, reg) = cache
             (ds,) = softmax_cross_entropy_backward(dout, loss_cache)
             dh, dW2, db2 = linear_backward(ds, linear2_cache)
@@ -854,12 +850,12 @@ MISTAKES = (
         "the weight decay reaches dW2 but not dW1: W1 is decayed too",
         """
         def two_layer_net_backward(dout, cache):
-            (x, W1, _), z1, (h, W2, _), (probs, labels), (_, _, reg) = cache
-            ds = probs.copy()
-            ds[np.arange(len(labels)), labels] -= 1.0
-            ds *= dout / len(labels)
-            dz1 = (ds @ W2.T) * (z1 > 0)
-            return dz1 @ W1.T, x.T @ dz1, dz1.sum(axis=0), h.T @ ds + dout * reg * W2, ds.sum(axis=0)
+            linear1_cache, relu_cache, linear2_cache, loss_cache, (W1, W2, reg) = cache
+            (ds,) = softmax_cross_entropy_backward(dout, loss_cache)
+            dh, dW2, db2 = linear_backward(ds, linear2_cache)
+            (dz1,) = relu_backward(dh, relu_cache)
+            dx, dW1, db1 = linear_backward(dz1, linear1_cache)
+            return dx, dW1, db1, dW2 + dout * reg * W2, db2
     """,
     ),
     _mistake(
@@ -868,16 +864,37 @@ MISTAKES = (
         "the 1/N of the batch mean is missing from the loss's gradient",
         """
         def two_layer_net_backward(dout, cache):
-            (x, W1, _), z1, (h, W2, _), (probs, labels), (_, _, reg) = cache
+            linear1_cache, relu_cache, linear2_cache, (probs, labels), (W1, W2, reg) = cache
             ds = probs.copy()
             ds[np.arange(len(labels)), labels] -= 1.0
-            ds *= dout
-            dz1 = (ds @ W2.T) * (z1 > 0)
-            dW1, dW2 = x.T @ dz1 + dout * reg * W1, h.T @ ds + dout * reg * W2
-            return dz1 @ W1.T, dW1, dz1.sum(axis=0), dW2, ds.sum(axis=0)
+            dh, dW2, db2 = linear_backward(dout * ds, linear2_cache)
+            (dz1,) = relu_backward(dh, relu_cache)
+            dx, dW1, db1 = linear_backward(dz1, linear1_cache)
+            return dx, dW1 + dout * reg * W1, db1, dW2 + dout * reg * W2, db2
     """,
     ),
 )
+
+
+ENGINE = {"topological_sort", "backward"}
+"""A wrong topological_sort also fails backward."""
+CALLS = {
+    "residual_backward": {"linear_backward", "relu_backward"},
+    "two_layer_net_backward": {"linear_backward", "relu_backward", "softmax_cross_entropy_backward"},
+}
+"""The composite exercises' reference solutions call the library's own backwards."""
+
+
+def can_share(mistake, group):
+    """True when ``mistake`` planted beside the mistakes of ``group`` still fails with its own diagnosis, and they
+    with theirs: no two in one function, one engine function at a time, none in a function another one calls."""
+    functions = {m.function for m in group}
+    called = set().union(*(CALLS.get(f, set()) for f in functions))
+    return not (
+        mistake.function in functions | called
+        or CALLS.get(mistake.function, set()) & functions
+        or (mistake.function in ENGINE and ENGINE & functions)
+    )
 
 
 def write_library(folder, *mistakes):

@@ -18,7 +18,7 @@ import pytest
 from autograder import feedback, grading, report, samples, store
 from autograder.autograde import GRADED, MISSING, STOPPED
 from autograder.course import HIDDEN_TESTS_DIR, build, open_course, release
-from backprop_lib.kit.exercises import EXERCISES
+from backprop_lib.kit.exercises import EXERCISES, is_course_example
 
 pytestmark = pytest.mark.slow
 CATALOG = samples.catalog().MISTAKES
@@ -82,6 +82,11 @@ def autograded(course, student, notebook):
     return (course.folder("autograded", student) / f"{notebook}.ipynb").read_text()
 
 
+def calling(broken):
+    """The composite exercises that call one of the ``broken`` functions, and so fail with them."""
+    return {name for name, calls in samples.catalog().CALLS.items() if calls & broken}
+
+
 def test_the_reference_earns_full_marks_verified(course, cells, scores):
     reference = scores["reference"]
     maximum = sum(cell.points for cell in cells)
@@ -134,7 +139,11 @@ def test_wrong_types_shapes_and_nan_fail_with_clear_messages(course, scores):
     }
     for name, text in expected.items():
         assert text in verified[name].summary, verified[name].report()
-    assert all(r.passed for name, r in verified.items() if name not in expected)
+    broken = set(expected) | calling(set(expected))  # the composites run the broken linear and relu backwards
+    others = [r for name, r in verified.items() if name not in broken and not is_course_example(EXERCISES[name])]
+    assert all(r.passed for r in others)
+    assert not any(verified[name].passed for name in calling(set(expected)))
+    assert not verified["sigmoid_neuron_example"].passed  # the worked example runs the same broken gates
     assert {o.status for o in outcomes(course, "sloppy").values()} == {GRADED}
 
 
@@ -184,7 +193,8 @@ def test_memory_bombs_and_floods_of_output_are_contained(course, scores):
     assert cell_score(scores, "hostile", "add_backward") > 0 and cell_score(scores, "hostile", "multiply_backward") > 0
     assert "MemoryError" in scores["hostile"].verified["exp_backward"].summary
     failed = {name for name, r in scores["hostile"].verified.items() if not r.passed}
-    assert failed == {"negate_backward", "exp_backward"} and not scores["hostile"].flagged
+    assert failed - {"engine_course_examples"} == {"negate_backward", "exp_backward"}  # its neuron uses exp
+    assert not scores["hostile"].flagged
 
 
 def test_a_notebook_cannot_write_into_the_course(course):
@@ -197,8 +207,11 @@ def test_a_submission_that_fakes_its_tests_is_flagged(course, cells, scores):
     faked = {"relu_backward", "sigmoid_backward"}  # add_backward: a hidden test checks its shape
     for name in faked:
         assert cell_score(scores, "cheater", name) > 0, f"{name} passed in the cheater's kernel"
-    failed = {name for name, result in cheater.verified.items() if not result.passed}
-    assert failed == faked | {"add_backward", "linear_backward"}  # solutions/ is in no box: kernel and sandbox alike
+    failed = {
+        name for name, result in cheater.verified.items() if not (result.passed or is_course_example(EXERCISES[name]))
+    }
+    # linear_backward reads solutions/, which is in no box: kernel and sandbox alike
+    assert failed == faked | {"add_backward", "linear_backward"} | calling(faked | {"linear_backward"})
     for name in failed:
         key = next(cell.key for cell in cells if cell.grade_id == name)
         assert cheater.score(key) == 0, "a cell whose check failed earns nothing, whatever nbgrader says"

@@ -9,13 +9,13 @@ from conftest import REPO, student_env
 
 import backprop_lib
 from backprop_lib.kit import hints
-from backprop_lib.kit.exercises import EXERCISES, is_course_example
+from backprop_lib.kit.exercises import STUDENT_EXERCISES
 from backprop_lib.kit.results import FAILED, CheckResult
 from backprop_lib.kit.selfcheck import format_table
 
 
 def test_every_exercise_has_three_rungs():
-    for name in (n for n, e in EXERCISES.items() if not is_course_example(e)):
+    for name in STUDENT_EXERCISES:
         assert hints.available(name), name
         assert len(hints._ladders()[name]) == 3, name
 

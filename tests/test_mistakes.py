@@ -3,9 +3,9 @@
 import pytest
 
 from backprop_lib import EXERCISE_MODULES
-from backprop_lib.kit.exercises import diagnosis
+from backprop_lib.kit.exercises import EXERCISES, diagnosis, is_course_example
 from backprop_lib.kit.selfcheck import run_in_subprocess
-from solutions.mistakes import MISTAKES, _mistake
+from solutions.mistakes import CALLS, MISTAKES, _mistake, can_share
 
 BY_KEY = {m.key: m for m in MISTAKES}
 
@@ -16,22 +16,12 @@ def test_the_catalog_covers_every_kind_of_exercise():
     assert {m.module for m in MISTAKES} == set(EXERCISE_MODULES)
 
 
-ENGINE = {"topological_sort", "backward"}
-COMPOSITES = {"residual_backward", "two_layer_net_backward", "softmax_backward"}  # they call library backwards
-
-
 def groups():
-    """The catalog in libraries of their own: one mistake per function, one engine function at a time, and
-    mistakes of the composite exercises apart from the backwards they compose."""
+    """The catalog in libraries of their own: one mistake per function, one engine function at a time, no
+    mistake in a function another mistake's exercise calls."""
     planted = []
     for mistake in MISTAKES:
-        fits = [
-            group
-            for group in planted
-            if mistake.function not in {m.function for m in group}
-            and not (mistake.function in ENGINE and ENGINE & {m.function for m in group})
-            and all((m.function in COMPOSITES) == (mistake.function in COMPOSITES) for m in group)
-        ]
+        fits = [group for group in planted if can_share(mistake, group)]
         if fits:
             fits[0].append(mistake)
         else:
@@ -151,5 +141,10 @@ def test_any_valid_subgradient_at_a_kink_passes_with_a_note_naming_the_conventio
 
 
 def test_a_mistake_fails_only_its_own_exercise(library):
-    results = run_in_subprocess([], library(BY_KEY["log_multiplies"]))
-    assert [r.exercise for r in results if not r.passed] == ["log_backward"]
+    results = run_in_subprocess([], library(BY_KEY["linear_db_not_summed"]))
+    failed = [r.exercise for r in results if not r.passed]
+    users = {name for name, calls in CALLS.items() if "linear_backward" in calls}
+    assert [name for name in failed if not is_course_example(EXERCISES[name]) and name not in users] == [
+        "linear_backward"
+    ]
+    assert set(failed) - {"linear_backward"} <= {"network_gradient_check", "spiral_training"} | users

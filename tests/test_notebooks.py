@@ -66,7 +66,7 @@ REPORTS = {
         "dx": "dx.tolist()",
         "dW": "dW.tolist()",
         "db": "db.tolist()",
-        "loops": "[dx_loops.tolist(), dW_loops.tolist(), db_loops.tolist()]",
+        "numeric": "[dx_numeric.tolist(), dW_numeric.tolist(), db_numeric.tolist()]",
     },
     "07_capstone": {
         "spiral": "spiral_accuracy",
@@ -246,16 +246,18 @@ def test_engine_reproduces_both_examples_and_skip_connections_keep_gradients(exe
 @pytest.mark.slow
 def test_relu_mask_and_dead_units_on_the_digits_layer(executed):
     values = report(executed["05_jacobians_relu", "solution"])
-    assert values["relu"] == [0.0, 0.0, 0.0, 4.0, 5.0]
+    relu = values["relu"]
+    assert relu[:2] + relu[3:] == [0.0, 0.0, 4.0, 5.0] and 0.0 <= relu[2] <= 3.0, "any subgradient at the kink"
     dead = values["dead"]
     assert dead[0] < 0.1 and dead[-1] == 1.0
     assert all(a <= b for a, b in zip(dead, dead[1:], strict=False)), dead
 
 
 @pytest.mark.slow
-def test_linear_backward_matches_the_element_formulas(executed):
+def test_linear_backward_matches_centered_differences(executed):
     values = report(executed["06_linear_layer", "solution"])
-    assert [values["dx"], values["dW"], values["db"]] == values["loops"]
+    for mine, numeric in zip([values["dx"], values["dW"], values["db"]], values["numeric"], strict=True):
+        assert np.allclose(mine, numeric, atol=1e-6)
 
 
 @pytest.mark.slow
@@ -321,6 +323,15 @@ def test_a_stub_error_lets_the_run_go_on_and_other_errors_stop_it(scratch):
 
 
 # --- metadata, pairing, nbgrader ---------------------------------------------------------------------------
+
+
+def test_every_notebook_reloads_saved_exercise_files_the_same_way():
+    """Autoreload is the same everywhere (the course and the explorer), so 'save and run the cell again' holds."""
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        first_code = next(cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+        assert first_code.source.startswith("%load_ext autoreload\n%autoreload 2\n"), path.name
+        text = " ".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
+        assert "restart the kernel" not in text, f"{path.name} tells the student to restart the kernel"
 
 
 def test_notebooks_are_committed_without_outputs():

@@ -3,6 +3,8 @@
     backprop-kit check [EXERCISE ...]    check your exercises (students, self-learners)
     backprop-kit exercises               list the exercises you write and their files
     backprop-kit hint NAME [--level K]   the next rung of an exercise's hint ladder
+    backprop-kit workspace DIR           copy the course (notebooks, exercise stubs, kit) into DIR
+    backprop-kit lab [DIR] [OPTIONS]     start JupyterLab in your workspace (made first if missing)
 
 Further commands join through the entry-point group ``backprop_kit.commands``:
 each entry point names a function ``add(subparsers)`` that adds its commands.
@@ -19,7 +21,10 @@ COMMAND_GROUP = "backprop_kit.commands"
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "accepts_unknown", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.unknown = unknown
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
@@ -44,6 +49,19 @@ def build_parser():
     ladder.add_argument("--level", type=int, default=None, help="show this rung (1 to 3) instead of the next one")
     ladder.add_argument("--dir", default=None, help="the folder holding your backprop_lib/ (default: the library's)")
     ladder.set_defaults(run=_hint)
+
+    workspace = commands.add_parser("workspace", help="copy the course into a folder of your own")
+    workspace.add_argument("directory", help="a new or empty folder")
+    workspace.set_defaults(run=_workspace)
+
+    lab = commands.add_parser(
+        "lab",
+        help="start JupyterLab in your workspace with notebook 01 open",
+        description="Start JupyterLab at the workspace's root with notebook 01 open. Further options go to "
+        "`jupyter lab` (e.g. --no-browser --port 8890).",
+    )
+    lab.add_argument("directory", nargs="?", default=None, help="your workspace (default: ./backprop-workspace)")
+    lab.set_defaults(run=_lab, accepts_unknown=True)
 
     for entry_point in entry_points(group=COMMAND_GROUP):
         entry_point.load()(commands)
@@ -82,6 +100,28 @@ def _list_exercises(args):
     width = max(len(name) for name in STUDENT_EXERCISES)
     for name, exercise in STUDENT_EXERCISES.items():
         print(f"{name:<{width}}  {exercise.path:<28}  {exercise.title}")
+
+
+def _workspace(args):
+    from backprop_lib.kit import workspace
+
+    try:
+        directory = workspace.create(args.directory)
+    except workspace.WorkspaceError as error:
+        print(f"backprop-kit workspace: {error}", file=sys.stderr)
+        return 1
+    print(f"your workspace is {directory}\nopen it with: backprop-kit lab {args.directory}")
+    return 0
+
+
+def _lab(args):
+    from backprop_lib.kit import workspace
+
+    try:
+        return workspace.lab(args.directory or workspace.DEFAULT_DIR, args.unknown)
+    except workspace.WorkspaceError as error:
+        print(f"backprop-kit lab: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -83,7 +83,7 @@ setup()
 # will still use centered differences all the time, to *check* the gradients we derive; so the first thing
 # you write is the checker.
 #
-# **Exercise 1.1.** Write `numerical_gradient(f, x, h=1e-5)` in `backprop_lib/gradient_check.py`: the
+# **Exercise 1a.** Write `numerical_gradient(f, x, h=1e-5)` in `backprop_lib/gradient_check.py`: the
 # centered-difference estimate above for every element of an array `x` of any shape (a vector, a matrix, a
 # number). Before you write it, answer for yourself:
 #
@@ -92,7 +92,7 @@ setup()
 # 2. If you nudge `x[i]` in place, what must hold when your function returns? Why would the caller care?
 # 3. What is the distance between the two points you evaluate, and so what do you divide by?
 #
-# **Exercise 1.2.** Two gradients never agree to the last bit, so a check needs a measure of "close". Write
+# **Exercise 1b.** Two gradients never agree to the last bit, so a check needs a measure of "close". Write
 # `relative_error(a, b)`: the largest elementwise $|a - b| / \max(|a|, |b|)$, with 0 where $a$ and $b$ are
 # both 0. It does not depend on the gradients' scale, and it treats $a$ and $b$ alike.
 #
@@ -150,7 +150,7 @@ print(f"centered differences: dz/dx = {numerical_gradient(lambda v: float(np.exp
 #
 # $$h_1 = w_1^T x, \qquad e = (y - h_1)^2.$$
 #
-# **Exercise 1.3.** Derive the three factors of the chain rule at a given point and return them from
+# **Exercise 2a.** Derive the three factors of the chain rule at a given point and return them from
 # `squared_error_factors(x, w1, y)` in `backprop_lib/derivations.py`:
 #
 # 1. $\dfrac{\partial h_1}{\partial w_1}$, shape $(M,)$: how $h_1$ moves with each weight;
@@ -229,7 +229,7 @@ plt.show()
 # $$\frac{\partial e}{\partial w_1} = \frac{\partial e}{\partial h_2} \cdot \frac{\partial h_2}{\partial h_1}
 # \cdot \frac{\partial h_1}{\partial w_1}.$$
 #
-# **Exercise 1.4.** Derive each factor and return them from `logistic_factors(x, w1)` in
+# **Exercise 2b.** Derive each factor and return them from `logistic_factors(x, w1)` in
 # `backprop_lib/derivations.py`: $\partial h_1 / \partial w_1$ (shape $(M,)$), $\partial h_2 / \partial h_1$
 # (a number), $\partial e / \partial h_2$ (a number) and their product $\partial e / \partial w_1$ (shape $(M,)$).
 #

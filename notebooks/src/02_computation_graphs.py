@@ -21,7 +21,7 @@
 # 2. run the backward pass by hand, gate by gate: at every gate, **local gradient × upstream gradient**;
 # 3. write the backward function of each gate the example uses (seven exercises in `backprop_lib/gates.py`
 #    and `backprop_lib/activations.py`);
-# 4. collapse a chain of gates into one sigmoid gate with $\sigma'(x) = \sigma(x)(1 - \sigma(x))$.
+# 4. collapse a chain of gates into one sigmoid gate, and derive its local gradient yourself.
 #
 # Every gate follows one contract, in every file of the library:
 #
@@ -33,6 +33,18 @@
 # `dout` is the **upstream gradient** $\partial E / \partial \text{out}$, and backward returns a tuple with
 # $\partial E / \partial \text{input} = \partial E / \partial \text{out} \cdot \partial \text{out} / \partial
 # \text{input}$ for each input, each with that input's shape.
+#
+# **How each exercise goes.** The notebook runs the lecture's example with numbers; the formulas are yours to
+# derive. For every gate, answer three questions on paper first:
+#
+# 1. **Local derivative.** What is $\partial\,\text{out} / \partial\,\text{input}$ for this gate alone?
+# 2. **Upstream × local.** Multiply by `dout`. Does it give the number the lecture has on that wire?
+# 3. **Shapes.** Does your expression work elementwise for arrays, and return each input's shape?
+#
+# Then write the result in the library file, save it, and run the check cell (the notebook reloads your file:
+# no kernel restart needed). Stuck? `backprop_lib.hint("reciprocal_backward")` in a cell shows the next rung
+# of a hint ladder each time you call it (a nudge first, the formula only last); in a terminal,
+# `backprop-kit hint reciprocal_backward`.
 
 # %%
 # %load_ext autoreload
@@ -118,8 +130,10 @@ print(f"f = {float(f_short.value):.4f}")
 #
 # ### Gate 1: the reciprocal, $f = 1/d$
 #
-# Local gradient $\dfrac{d(1/d)}{dd} = -\dfrac{1}{d^2}$. At $d = 1.37$ with upstream $1.00$:
-# $1.00 \cdot (-1/1.37^2) = -0.53$.
+# - *Local derivative:* write $1/d$ as a power of $d$. What is $\dfrac{d(1/d)}{dd}$?
+# - *Upstream × local:* the upstream gradient is $\partial f/\partial f = 1.00$ and $d = 1.37$. The lecture's
+#   diagram has $-0.53$ on this wire: does your local derivative give it?
+# - *Shapes:* `x` may be an array; one gradient, the shape of `x`.
 #
 # **Exercise 3.** Write `reciprocal_backward(dout, cache)` in `backprop_lib/gates.py`. The cache is the
 # forward input `x`; return a one-element tuple `(dx,)`.
@@ -142,8 +156,9 @@ assert result.passed, result.report()
 # %% [markdown]
 # ### Gate 2: add a constant, $d = e + 1$
 #
-# Local gradient $\dfrac{d(e + 1)}{de} = 1$: the gradient passes through unchanged, $-0.53$. The constant
-# $1$ is not a graph input and gets no gradient.
+# - *Local derivative:* how much does $e + 1$ move when $e$ moves by a little?
+# - *Upstream × local:* the lecture has $-0.53$ on both sides of this gate. Why the same number?
+# - The constant $1$ is not a graph input: it gets no gradient.
 #
 # **Exercise 4.** Write `add_constant_backward(dout, cache)` in `backprop_lib/gates.py`.
 
@@ -162,8 +177,9 @@ assert result.passed, result.report()
 # %% [markdown]
 # ### Gate 3: exp, $e = \exp(n)$
 #
-# Local gradient $\dfrac{d\,e^{n}}{dn} = e^{n}$, which is the gate's own output (that is why `exp_forward`
-# caches its output). At $n = -1$: $-0.53 \cdot e^{-1} = -0.20$.
+# - *Local derivative:* what is $\dfrac{d\,e^{n}}{dn}$? `exp_forward` caches its *output*, not its input:
+#   why is that enough?
+# - *Upstream × local:* at $n = -1$ with upstream $-0.53$, the lecture has $-0.20$.
 #
 # **Exercise 5.** Write `exp_backward(dout, cache)` in `backprop_lib/gates.py`.
 
@@ -182,7 +198,8 @@ assert result.passed, result.report()
 # %% [markdown]
 # ### Gate 4: scale by a constant, $n = -1 \cdot s$
 #
-# Local gradient $\dfrac{d(c\,s)}{ds} = c = -1$: $-0.20 \cdot (-1) = 0.20$. The sign flips.
+# - *Local derivative:* what is $\dfrac{d(c\,s)}{ds}$ for a constant $c$?
+# - *Upstream × local:* with $c = -1$ and upstream $-0.20$, the lecture has $0.20$: the sign flips.
 #
 # **Exercise 6.** Write `scale_backward(dout, cache)` in `backprop_lib/gates.py` (the cache is `c`).
 
@@ -201,13 +218,13 @@ assert result.passed, result.report()
 # %% [markdown]
 # ### Gates 5 and 6: add, $s = a + w_2$ and $a = p_0 + p_1$
 #
-# Local gradients $\dfrac{\partial(a + b)}{\partial a} = \dfrac{\partial(a + b)}{\partial b} = 1$: an add
-# gate hands the upstream gradient, unchanged, to *both* inputs. So $a$, $w_2$, $p_0$ and $p_1$ all get
-# $0.20$. (Notebook 3 calls this the *distributor*.)
+# - *Local derivatives:* what are $\dfrac{\partial(a + b)}{\partial a}$ and $\dfrac{\partial(a + b)}{\partial b}$?
+# - *Upstream × local:* the lecture's diagram has $0.20$ on the wires into $a$, $w_2$, $p_0$ and $p_1$: all
+#   four the same. Why? (Notebook 3 gives this pattern a name.)
+# - *Shapes:* inputs may have different shapes when numpy broadcasts them (a bias added to every row, say).
 #
-# **Exercise 7.** Write `add_backward(dout, cache)` in `backprop_lib/gates.py`. It returns two gradients.
-# Inputs may have different shapes when numpy broadcasts them (a bias added to every row, say): each
-# gradient must have its own input's shape, which `sum_to_shape` from `backprop_lib/broadcast.py` restores.
+# **Exercise 7.** Write `add_backward(dout, cache)` in `backprop_lib/gates.py`. It returns two gradients, each
+# with its own input's shape: `sum_to_shape` from `backprop_lib/broadcast.py` undoes a broadcast.
 
 # %%
 a.grad, w2.grad = add_backward(s.grad, s.cache)
@@ -225,10 +242,11 @@ assert result.passed, result.report()
 # %% [markdown]
 # ### Gates 7 and 8: multiply, $p_0 = w_0 x_0$ and $p_1 = w_1 x_1$
 #
-# Local gradients $\dfrac{\partial(w x)}{\partial w} = x$ and $\dfrac{\partial(w x)}{\partial x} = w$: each
-# input gets the upstream gradient times the *other* input. So $\partial f/\partial w_0 = 0.20 \cdot (-1) =
-# -0.20$ and $\partial f/\partial x_0 = 0.20 \cdot 2 = 0.39$; $\partial f/\partial w_1 = 0.20 \cdot (-2) =
-# -0.39$ and $\partial f/\partial x_1 = 0.20 \cdot (-3) = -0.59$. (Notebook 3: the *switcher*.)
+# - *Local derivatives:* what are $\dfrac{\partial(w x)}{\partial w}$ and $\dfrac{\partial(w x)}{\partial x}$?
+# - *Upstream × local:* the upstream gradient is $0.20$ at both multiply gates; $w = (2, -3)$ and
+#   $x = (-1, -2)$. The lecture has $\partial f/\partial w_0 = -0.20$, $\partial f/\partial x_0 = 0.39$,
+#   $\partial f/\partial w_1 = -0.39$ and $\partial f/\partial x_1 = -0.59$. Which value multiplies the
+#   upstream gradient for each input? (Notebook 3 gives this pattern a name too.)
 #
 # **Exercise 8.** Write `multiply_backward(dout, cache)` in `backprop_lib/gates.py`.
 
@@ -257,12 +275,12 @@ show(*graph)
 
 # %% [markdown]
 # The graph viewer draws the same circuit as the course does, values in one colour and gradients in another.
-# Its step control replays this backward pass one gate at a time, with *local × upstream* at each gate. It
-# orders the gates with the engine's `topological_sort`, which you write in notebook 4: until then it shows
-# the forward values and says so.
+# Its step control replays this backward pass one gate at a time, with *local × upstream* at each gate, in the
+# order you just used (given here as a list: notebook 4's `topological_sort` will find such an order by
+# itself). Each step runs your own backward function for that gate.
 
 # %% tags=["illustration"]
-graph_viewer(f)
+graph_viewer(f, order=graph)
 
 # %% [markdown]
 # Is it right? The gradient with respect to the *inputs* can be checked without trusting any gate: nudge
@@ -286,13 +304,13 @@ for name in point:
 # ## 2.3 Collapse the tail into a sigmoid gate
 #
 # The four gates after $s$ compute $\sigma(s) = 1/(1 + e^{-s})$. Any differentiable piece of a graph can be
-# one gate, as long as we know its local gradient. For the sigmoid it is remarkably simple:
+# one gate, as long as we know its local gradient. Derive the sigmoid's:
 #
-# $$\sigma'(s) = \frac{e^{-s}}{(1 + e^{-s})^2} = \frac{1}{1 + e^{-s}} \cdot \frac{e^{-s}}{1 + e^{-s}}
-# = \sigma(s)\,\bigl(1 - \sigma(s)\bigr).$$
-#
-# The local gradient needs only the gate's *output*. At $s = 1$: $\sigma(s) = 0.73$ and with upstream $1.00$
-# the gradient is $0.73 \cdot (1 - 0.73) = 0.73 \cdot 0.27 = 0.20$, the same $0.20$ that four gates gave us.
+# - *Local derivative:* differentiate $\sigma(s) = (1 + e^{-s})^{-1}$ with the chain rule. Then split the
+#   result into two fractions, each of which you can write with $\sigma(s)$ alone. What does the local
+#   gradient look like in terms of the gate's *output* only?
+# - *Upstream × local:* at $s = 1$, $\sigma(s) = 0.73$ and the upstream gradient is $1.00$. The four gates
+#   gave $\partial f/\partial s = 0.20$: one sigmoid gate must give the same.
 #
 # **Exercise 9.** Write `sigmoid_backward(dout, cache)` in `backprop_lib/activations.py`. The cache is
 # `(x, out)`; compute the local gradient from `out`.
@@ -341,10 +359,10 @@ assert np.allclose(t_got, [-0.20, -0.39, 0.20, 0.39, -0.59]), (
 # - A computation graph breaks a function into gates; the forward pass computes and caches values.
 # - The backward pass starts with $\partial f / \partial f = 1$ and walks back: at each gate, **upstream
 #   gradient × local gradient**, using only what that gate cached.
-# - Local gradients of this example: reciprocal $-1/x^2$, add-a-constant $1$, exp $e^x$ (its output), scale
-#   $c$, add $1$ for both inputs, multiply "the other input".
-# - A chain of gates can collapse into one gate if its local gradient is known: the sigmoid's is
-#   $\sigma(1 - \sigma)$, computed from its output.
+# - Every gate's backward is the same three steps: its local derivative, times the upstream gradient, in each
+#   input's shape. You derived seven of them; the lecture's numbers check each one.
+# - A chain of gates can collapse into one gate if its local gradient is known: the sigmoid's needs only the
+#   gate's output.
 # - Course numbers: $f = 0.73$; $-0.53$ after $1/x$, $-0.20$ after exp, $0.20$ after $\times -1$;
 #   $\partial f/\partial w = (-0.20, -0.39, 0.20)$, $\partial f/\partial x = (0.39, -0.59)$.
 #

@@ -20,8 +20,8 @@
 # 1. predict what the three most common gates do to a gradient without computing anything:
 #    **add distributes**, **multiply switches**, **max routes**;
 # 2. explain why gradients **add** where a value forks (is used more than once);
-# 3. write the backward of the max gate (with a tie convention) and of four more gates: subtract, negate,
-#    power and log.
+# 3. derive and write the backward of the max gate (and what happens at a tie) and of four more gates:
+#    subtract, negate, power and log.
 #
 # The worked example is the circuit
 #
@@ -79,8 +79,9 @@ show(s)
 # %% [markdown]
 # ### Add is a gradient distributor
 #
-# Both local gradients of $s = q + m$ are $1$, so the add gate gives *each* input the full upstream gradient,
-# however large or small its input was: $\partial f/\partial q = \partial f / \partial m = 2$.
+# You derived the add gate's backward in notebook 2. Run it here: with upstream $2$, the lecture has
+# $\partial f/\partial q = \partial f / \partial m = 2$. Each input gets the full upstream gradient, however
+# large or small its input was.
 
 # %%
 q.grad, m.grad = add_backward(s.grad, s.cache)
@@ -89,9 +90,9 @@ show(q, m)
 # %% [markdown]
 # ### Multiply is a gradient switcher
 #
-# For $q = x y$, the local gradient for $x$ is $y$ and for $y$ is $x$: each input gets the upstream gradient
-# scaled by the *other* input's value. $\partial f/\partial x = 2 \cdot (-4) = -8$ and $\partial f / \partial y
-# = 2 \cdot 3 = 6$.
+# Your `multiply_backward` from notebook 2, with upstream $2$ at $x = 3$, $y = -4$: the lecture has
+# $\partial f/\partial x = 2 \cdot (-4) = -8$ and $\partial f / \partial y = 2 \cdot 3 = 6$. Each input's
+# gradient is scaled by the *other* input's value.
 #
 # A consequence worth remembering: in $x w$, the gradient on a weight $w$ is scaled by its input $x$. Multiply
 # all inputs by 1000 and the weights' gradients grow by 1000 too, which is one reason inputs are normalised
@@ -104,16 +105,22 @@ show(x, y)
 # %% [markdown]
 # ### Max is a gradient router
 #
-# $m = \max(z, w)$ equals $z$ when $z \ge w$. Nudging the winner moves the output one for one (local gradient
-# $1$); nudging the loser a little changes nothing (local gradient $0$). So the max gate sends the *whole*
-# upstream gradient to the larger input and nothing to the other: $\partial f / \partial z = 2$,
-# $\partial f/\partial w = 0$.
+# Derive the max gate's backward before you write it:
 #
-# At a tie ($z = w$) the max is not differentiable. The library's convention: the whole gradient goes to the
-# first input. Either way the two gradients must add up to the upstream gradient.
+# - *Local derivatives:* at $z = 2$, $w = -1$, nudge $z$ by a little: how much does $\max(z, w)$ move? Nudge
+#   $w$ by a little: how much does it move now? What decides which input is which?
+# - *Upstream × local:* the upstream gradient is $2$. The lecture has $\partial f / \partial z = 2$ and
+#   $\partial f/\partial w = 0$.
+# - *Shapes:* elementwise, for any shapes numpy can broadcast: each gradient in its own input's shape.
 #
-# **Exercise 10.** Write `maximum_backward(dout, cache)` in `backprop_lib/gates.py` (elementwise, any shapes
-# numpy can broadcast; the cache is `(a, b)`).
+# **Ties and kinks.** At an exact tie ($z = w$) the max has no derivative; any *subgradient* is valid: any
+# split of the upstream gradient between the two inputs, with shares between 0 and 1 that add up to 1. The
+# checks accept every valid subgradient at a tie. The course's reference splits a tie equally (half to each
+# input), and notebook 5's ReLU takes the same rule at its kink ($x = 0$ gets half the upstream gradient), so
+# $\max(x, 0)$ and $\mathrm{relu}(x)$ agree everywhere.
+#
+# **Exercise 10.** Write `maximum_backward(dout, cache)` in `backprop_lib/gates.py` (the cache is `(a, b)`).
+# Stuck? `backprop_lib.hint("maximum_backward")`.
 
 # %%
 z.grad, w.grad = maximum_backward(m.grad, m.cache)
@@ -173,19 +180,20 @@ print("d(t^2)/dt = 2t =", 2 * float(t.value))
 #
 # ## 3.4 More gates, same pattern
 #
-# Every other gate is the same recipe: write the local gradient of the output with respect to each input,
-# multiply by the upstream gradient, return one gradient per input with that input's shape. Four more that
-# the rest of the course uses:
+# Every other gate is the same recipe: the local derivative of the output with respect to each input, times
+# the upstream gradient, one gradient per input with that input's shape. Four more that the rest of the course
+# uses; fill in the two middle columns on paper:
 #
-# | gate | forward | local gradients | backward |
-# |---|---|---|---|
-# | subtract | $a - b$ | $1$, $-1$ | `(dout, -dout)` |
-# | negate | $-x$ | $-1$ | `(-dout,)` |
-# | power | $x^p$, constant $p$ | $p\,x^{p-1}$ | `(dout * p * x**(p - 1),)` |
-# | log | $\ln x$ | $1/x$ | `(dout / x,)` |
+# | gate | forward | local derivative(s) | what each input receives | a question to ask |
+# |---|---|---|---|---|
+# | subtract | $a - b$ | ? | ? | $a - b = a + (-1)\,b$: which gates of notebook 2 is that? |
+# | negate | $-x$ | ? | ? | a scale gate with which constant? |
+# | power | $x^p$, constant $p$ | ? | ? | the power rule; what should $p = 0$ give at $x = 0$? |
+# | log | $\ln x$ | ? | ? | how fast does $\ln x$ grow near 0, and near 100? |
 #
 # **Exercise 11.** Write `subtract_backward`, `negate_backward`, `power_backward` and `log_backward` in
-# `backprop_lib/gates.py`. Subtract broadcasts like add: reduce each gradient to its input's shape.
+# `backprop_lib/gates.py`. Subtract broadcasts like add: reduce each gradient to its input's shape. Stuck?
+# `backprop_lib.hint("power_backward")` (or any other exercise's name).
 #
 # A derived gate must agree with the gates it stands for. $a - b$ through one subtract gate and through
 # $a + (-b)$ (a negate and an add) give the same gradients; so do $t^2$ through the power gate and $t \cdot t$
@@ -208,7 +216,8 @@ print(f"power gate: d(t^2)/dt at t = 3 is {float(dt_power):.0f}")
 
 # %% [markdown]
 # The log gate appears in every classification loss (notebook 1's $-\log h_2$, notebook 7's cross-entropy).
-# Its local gradient $1/x$ is large where $x$ is small: a confident wrong prediction gets a big push.
+# Run your `log_backward` on three predicted probabilities of the right class: which one gets the biggest
+# push, and why is that what a loss should do to a confident wrong prediction?
 
 # %%
 p = Node(np.array([0.9, 0.5, 0.01]), "p")
@@ -261,11 +270,13 @@ assert np.allclose(t_got, [-8, 6, 2, 0]), f"df/d(x, y, z, w) = {t_got}; the cour
 # %% [markdown]
 # ## Recap
 #
-# - **Add distributes**: both inputs get the upstream gradient unchanged.
-# - **Multiply switches**: each input gets the upstream gradient times the *other* input.
-# - **Max routes**: the larger input gets all of it, the other nothing (ties: the first input, by convention).
+# - Three patterns to recognise in any circuit: **add distributes**, **multiply switches**, **max routes**
+#   (in the lecture's circuit: $2$ and $2$ after the add; $-8$ and $6$ after the multiply; $2$ and $0$ after
+#   the max).
+# - Ties and kinks: any valid subgradient passes the checks; the course's reference splits a tie equally, so
+#   $\max(x, 0)$ and the ReLU agree.
 # - **Forks add**: a value used $k$ times receives the sum of $k$ gradients; accumulate with `+=`.
-# - Any gate: local gradient × upstream gradient, one gradient per input, in that input's shape.
+# - Any gate: local derivative, times the upstream gradient, one gradient per input, in that input's shape.
 # - The course circuit: $\partial f / \partial(x, y, z, w) = (-8, 6, 2, 0)$.
 #
 # **Next:** notebook 4 turns the hand-run sweeps of notebooks 2 and 3 into one algorithm that works on any

@@ -21,7 +21,8 @@
 # 2. implement the two pieces of the general algorithm in the library's graph engine: `topological_sort` and
 #    `backward` (one sweep, gradients accumulated at forks, reset on every call);
 # 3. use the engine on graphs you did not sweep by hand: vector values, a ResNet-style skip connection and
-#    ResNeXt-style parallel branches, and explain why an add gate keeps gradients flowing through depth.
+#    ResNeXt-style parallel branches, and explain with $I + J$ what a skip connection does to gradients
+#    through depth (and what it does not do).
 
 # %%
 # %load_ext autoreload
@@ -42,10 +43,18 @@ setup()
 # In notebooks 2 and 3 *you* chose the order of the gates. For any graph, the rule is:
 #
 # 1. **Order** the nodes so that every node comes after all of its parents (a *topological order*).
-# 2. **Reset** every node's gradient to zero and **seed** the output: $\partial E / \partial E = 1$.
-# 3. **Sweep** the nodes in *reverse* order. At each node that has a gate, call the gate's backward with the
-#    node's gradient (the upstream gradient) and its cache, and **add** each returned gradient to the
-#    matching parent's gradient.
+# 2. **Reset and seed.** `backward` resets every node's `grad` to zeros of its value's shape, then seeds the
+#    root with ones: $\partial E / \partial E = 1$.
+# 3. **Sweep.** It visits the nodes in reverse topological order. At each node that has a gate, it calls the
+#    gate's backward with the node's gradient (the upstream gradient) and its cache, and **adds** each
+#    gradient a parent receives with `parent.grad += g`. A node used twice receives the sum.
+#
+# That is the engine's one recipe: zeros first, then `+=` for every gradient, including the first one a node
+# receives.
+#
+# **A note for PyTorch users.** PyTorch's `loss.backward()` also adds into `.grad`, but it never resets:
+# gradients accumulate across `backward()` calls until you call `optimizer.zero_grad()`. This engine starts
+# from zero at every call, so calling `backward` twice gives the same gradients, not doubled ones.
 #
 # Why reverse topological order? A node's gradient is the sum of what *all* of its consumers send it. Every
 # consumer comes after the node in topological order, so the reverse sweep has visited all of them, and the
@@ -67,11 +76,16 @@ print(f"f = {float(f.value):.2f}; its gate: {f.operation.name}; its parent: {f.p
 # ## 4.2 Topological order
 #
 # A depth-first walk from the output gives a topological order: put a node in the list only *after* all of
-# its parents are in it. A node reached along two paths (a fork) goes in once, so keep a set of visited nodes.
+# its parents are in it. Questions to answer before you write it:
+#
+# - A node reached along two paths (a fork) must go in once. What do you need to remember while you walk?
+# - A network of 2000 layers makes a graph thousands of nodes deep, deeper than Python's recursion limit
+#   (about 1000 calls). A recursive walk crashes there; the checks run such a graph. How do you walk
+#   depth-first with an explicit stack instead? When is a node on the stack ready to go into the list?
 #
 # **Exercise 12.** Write `topological_sort(root)` in `backprop_lib/graph.py`. It returns every node that
-# `root` depends on, each once, parents before children, ending with `root`. Deep networks make deep
-# graphs: an explicit stack is safer than recursion.
+# `root` depends on, each once, parents before children, ending with `root`, without recursion. Stuck?
+# `backprop_lib.hint("topological_sort")`.
 
 # %%
 order = topological_sort(f)
@@ -88,9 +102,15 @@ assert result.passed, result.report()
 # %% [markdown]
 # ## 4.3 One backward sweep
 #
-# **Exercise 13.** Write `backward(root, grad=None)` in `backprop_lib/graph.py`, following the three steps of
-# 4.1. Each node with a gate has `node.operation.backward(node.grad, node.cache)`, which returns one gradient
-# per parent in `node.parents`. Use `+=` to accumulate, never `=`.
+# **Exercise 13.** Write `backward(root, grad=None)` in `backprop_lib/graph.py`, following the recipe of 4.1:
+# reset every `grad` to zeros of its value's shape, seed the root with ones (or with `grad` when given), then
+# in reverse topological order `parent.grad += g` for every gradient `g` that
+# `node.operation.backward(node.grad, node.cache)` returns, one per parent in `node.parents`.
+#
+# Why zeros first and `+=` always, rather than storing the first gradient a node receives and adding later
+# ones? A gate may hand out the *same array* to two parents (an add gate may return `dout` itself twice). If
+# a node's `grad` *is* that array and a later `+=` changes it in place, the other parent's gradient changes
+# too. Starting every `grad` as its own array of zeros rules that out. Stuck? `backprop_lib.hint("backward")`.
 #
 # Once it works, the whole of notebook 2 is one call, `backward(f)` (or `f.backward()`):
 
@@ -112,8 +132,8 @@ show(x, y, z, w)
 #
 # - **Forks accumulate.** In $g = t \cdot t + t$ the node $t$ is used three times; $\partial g/\partial t =
 #   2t + 1 = 7$ at $t = 3$.
-# - **Every call starts fresh.** `backward` zeroes all gradients before it sweeps, so a second call gives the
-#   same gradients, not doubled ones.
+# - **Every call starts fresh.** `backward` resets all gradients to zeros before it sweeps, so a second call
+#   gives the same gradients, not doubled ones (unlike PyTorch without `zero_grad()`).
 
 # %%
 t = Node(3.0, "t")
@@ -171,10 +191,17 @@ graph_viewer(f)
 # contributes a factor $\sigma'(\cdot)\, a_k$, and $\sigma' \le 1/4$. After 20 layers the gradient reaching
 # the first layer is tiny: it *vanishes*.
 #
-# A residual block adds its input back: $h_k = h_{k-1} + \sigma(a_k \odot h_{k-1})$. The add gate
-# *distributes*: it hands the upstream gradient unchanged to the skip path, so
-# $\partial h_k / \partial h_{k-1} = 1 + \sigma'(\cdot)\, a_k$. There is always an identity path from the
-# output back to every layer.
+# A residual block adds its input back: $h_k = h_{k-1} + F_k(h_{k-1})$, here with
+# $F_k(h) = \sigma(a_k \odot h)$. The add gate *distributes*: it hands the upstream gradient unchanged to the
+# skip path and to the branch. So the block's Jacobian is
+#
+# $$\frac{\partial h_k}{\partial h_{k-1}} = I + J_k, \qquad J_k = \frac{\partial F_k}{\partial h_{k-1}}
+# \ \text{(the branch's own Jacobian)},$$
+#
+# and the gradient at block $k$ is the upstream gradient times the product of the blocks' $(I + J)$ above it.
+# Multiply that product out: one of its terms is $I \cdot I \cdots I$, an identity path from the output back
+# to every layer, so small $J$s no longer make the gradient vanish. But nothing keeps it from *growing*: if
+# the $J$s are large, every block multiplies the gradient by something larger than 1.
 #
 # Below, both networks are built with the engine (20 blocks of 8 units), and one backward pass gives the
 # gradient norm $\lVert \partial E/\partial h_k \rVert$ at the input of every block.
@@ -209,11 +236,18 @@ plt.show()
 print(f"first block: plain {plain[0]:.1e}, residual {residual[0]:.1e}")
 
 # %% [markdown]
-# The plain stack's gradient falls by orders of magnitude towards the first block; the residual stack's does
-# not. That is the whole trick of ResNets: the first layers keep learning however deep the network is.
+# Here the plain stack's gradient falls by orders of magnitude towards the first block; the residual stack's
+# does not, because the $I$ in every $I + J$ carries it. With small branches ($J$ small), the skip connection
+# is what lets the first layers of a deep network keep learning.
 #
 # The same comparison with real layers, $h_l = \mathrm{relu}(h_{l-1} W_l + b_l)$ with and without the skip
-# connection: move the depth and the scale of the initial weights. (Its networks use the linear layer and the
+# connection: move the depth and the scale of the initial weights. At the default scale the plain network's
+# gradient *vanishes* while the residual one's holds; raise the scale towards He's $\sqrt 2 \approx 1.41$ and
+# beyond, and the residual network's gradient *explodes*: every block's $I + J$ now enlarges it, and fifty
+# blocks multiply that up. Skip connections are one tool, not a guarantee. What keeps deep residual networks
+# trainable in practice is the combination with **initialisation and scaling** (e.g. a small scale on each
+# branch, or its last layer started at zero), **normalisation** layers (batch or layer normalisation) inside
+# the branches, and **gradient clipping** as a safety net. (The widget's networks use the linear layer and the
 # ReLU, your exercises of notebooks 5 and 6: until you have written them it says which one is missing.)
 
 # %% tags=["illustration"]
@@ -256,13 +290,14 @@ print(f"the skip path alone contributes 1; the {len(a_values)} branches add {flo
 # %% [markdown]
 # ## Recap
 #
-# - **General backprop** = topological order + reset and seed + one reverse sweep calling each gate's
-#   backward and *adding* into the parents' gradients.
+# - **General backprop** = topological order + reset every `grad` to zeros and seed the root with ones + one
+#   reverse sweep calling each gate's backward and adding with `parent.grad += g`.
 # - Reverse topological order guarantees a node's gradient is complete (all consumers done) before the node
 #   passes it on.
 # - The engine works on any graph: arrays, forks, branches. Reset on every call makes `backward` safe to
-#   call twice.
-# - **Add gates keep gradients flowing**: a skip connection gives every layer an identity path to the
-#   loss, and aggregated branches each receive the full upstream gradient.
+#   call twice (PyTorch instead accumulates until `zero_grad()`).
+# - **A residual block's Jacobian is $I + J$**: the identity path keeps gradients from vanishing with depth,
+#   but large branches make them explode; initialisation and scaling, normalisation and clipping keep them in
+#   range.
 #
 # **Next:** notebook 5 looks inside vector-valued gates: Jacobians, and the ReLU.

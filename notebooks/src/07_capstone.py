@@ -72,7 +72,7 @@ GRADING = "NBGRADER_EXECUTION" in os.environ
 #    (1 when the loss is the output).
 # 3. **Shapes.** The gradient has the predictions' shape (N, K).
 #
-# **Exercise 7.1.** Write `mse_backward(dout, cache)` in `backprop_lib/losses.py` (the cache is
+# **Exercise 19.** Write `mse_backward(dout, cache)` in `backprop_lib/losses.py` (the cache is
 # `(pred - target, N)`). Predict the two rows printed below before you run the cell.
 
 # %%
@@ -103,7 +103,7 @@ assert result.passed, result.report()
 # 2. **Upstream times local**, with the $-\frac{1}{N}$ of the mean and the upstream `dout`.
 # 3. **Shapes and a sanity check.** The gradient is (N, C). What should each row sum to, and why?
 #
-# **Exercise 7.2.** Write `softmax_cross_entropy_backward(dout, cache)` in `backprop_lib/losses.py` (the
+# **Exercise 20.** Write `softmax_cross_entropy_backward(dout, cache)` in `backprop_lib/losses.py` (the
 # cache is `(probs, labels)`; do not change the cached `probs` in place).
 
 # %%
@@ -165,7 +165,7 @@ print(f"largest relative error between the first two: {relative_error(two_stages
 #    $\frac{\lambda}{2} \sum W^2$ with respect to one element of $W$?
 # 3. **Shapes.** Every gradient has its input's shape: dx (N, D), dW1 (D, H), db1 (H,), dW2 (H, C), db2 (C,).
 #
-# **Exercise 7.3.** Write `two_layer_net_backward(dout, cache)` in `backprop_lib/network.py`, returning
+# **Exercise 21.** Write `two_layer_net_backward(dout, cache)` in `backprop_lib/network.py`, returning
 # `(dx, dW1, db1, dW2, db2)`. You may call your own `linear_backward`, `relu_backward` and
 # `softmax_cross_entropy_backward` with the stage caches (import them at the top of the file).
 

@@ -22,7 +22,8 @@
 #   edge and a **gradient** $\partial E/\partial(\cdot)$ in **red below** it.
 # - **Your library.** Every widget computes with `backprop_lib`: its graph engine and *your* backward
 #   functions. A backward you have not written yet shows one red line saying which function to write in
-#   which file; write it, restart the kernel, and run the cell again.
+#   which file; write it, save the file, and run the cell again. Like every notebook of the course, this one
+#   loads IPython's `autoreload` in its first cell, so the saved file is used without a kernel restart.
 # - **The reference solutions.** Start JupyterLab with `BACKPROP_KIT_SOLUTIONS=1 jupyter lab` (in a
 #   checkout of the kit) and every widget runs on `solutions/`: a way to compare your numbers with the
 #   reference ones.
@@ -30,6 +31,8 @@
 #   (`fig.savefig("flow.png")`) instead of a widget.
 
 # %%
+# %load_ext autoreload
+# %autoreload 2
 from backprop_lib.graph import Node
 from backprop_lib.kit.widgets import (
     dead_relu,
@@ -46,14 +49,17 @@ from backprop_lib.kit.widgets import (
 # The course's sigmoid neuron $f(w, x) = 1/(1 + e^{-(w_0 x_0 + w_1 x_1 + w_2)})$ at $w = (2, -3, -3)$,
 # $x = (-1, -2)$. Step 0 shows the forward pass ($f = 0.73$). Each further step runs one gate backward, in
 # reverse topological order: the gate's **local gradient × upstream gradient** goes to each of its inputs.
-# Find $-0.53$ after the $1/x$ gate, $-0.20$ after $\exp$ and $0.20$ after $*\,{-1}$. Press ▶ to play it.
+# The viewer writes 3 significant figures: find $-0.534$ after the $1/x$ gate, $-0.197$ after $\exp$ and
+# $0.197$ after $*\,{-1}$ (the lecture's $-0.53$, $-0.20$, $0.20$). Press ▶ to play it.
 
 # %%
 graph_viewer(step=0)
 
 # %% [markdown]
-# The viewer draws any graph you build with `Node`. Here $x$ is used twice, so its gradient is the **sum**
-# of what the two paths send back (the red "sum" under it).
+# The viewer draws any graph you build with `Node`, naming the gates you did not label v1, v2, ... Here $x$
+# is used twice, so its gradient is the **sum** of what the two paths send back (the red "sum" left of it).
+# It orders the gates with your `topological_sort` (notebook 4); until you have written it, pass an order of
+# your own: `graph_viewer(g, order=[x, y, ...])`, parents before children.
 
 # %%
 x, y = Node(3.0, "x"), Node(-2.0, "y")
@@ -75,10 +81,11 @@ gate_explorer()
 # %% [markdown]
 # ## 3. Sigmoid saturation
 #
-# $\sigma'(x) = \sigma(x)(1 - \sigma(x))$ is at most $0.25$, and close to 0 once $|x| > 5$. Backprop
-# multiplies one local gradient per layer, so through $n$ stacked sigmoids the gradient is at most
-# $0.25^n$ of what arrived at the top. A ReLU's local gradient is exactly 1 (or 0). Move $x$ into the
-# saturated zone, then raise the number of layers.
+# The sigmoid's local gradient $\sigma'(x)$ (your `sigmoid_backward`, notebook 2) is at most $0.25$, and close
+# to 0 once $|x| > 5$. Backprop multiplies one local gradient per layer, so through $n$ stacked sigmoids the
+# gradient is at most $0.25^n$ of what arrived at the top. ReLUs that are on pass it unchanged. It starts at
+# $x = 2$: about $2 \times 10^{-4}$ through 5 sigmoids, 1 through 5 ReLUs. Move $x$ into the saturated zone,
+# then raise the number of layers; then move $x$ below 0, where every ReLU is off.
 
 # %%
 sigmoid_saturation()
@@ -88,8 +95,9 @@ sigmoid_saturation()
 #
 # A layer of 32 ReLU units on the 1797 handwritten digits that ship with scikit-learn. A unit whose
 # pre-activation $z = xW + b$ is negative on **every** input never fires, so no gradient reaches its
-# weights: it is dead for good. Shift every bias down, or take one gradient step with a too-large learning
-# rate, and watch the fraction of dead units.
+# weights: it is dead. In this first layer, whose inputs are the fixed data, plain SGD never revives it (a
+# unit of a deeper layer can come back when the layers below change). Shift every bias down, or take one
+# gradient step with a too-large learning rate, and watch the fraction of dead units.
 
 # %%
 dead_relu()
@@ -97,10 +105,10 @@ dead_relu()
 # %% [markdown]
 # ## 5. The linear layer's gradients, one element at a time
 #
-# For $z = xW + b$: $\partial E/\partial x = \partial E/\partial z\, W^T$ and
-# $\partial E/\partial W = x^T \partial E/\partial z$. The titles carry the shapes (dimension analysis).
-# Pick one element: the widget frames the row and column it is made of, writes out its sum, and checks it
-# against your `linear_backward`.
+# For $z = xW + b$, the two gradients your `linear_backward` (notebook 6) returns, as heatmaps whose titles
+# carry the shapes (dimension analysis). Once your `linear_backward` runs, pick one element: the widget frames
+# the row and column it is made of, writes out its sum, and checks it against your function. (Until then it
+# shows the shapes only: the formulas are the exercise.)
 
 # %%
 linear_jacobian()
@@ -110,9 +118,12 @@ linear_jacobian()
 #
 # Per-layer gradient norms $\|\partial E/\partial h_l\|$ for a plain ReLU network and a residual one
 # ($h \leftarrow h + \mathrm{relu}(hW + b)$), with a gradient of norm 1 arriving at the top. In the plain
-# net every layer rescales the gradient, so it vanishes (or explodes) geometrically with depth; the residual
-# net's add gate hands the gradient to the layer below unchanged. Try more layers, and the weight scale
-# $\sqrt{2} \approx 1.41$ (He initialisation).
+# net every layer multiplies the gradient by its Jacobian $J$, so it vanishes (small weights) or explodes
+# (large weights) geometrically with depth. A residual block's Jacobian is $I + J$: the identity path keeps
+# the gradient from vanishing, but with large branches every block enlarges it, and it explodes. At the
+# default (20 layers, scale 0.5) the plain net's gradient vanishes and the residual one's holds; at He's scale
+# $\sqrt{2} \approx 1.41$ the plain net is steady and the residual one explodes. The remedies deep networks
+# use: initialisation and scaling of the branches, normalisation layers, gradient clipping.
 
 # %%
 depth_flow()

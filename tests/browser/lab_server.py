@@ -9,6 +9,7 @@ cell (not only those in view), so every widget output is in the page.
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -54,6 +55,9 @@ class JupyterLab:
         self.root.mkdir(parents=True)
         for notebook in notebooks:
             shutil.copy(notebook, self.root / Path(notebook).name)
+        self._prepare(env, start_timeout)
+
+    def _prepare(self, env, start_timeout):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = self._environment(env or os.environ)
@@ -82,22 +86,26 @@ class JupyterLab:
         bin_dir = str(Path(sys.executable).parent)
         return {**base, **{k: str(v) for k, v in folders.items()}, "PATH": bin_dir + os.pathsep + base.get("PATH", "")}
 
-    def __enter__(self):
-        command = [
-            sys.executable,
-            "-m",
-            "jupyterlab",
+    def server_options(self):
+        """Options for a headless test server on our port, without a token, its app exposed to the page."""
+        return [
             "--no-browser",
             "--allow-root",
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={self.port}",
             "--ServerApp.port_retries=0",
             "--IdentityProvider.token=",
-            f"--ServerApp.root_dir={self.root}",
             "--LabApp.expose_app_in_browser=True",
         ]
+
+    def command(self):
+        return [sys.executable, "-m", "jupyterlab", *self.server_options(), f"--ServerApp.root_dir={self.root}"]
+
+    def __enter__(self):
         with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(command, cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                self.command(), cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         self._wait_until_up()
         return self
 
@@ -128,3 +136,29 @@ class JupyterLab:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class WorkspaceLab(JupyterLab):
+    """``backprop-kit lab WORKSPACE`` as a student starts it, with the test server's options and a scratch HOME."""
+
+    def __init__(self, workspace, scratch, env=None, start_timeout=90):
+        self.scratch = Path(scratch)
+        self.root = Path(workspace)
+        self._prepare(env, start_timeout)
+
+    def command(self):
+        # Let the server "open a browser" with `true`: it writes the page the student's browser would open.
+        options = [option for option in self.server_options() if option != "--no-browser"]
+        return [str(Path(sys.executable).parent / "backprop-kit"), "lab", str(self.root), *options, "--browser=true %s"]
+
+    def opened_url(self, timeout=30):
+        """The URL ``backprop-kit lab`` sends the student's browser to (from the server's browser-open page)."""
+        runtime = Path(self.env["JUPYTER_RUNTIME_DIR"])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for page in runtime.glob("jpserver-file-to-run-*-open.html"):  # the page for the file it was given
+                found = re.search(r'url=([^"]+)"', page.read_text())
+                if found:
+                    return found[1]
+            time.sleep(0.3)
+        raise RuntimeError(f"no browser-open page in {runtime} after {timeout} s:\n{self.log.read_text()}")

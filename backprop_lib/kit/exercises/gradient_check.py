@@ -53,12 +53,13 @@ def _by_first_axis(f, x):
 
 GRADIENT_MISTAKES = (
     (
-        "a one-sided difference (f(x + h) - f(x)) / h: its error shrinks only like h; "
-        "evaluate f at x + h and at x - h and divide by 2h",
+        "a one-sided difference: f is evaluated on one side of x only, so the estimate's error shrinks only "
+        "like h; the contract asks for a centered difference",
         _one_sided,
     ),
     (
-        "the two evaluation points x + h and x - h are 2h apart: divide their difference by 2h, not h",
+        "the estimate is twice the slope: the difference of f at the two points is divided by half the distance "
+        "between them",
         lambda f, x: 2 * exact_like(f, x),
     ),
     (
@@ -134,7 +135,7 @@ class NumericalGradientExercise:
         if not np.array_equal(got["x_after"], x):
             moved = np.max(np.abs(got["x_after"] - x))
             result.summary = f"x was not restored: after the call an element of x is off by {moved:.3g}"
-            result.hint = "save x[i] before you nudge it and put the saved value back after both evaluations of f"
+            result.hint = "x is not restored: a nudged element keeps its changed value after its evaluations of f"
             return result
         if bool(got["aliased"]):
             result.summary = "returned x itself: the gradient must be a new array"
@@ -144,7 +145,7 @@ class NumericalGradientExercise:
             return result
         if str(got["dtype"]) != "float64":
             result.summary = f"the gradient has dtype {got['dtype']}, expected float64"
-            result.hint = "start from np.zeros(x.shape) (float64), not np.zeros_like of an integer or float32 array"
+            result.hint = "the gradient is not float64: an array made like an integer or float32 x rounds each estimate"
             return result
         expected = exact_gradient(x, *_parameters(case))
         if close(expected, grad, rtol=RTOL, atol=ATOL):
@@ -152,7 +153,7 @@ class NumericalGradientExercise:
             return result
         worst = int(np.argmax(np.abs(grad - expected)))
         result.summary = (
-            f"df/dx is wrong: element {np.unravel_index(worst, x.shape) if x.ndim else ()} is "
+            f"df/dx is wrong: element {tuple(int(i) for i in np.unravel_index(worst, x.shape))} is "
             f"{grad.flat[worst]:.10g}, the exact derivative is {expected.flat[worst]:.10g}"
         )
         f = lambda values: checker_function(values, *_parameters(case))  # noqa: E731
@@ -180,23 +181,23 @@ def _ratio(a, b, scale):
 
 RELATIVE_MISTAKES = (
     (
-        "the denominator is max(|a|, |b|), not |a| + |b|",
+        "the difference is divided by |a| + |b|, the sum of the sizes, instead of the larger of |a| and |b|",
         lambda a, b: np.max(_ratio(a, b, np.abs(a) + np.abs(b)), initial=0.0),
     ),
     (
-        "take the largest elementwise error (max): an average hides the one element that is wrong",
+        "the elementwise errors are averaged: an average hides the one element that is wrong, the largest shows it",
         lambda a, b: np.mean(_ratio(a, b, np.maximum(np.abs(a), np.abs(b)))),
     ),
     (
-        "divide by the larger of |a| and |b|, so that relative_error(a, b) == relative_error(b, a)",
+        "the difference is divided by the size of one argument only, so relative_error(a, b) != relative_error(b, a)",
         lambda a, b: np.max(_ratio(a, b, np.abs(b)), initial=0.0),
     ),
     (
-        "divide by the larger of |a| and |b|, so that relative_error(a, b) == relative_error(b, a)",
+        "the difference is divided by the size of one argument only, so relative_error(a, b) != relative_error(b, a)",
         lambda a, b: np.max(_ratio(a, b, np.abs(a)), initial=0.0),
     ),
     (
-        "compare element by element and take the largest: a ratio of norms hides the one element that is wrong",
+        "a ratio of norms blends all elements and hides the one that is wrong: compare element by element",
         lambda a, b: np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b)) if a.ndim else None,
     ),
 )
@@ -250,7 +251,7 @@ class RelativeErrorExercise:
         expected = reference_relative_error(a, b)
         if np.isnan(value):
             result.summary = "returned NaN: 0 / 0 where a and b are both 0"
-            result.hint = "define the error as 0 where both are 0, e.g. np.divide(..., where=scale > 0)"
+            result.hint = "0 / 0 where a and b are both 0: the contract defines the error there as 0"
             return result
         if close(expected, value, rtol=1e-9, atol=1e-12):
             result.status, result.details = PASSED, []

@@ -2,23 +2,37 @@
 
 E = mean softmax cross-entropy of relu(x W1 + b1) W2 + b2, plus (reg / 2)(sum W1^2 + sum W2^2),
 written here in plain numpy. Reference gradients come from centered differences
-of this formula (the generic operation check); the known mistakes are computed
-by ``_gradients`` with one part of the chain switched off.
+of this formula (the generic operation check); a known mistake's gradients from
+centered differences of the loss with one part changed (``_mistaken``), never
+from a backward formula.
 """
 
 import numpy as np
 
 from backprop_lib.kit.exercises.base import Hint
 from backprop_lib.kit.exercises.operations import OperationSpec
+from backprop_lib.kit.gradcheck import numerical_vjp
 
 KINK_MARGIN = 0.05
 
 
 def two_layer_net(x, W1, b1, W2, b2, labels, reg):
-    scores = np.maximum(x @ W1 + b1, 0.0) @ W2 + b2
+    return _loss(x, W1, b1, W2, b2, labels, reg)
+
+
+def _loss(x, W1, b1, W2, b2, labels, reg, decay1=1.0, decay2=1.0, mean=True, hidden=None):
+    """The network's loss, or a mistake's version of it.
+
+    decay1, decay2: factors of the weight decay of W1 and W2; mean: average the data loss over the batch (else
+    sum); hidden: None for relu(z1), else a function of z1 standing in for it.
+    """
+    z1 = x @ W1 + b1
+    h = np.maximum(z1, 0.0) if hidden is None else hidden(z1)
+    scores = h @ W2 + b2
     log_probs = scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
-    data_loss = -np.mean(log_probs[np.arange(len(labels)), np.asarray(labels, dtype=np.intp)])
-    return data_loss + 0.5 * reg * (np.sum(W1**2) + np.sum(W2**2))
+    picked = log_probs[np.arange(len(labels)), np.asarray(labels, dtype=np.intp)]
+    data_loss = -(np.mean(picked) if mean else np.sum(picked))
+    return data_loss + 0.5 * reg * (decay1 * np.sum(W1**2) + decay2 * np.sum(W2**2))
 
 
 def _network(rng, n, d, hidden, classes, reg):
@@ -31,33 +45,18 @@ def _network(rng, n, d, hidden, classes, reg):
     return [x, W1, b1, W2, b2], [rng.integers(0, classes, n), reg]
 
 
-def _gradients(case, decay=1.0, mean=True, mask=True):
-    """The network's gradients (dx, dW1, db1, dW2, db2), with parts of the chain changed.
+def _mistaken(case, **changes):
+    """The gradients a mistake gives: centered differences of the loss with that part of the chain changed."""
+    labels, reg = case.data["constant0"].astype(np.intp), float(case.data["constant1"])
+    loss = lambda *inputs: _loss(*inputs, labels, reg, **changes)  # noqa: E731
+    return numerical_vjp(loss, case.items("input"), case.data["dout"])[0]
 
-    decay: the factor of reg W in dW (the right one is 1: d/dW (reg/2) sum W^2); mean: divide by N; mask: ReLU mask.
-    """
-    x, W1, b1, W2, b2 = case.items("input")
-    labels, reg, dout = case.data["constant0"].astype(np.intp), float(case.data["constant1"]), case.data["dout"]
+
+def _unmasked(case):
+    """Gradients through a ReLU whose backward passes everything: relu(z1) in the forward, slope 1 around it."""
+    x, W1, b1 = case.items("input")[:3]
     z1 = x @ W1 + b1
-    h = np.maximum(z1, 0.0)
-    scores = h @ W2 + b2
-    ds = np.exp(scores - np.logaddexp.reduce(scores, axis=1, keepdims=True))
-    ds[np.arange(len(labels)), labels] -= 1.0
-    ds *= dout / (len(labels) if mean else 1)
-    dz1 = (ds @ W2.T) * (z1 > 0 if mask else 1.0)
-    return [
-        dz1 @ W1.T,
-        x.T @ dz1 + decay * dout * reg * W1,
-        dz1.sum(axis=0),
-        h.T @ ds + decay * dout * reg * W2,
-        ds.sum(axis=0),
-    ]
-
-
-def _decay_only_at(case, which):
-    grads, without = _gradients(case), _gradients(case, decay=0.0)
-    grads[which] = without[which]
-    return grads
+    return _mistaken(case, hidden=lambda z: np.maximum(z1, 0.0) + (z - z1))
 
 
 _Q = 1.0 / (1.0 + np.e)  # p of the second class for scores (1, 0)
@@ -86,18 +85,18 @@ NETWORK = OperationSpec(
         Hint(
             "the weight decay is missing: W1 and W2 are each used twice in the forward (in their layer and in "
             "(reg/2) sum W^2), so each gradient has two contributions that add",
-            lambda c: _gradients(c, decay=0.0),
+            lambda c: _mistaken(c, decay1=0.0, decay2=0.0),
         ),
-        Hint("the weight decay reaches dW2 but not dW1: W1 is decayed too", lambda c: _decay_only_at(c, 1)),
-        Hint("the weight decay reaches dW1 but not dW2: W2 is decayed too", lambda c: _decay_only_at(c, 3)),
+        Hint("the weight decay reaches dW2 but not dW1: W1 is decayed too", lambda c: _mistaken(c, decay1=0.0)),
+        Hint("the weight decay reaches dW1 but not dW2: W2 is decayed too", lambda c: _mistaken(c, decay2=0.0)),
         Hint(
             "the weight decay's gradient is twice too large: the 1/2 of (reg/2) sum W^2 cancels the 2 of the square",
-            lambda c: _gradients(c, decay=2.0),
+            lambda c: _mistaken(c, decay1=2.0, decay2=2.0),
         ),
-        Hint("the 1/N of the batch mean is missing from the loss's gradient", lambda c: _gradients(c, mean=False)),
+        Hint("the 1/N of the batch mean is missing from the loss's gradient", lambda c: _mistaken(c, mean=False)),
         Hint(
             "the ReLU mask is missing between the layers: gradient flows back only where z1 = x W1 + b1 > 0",
-            lambda c: _gradients(c, mask=False),
+            _unmasked,
         ),
     ),
 )

@@ -1,9 +1,16 @@
-"""The checker's knowledge of the residual block out = h + relu(h W + b) (backprop_lib/layers.py, notebook 6)."""
+"""The checker's knowledge of the residual block out = h + relu(h W + b) (backprop_lib/layers.py, notebook 6).
+
+Reference gradients come from centered differences of the formula; each known
+mistake's gradients from centered differences of the function that mistake
+differentiates (the branch alone, the block without its ReLU, ...), never from a
+backward formula.
+"""
 
 import numpy as np
 
 from backprop_lib.kit.exercises.base import Hint
 from backprop_lib.kit.exercises.operations import OperationSpec
+from backprop_lib.kit.gradcheck import numerical_vjp
 
 KINK_MARGIN = 0.05
 
@@ -20,27 +27,25 @@ def _away_from_kinks(rng, n, m):
             return [h, W, b]
 
 
-def _branch_grads(case, mask=True):
-    """(dz, dW, db) of the branch, with or without the ReLU mask."""
-    (h, W, b), dout = case.items("input"), case.data["dout"]
-    dz = dout * (h @ W + b > 0) if mask else dout
-    return dz, h.T @ dz, dz.sum(axis=0)
+def _vjp(formula, case):
+    """Centered differences of ``formula`` at the case's inputs with its upstream gradient."""
+    return numerical_vjp(formula, case.items("input"), case.data["dout"])[0]
 
 
 def _no_skip(case):
-    dz, dW, db = _branch_grads(case)
-    return [dz @ case.items("input")[1].T, dW, db]
+    """A backward that forgets the skip: the gradients of the branch relu(h W + b) alone."""
+    return _vjp(lambda h, W, b: np.maximum(h @ W + b, 0.0), case)
 
 
 def _no_mask(case):
-    dz, dW, db = _branch_grads(case, mask=False)
-    return [case.data["dout"] + dz @ case.items("input")[1].T, dW, db]
+    """A backward without the ReLU's: the gradients of h + (h W + b)."""
+    return _vjp(lambda h, W, b: h + h @ W + b, case)
 
 
 def _mask_from_output(case):
-    (h, W, b), dout = case.items("input"), case.data["dout"]
-    dz = dout * (residual(h, W, b) > 0)
-    return [dout + dz @ W.T, h.T @ dz, dz.sum(axis=0)]
+    """A backward that masks where the block's output is positive, instead of where z is."""
+    on = residual(*case.items("input")) > 0
+    return _vjp(lambda h, W, b: h + (h @ W + b) * on, case)
 
 
 RESIDUAL = OperationSpec(

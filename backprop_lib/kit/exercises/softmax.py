@@ -88,7 +88,9 @@ class SoftmaxBackwardExercise(OperationExercise):
         note = f"N = {MEMORY_CASE[0]} rows of K = {MEMORY_CASE[1]} classes: the memory used is measured"
         case = self.make_case([s], [], rng.standard_normal(MEMORY_CASE), None, note)
         case.data["measure_memory"] = np.array(True)
-        return [*super().cases(seed), case]
+        cases = super().cases(seed)
+        first_worked = len(cases) - len(self.spec.worked)
+        return [*cases[:first_worked], case, *cases[first_worked:]]
 
     def run(self, case):
         got = super().run(case)
@@ -119,8 +121,8 @@ class SoftmaxBackwardExercise(OperationExercise):
                 f"allowed: {allowed / 1e3:.0f} kB ({MEMORY_FACTOR} batch-sized arrays)",
             ]
             result.hint = (
-                "multiply out dout times the Jacobian on paper, one row at a time: the result needs only p, dout "
-                "and one number per row"
+                "the backward builds a (K, K) Jacobian: dout times the Jacobian, multiplied out on paper one row at "
+                "a time, needs only p, dout and one number per row"
             )
         return result
 

@@ -15,16 +15,16 @@ status written in, for HTML exports, scripts and headless tests.
 
 import base64
 import html
-import io
 import re
+import struct
 import traceback
+import zlib
 from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
 
 from backprop_lib import EXERCISE_MODULES
 from backprop_lib.kit.widgets.style import FONT_SIZE, GRADIENT_COLOR, INK
@@ -32,7 +32,8 @@ from backprop_lib.kit.widgets.style import FONT_SIZE, GRADIENT_COLOR, INK
 DPI = 96
 STATUS_HEIGHT = 0.35
 """Inches under the plot for the status line of a static figure."""
-KEPT_BACKGROUNDS = 4
+KEPT_BACKGROUNDS = 5
+"""Backgrounds kept per view: one per layout (the depth widget has five)."""
 _STUB_MESSAGE = re.compile(r"(\w+) is not implemented yet: write it in (backprop_lib/\w+\.py)")
 
 
@@ -61,6 +62,27 @@ def call_exercises(compute, goal="to see gradients"):
         return compute(), ""
     except Exception as error:  # student code: any failure becomes one readable line
         return None, exercise_status(error, goal)
+
+
+def encode_png(rgba):
+    """PNG bytes of an (height, width, 4) uint8 RGBA array: unfiltered rows, zlib level 1.
+
+    Half the time of Pillow's encoder at compress_level=1 (which filters every row
+    adaptively, a cost flat plot colours do not repay), for a file about 1.5 times larger.
+    """
+    height, width, _ = rgba.shape
+    rows = np.concatenate([np.zeros((height, 1), np.uint8), rgba.reshape(height, -1)], axis=1)  # filter 0: none
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits per channel, RGBA
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+        + _chunk(b"IEND", b"")
+    )
+
+
+def _chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 class FigureView:
@@ -129,9 +151,7 @@ class FigureView:
             if artist.get_visible():
                 artist.draw(renderer)
         rows = round(self._plot_height * DPI)
-        buffer = io.BytesIO()
-        Image.fromarray(np.asarray(canvas.buffer_rgba())[:rows]).save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
+        return encode_png(np.asarray(canvas.buffer_rgba())[:rows])
 
     def static(self, **params):
         """The picture for ``params`` as an ordinary Figure (every artist drawn by savefig), status included."""

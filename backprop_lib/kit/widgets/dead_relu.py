@@ -3,8 +3,9 @@
 The layer is z = x W + b, h = relu(z) with 32 units on the 1797 handwritten
 digits of scikit-learn (8 x 8 pixels scaled to [0, 1], so x is (1797, 64)),
 followed by a 10-class output layer and softmax cross-entropy. A unit is *dead*
-when z <= 0 for every input: relu passes no gradient at z <= 0, so
-dE/dW[:, unit] = x^T (dE/dz)[:, unit] = 0 and no gradient step can revive it.
+when z <= 0 for every input: relu passes no gradient there, so the unit's
+column of dE/dz is zero, its weights and bias get zero gradient, and (a first
+layer, its inputs fixed, plain SGD) no gradient step can revive it.
 
 Two controls push units there: shifting every bias down, or one SGD step
 W <- W - lr dE/dW, b <- b - lr dE/db with a learning rate that is too large

@@ -6,9 +6,13 @@ W_l with standard deviation scale / sqrt(32) and zero biases:
     residual   h_l = h_(l-1) + relu(h_(l-1) W_l + b_l)     (a skip connection)
 The library's graph engine runs ``backward`` from the top with a fixed upstream
 gradient of norm 1, and the plot shows ||dE/dh_l|| for every layer l. In the
-plain net each layer multiplies the gradient by W_l^T and a ReLU mask, so the
-norm shrinks (or grows) geometrically with depth; the residual net's add gate
-passes dE/dh_l to h_(l-1) unchanged, so the gradient cannot vanish.
+plain net each layer multiplies the gradient by its Jacobian J_l, so the norm
+shrinks (small weights: it vanishes) or grows (large weights: it explodes)
+geometrically with depth. A residual block's Jacobian is I + J_l: the identity
+path keeps small J_l from making the gradient vanish, but large J_l make every
+block enlarge it, so at large scales the residual net's gradient explodes (He's
+scale sqrt(2) at depth 50: about 1e10). The status line names what happened and
+the remedies (initialisation and scaling, normalisation, gradient clipping).
 """
 
 from functools import cache
@@ -22,6 +26,8 @@ from backprop_lib.kit.widgets.base import FigureView, FigureWidget, call_exercis
 from backprop_lib.kit.widgets.style import FIRST_COLOR, MUTED, SECOND_COLOR, format_number
 
 WIDTH, BATCH, MAX_DEPTH = 32, 16, 50
+AXIS_STEP = 10
+"""The x axis shows 0 to the depth rounded up to a multiple of this: five layouts, each drawn once."""
 FLOOR, CEILING = 1e-12, 1e12
 """Norms outside this range are drawn on the edge of the plot."""
 
@@ -67,7 +73,6 @@ class DepthView(FigureView):
             ha="center",
             va="top",
         )
-        self.dynamic(ax.xaxis)
         ax.spines[["top", "right"]].set_visible(False)
         ax.axhline(1.0, color=MUTED, linewidth=0.8, linestyle="--")
         (self.plain,) = ax.plot([], [], "o-", color=FIRST_COLOR, markersize=3, label="plain: h = relu(hW + b)")
@@ -81,7 +86,9 @@ class DepthView(FigureView):
         self.norms = {}
 
     def update(self, depth, scale):
-        self.axes.set_xlim(-0.5, depth + 0.5)
+        shown = AXIS_STEP * -(-depth // AXIS_STEP)
+        self.axes.set_xlim(-0.5, shown + 0.5)
+        self.set_layout(shown)
         self.title.set_text(f"gradient norms through {depth} layers, weight std {scale:g}/√{WIDTH}")
         norms, problem = call_exercises(
             lambda: {net: gradient_norms(depth, scale, net == "residual") for net in ("plain", "residual")}
@@ -94,18 +101,32 @@ class DepthView(FigureView):
             self.set_status(problem, problem=True)
             return
         self.norms = norms
-        plain, residual = (
-            f"{format_number(norms[net][0])} ({_verdict(norms[net][0])})" for net in ("plain", "residual")
-        )
-        self.set_status(
-            f"||dE/dx|| at the input: plain {plain}, residual {residual}.  "
-            "Scale √2 ≈ 1.41 (He's) keeps a plain ReLU net steady."
-        )
+        verdicts = {net: _verdict(norms[net][0]) for net in norms}
+        plain, residual = (f"{format_number(norms[net][0])} ({verdicts[net]})" for net in ("plain", "residual"))
+        self.set_status(f"||dE/dx|| at the input: plain {plain}, residual {residual}.  " + explain(**verdicts))
 
 
 def _verdict(norm):
     """How a gradient norm of 1 at the top arrived at the input."""
     return "vanished" if norm < 1e-3 else "exploded" if norm > 1e3 else "kept"
+
+
+def explain(plain, residual):
+    """What the two verdicts mean, in a sentence or two."""
+    sentences = {
+        "vanished": "Plain: each layer's Jacobian shrinks the gradient, so it vanishes with depth.",
+        "exploded": "Plain: each layer's Jacobian enlarges the gradient, so it explodes with depth.",
+        "kept": "Plain: this scale keeps it steady (√2 ≈ 1.41, He's, is the ReLU net's balance point).",
+    }
+    text = sentences[plain]
+    if residual == "exploded":
+        text += (
+            " Residual: each block multiplies by I + J, and large branches make that grow: it explodes"
+            " (remedies: a smaller initial scale on the branches, normalisation, gradient clipping)."
+        )
+    elif plain == "vanished":
+        text += " Residual: the I in each block's I + J carries the gradient down to the input."
+    return text
 
 
 def depth_flow(depth=20, scale=0.5, static=False):

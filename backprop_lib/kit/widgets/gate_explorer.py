@@ -4,7 +4,8 @@ For out = gate(a, b) and an upstream gradient dE/dout, the library's
 ``<gate>_backward`` gives dE/da and dE/db:
     add       distributes:  dE/da = dE/dout,       dE/db = dE/dout
     multiply  switches:     dE/da = b dE/dout,     dE/db = a dE/dout
-    max       routes:       the larger input gets dE/dout, the other 0 (a tie: half each).
+    max       routes:       the larger input gets dE/dout, the other 0; at a tie any split
+                            that adds up to dE/dout is valid (the course's reference: half each).
 """
 
 import ipywidgets as widgets
@@ -136,8 +137,8 @@ def _explain(gate, a, b, upstream, da, db):
         )
     if a == b:
         return (
-            "max routes: a tie, and the course splits it equally (any split is a valid subgradient): "
-            f"dE/da = {format_number(da)}, dE/db = {format_number(db)}"
+            "max at a tie: any split that adds up to the upstream gradient is a valid subgradient "
+            f"(the course's reference: half each); yours gives dE/da = {format_number(da)}, dE/db = {format_number(db)}"
         )
     winner, loser = ("a", "b") if a > b else ("b", "a")
     grads = {"a": da, "b": db}

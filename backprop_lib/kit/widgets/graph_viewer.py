@@ -1,16 +1,20 @@
 """Computation-graph viewer: values forward, then the backward pass one gate at a time.
 
 Any graph built with ``backprop_lib.graph`` is drawn as a circuit: inputs on the
-left, each gate in the column of its longest path from an input, the forward
-value of every node on its outgoing edges (green, above) and, once the backward
-sweep has reached them, the gradients (red, below). The step control replays
-the general backprop algorithm with the library's own pieces: the order from
-``topological_sort`` (reversed) and each gate's ``<op>_backward``, which turns
-the gate's upstream gradient into one gradient per input (local gradient x
-upstream gradient); gradients add where a value feeds several gates.
+left, each gate in the column of its longest path from an input, its name above
+it (its label, or v1, v2, ... when it has none), the forward value of every node
+on its outgoing edges (green, above) and, once the backward sweep has reached
+them, the gradients (red, below), all to 3 significant figures. The step control
+replays the general backprop algorithm with the library's own pieces: a
+topological order (given, or from the student's ``topological_sort``), reversed,
+and each gate's ``<op>_backward``, which turns the gate's upstream gradient into
+one gradient per input (local gradient x upstream gradient); gradients add where
+a value feeds several gates, and the sum is written left of a forked input (under
+a forked gate).
 
     graph_viewer()                      # the course's sigmoid neuron
     graph_viewer(my_loss_node)          # a graph you built
+    graph_viewer(f, order=nodes)        # step in this order (before topological_sort exists)
 """
 
 from dataclasses import dataclass
@@ -27,11 +31,12 @@ from backprop_lib.kit.widgets.style import (
     GRADIENT_COLOR,
     HIGHLIGHT_COLOR,
     INK,
+    MUTED,
     arc_apex,
     colour_key,
     edge,
     edge_label,
-    format_number,
+    format_significant,
     format_value,
     gate,
 )
@@ -44,6 +49,13 @@ COLUMN, ROW, RADIUS = 1.7, 1.1, 0.3
 INCHES = 0.75
 SKIP_BEND = 0.18
 """Height of the arc of a wire that skips columns, as a fraction of its length."""
+CHARACTER = 0.12
+"""Approximate width of one character of a node's name, in layout units."""
+
+
+def shown(value):
+    """A value or gradient as the viewer writes it: 3 significant figures (or the array's shape)."""
+    return format_value(value, format_significant)
 
 
 def sigmoid_example():
@@ -89,15 +101,21 @@ class BackwardStep:
     grads: tuple
 
 
-def backward_steps(root):
+def backward_steps(root, order=None):
     """The backward sweep from ``root`` (seeded with ones), gate by gate.
+
+    Args:
+        root: the Node to differentiate.
+        order: a topological order of root's graph (parents before children), or
+            None to ask the library's ``topological_sort`` for one.
 
     Returns (steps, status): the steps that ran, and "" or the one line saying which
     exercise stopped the sweep (``topological_sort`` or an ``<op>_backward``).
     """
-    order, status = call_exercises(lambda: graph.topological_sort(root))
-    if status:
-        return [], status
+    if order is None:
+        order, status = call_exercises(lambda: graph.topological_sort(root))
+        if status:
+            return [], status
     totals = {root: np.ones_like(root.value)}
     steps = []
     for node in reversed(order):
@@ -143,19 +161,28 @@ def _constant(c):
     return str(int(c)) if c.is_integer() else f"{c:g}"
 
 
-def node_name(node):
-    return node.label or (gate_symbol(node) if node.operation else "input")
-
-
-def _count_nodes(root):
-    """How many nodes ``root`` depends on, itself included (without recursion: graphs can be deep)."""
+def _graph_nodes(root):
+    """Every node ``root`` depends on, itself included (without recursion: graphs can be deep)."""
     seen, stack = set(), [root]
     while stack:
         node = stack.pop()
         if node not in seen:
             seen.add(node)
             stack.extend(node.parents)
-    return len(seen)
+    return seen
+
+
+def check_order(root, order):
+    """Raise ValueError unless ``order`` lists root's graph once each, parents before children."""
+    order = list(order)
+    position = {node: index for index, node in enumerate(order)}
+    if len(position) != len(order) or set(order) != _graph_nodes(root):
+        raise ValueError("order must list every node of the graph exactly once (the root's ancestors and the root)")
+    for node in order:
+        for parent in node.parents:
+            if position[parent] > position[node]:
+                raise ValueError(f"order is not topological: {parent.label or 'a parent'} comes after its child")
+    return order
 
 
 class GraphLayout:
@@ -169,7 +196,7 @@ class GraphLayout:
 
     def __init__(self, root):
         self.root = root
-        size = _count_nodes(root)
+        size = len(_graph_nodes(root))
         if size > MAX_NODES:
             raise ValueError(f"graph_viewer draws graphs of at most {MAX_NODES} nodes; this one has {size}")
         columns = {}
@@ -189,6 +216,25 @@ class GraphLayout:
         for node in self.nodes:
             column = first_use.get(node, 1) - 1 if not node.parents else columns[node]
             self.position[node] = (column * COLUMN, -rows[node] * ROW)
+        self.names = self._names()
+
+    def _names(self):
+        """Each node's name: its label, else "out" for the root, v1, v2, ... for gates, "input" for inputs."""
+        taken = {node.label for node in self.nodes if node.label}
+        names, counter = {}, 0
+        for node in self.nodes:
+            if node.label:
+                names[node] = node.label
+            elif node is self.root:
+                names[node] = "out"
+            elif not node.operation:
+                names[node] = "input"
+            else:
+                counter += 1
+                while f"v{counter}" in taken:
+                    counter += 1
+                names[node] = f"v{counter}"
+        return names
 
     def _column(self, node, columns):
         if node not in columns:
@@ -204,12 +250,13 @@ class GraphLayout:
 class GraphView(FigureView):
     """The circuit with its values and, step by step, its gradients."""
 
-    def __init__(self, root):
+    def __init__(self, root, order=None):
         self.layout = GraphLayout(root)
+        self.names = self.layout.names
         self.wires = {wire: (*self._wire(*wire), self._bend(*wire[:2])) for wire in self.layout.edges}
         x0, x1, y0, y1 = self.layout.extent()
         arcs = [arc_apex(*wire)[1] for wire in self.wires.values()]
-        left, right = x0 - 1.0, x1 + 1.9
+        left, right = x0 - 1.0 - self._fork_room(), x1 + 1.9
         top, bottom = max([y1, *arcs]) + 1.1, min([y0, *arcs]) - 0.8
         margin = max(0.0, MIN_WIDTH / INCHES - (right - left)) / 2
         left, right = left - margin, right + margin
@@ -226,19 +273,33 @@ class GraphView(FigureView):
         self.fork_labels = self._fork_labels(ax)
         self.ring = self.dynamic(Circle((0, 0), RADIUS * 1.3, fill=False, edgecolor=HIGHLIGHT_COLOR, linewidth=3))
         ax.add_patch(self.ring)
-        self.steps, self.missing = backward_steps(root)
+        self.steps, self.missing = backward_steps(root, order)
+
+    def _forked_inputs(self):
+        uses = {}
+        for parent, _, _ in self.layout.edges:
+            uses[parent] = uses.get(parent, 0) + 1
+        return [node for node, count in uses.items() if count > 1 and node.operation is None]
+
+    def _fork_room(self):
+        """Layout units left of the inputs for the summed gradient of a forked input."""
+        forked = self._forked_inputs()
+        return max((CHARACTER * (len(self.names[node]) + 12) for node in forked), default=0.0)
 
     def _draw_circuit(self, ax):
         position = self.layout.position
         for node in self.layout.nodes:
+            x, y = position[node]
             if node.operation is None:
-                x, y = position[node]
-                ax.text(x, y, node.label or "input", ha="right", va="center", fontsize=FONT_SIZE + 1, color=INK)
+                ax.text(x, y, self.names[node], ha="right", va="center", fontsize=FONT_SIZE + 1, color=INK)
             else:
                 gate(ax, position[node], RADIUS, gate_symbol(node))
+                if node is not self.layout.root:  # the root is named at the end of its output wire
+                    above = y + RADIUS * 1.3 + 0.03  # clear of the highlight ring
+                    ax.text(x, above, self.names[node], ha="center", va="bottom", color=MUTED, fontsize=FONT_SIZE - 1)
         for (parent, child, index), (start, end, bend) in self.wires.items():
             spot = edge(ax, start, end, bend=bend)
-            edge_label(ax, spot, format_value(parent.value), "value")
+            edge_label(ax, spot, shown(parent.value), "value")
             self.gradient_labels[(parent, child, index)] = self.dynamic(edge_label(ax, spot, "", "gradient"))
         root = self.layout.root
         x, y = position[root]
@@ -246,7 +307,7 @@ class GraphView(FigureView):
         end = (x + 1.2, y)
         middle = edge(ax, start, end, arrow=False, label_at=0.5)
         ax.text(end[0] + 0.08, y, root.label or "out", ha="left", va="center", fontsize=FONT_SIZE + 1, color=INK)
-        edge_label(ax, middle, format_value(root.value), "value")
+        edge_label(ax, middle, shown(root.value), "value")
         self.output_gradient = self.dynamic(edge_label(ax, middle, "", "gradient"))
 
     def _wire(self, parent, child, index):
@@ -272,7 +333,8 @@ class GraphView(FigureView):
         return -SKIP_BEND if np.mean(passed) > 0 else SKIP_BEND
 
     def _fork_labels(self, ax):
-        """A red total under every node that feeds more than one gate (gradients add at a fork)."""
+        """A red total beside every node that feeds more than one gate (gradients add at a fork):
+        left of a forked input's name, clear of its wires; under a forked gate."""
         uses = {}
         for parent, _, _ in self.layout.edges:
             uses[parent] = uses.get(parent, 0) + 1
@@ -280,11 +342,11 @@ class GraphView(FigureView):
         for node, count in uses.items():
             if count > 1:
                 x, y = self.layout.position[node]
-                if node.operation:  # under the gate
-                    place = {"x": x, "y": y - RADIUS - 0.05, "ha": "center"}
-                else:  # under the input's name
-                    place = {"x": x, "y": y - 0.2, "ha": "right"}
-                text = ax.text(**place, s="", va="top", color=GRADIENT_COLOR, fontsize=FONT_SIZE)
+                if node.operation:
+                    place = {"x": x, "y": y - RADIUS - 0.05, "ha": "center", "va": "top"}
+                else:
+                    place = {"x": x - CHARACTER * (len(self.names[node]) + 1), "y": y, "ha": "right", "va": "center"}
+                text = ax.text(**place, s="", color=GRADIENT_COLOR, fontsize=FONT_SIZE)
                 labels[node] = self.dynamic(text)
         return labels
 
@@ -298,13 +360,13 @@ class GraphView(FigureView):
         sent = {(s.gate, i): g for s in done for i, g in enumerate(s.grads)}
         for (_parent, child, index), label in self.gradient_labels.items():
             grad = sent.get((child, index))
-            label.set_text("" if grad is None else format_value(grad))
+            label.set_text("" if grad is None else shown(grad))
             label.set_fontweight("bold" if done and child is done[-1].gate else "normal")
         root = self.layout.root
-        self.output_gradient.set_text(format_value(np.ones_like(root.value)) if step >= 1 else "")
+        self.output_gradient.set_text(shown(np.ones_like(root.value)) if step >= 1 else "")
         for node, label in self.fork_labels.items():
             parts = [g for (child, index), g in sent.items() if child.parents[index] is node]
-            label.set_text(f"sum {format_value(sum(parts))}" if parts else "")
+            label.set_text(f"sum {shown(sum(parts))}" if parts else "")
         self.ring.set_visible(bool(done))
         if done:
             self.ring.center = self.layout.position[done[-1].gate]
@@ -316,31 +378,36 @@ class GraphView(FigureView):
         elif step - 1 > len(self.steps):
             self.set_status(self.missing, problem=True)
         elif step == 1:
-            name = node_name(self.layout.root)
-            self.set_status(f"The backward pass starts at the output: d{name}/d{name} = 1.00")
+            name = self.names[self.layout.root]
+            self.set_status(f"The backward pass starts at the output: d{name}/d{name} = 1")
         else:
-            self.set_status(_gate_sentence(done[-1]))
+            self.set_status(_gate_sentence(done[-1], self.names))
 
 
-def _gate_sentence(step):
-    """'exp gate, local x upstream: 0.37 x -0.53 = -0.20' (names the inputs when there are several)."""
+def _gate_sentence(step, names):
+    """'exp gate e, local × upstream gradient: 0.368 × -0.534 = -0.197' (names the inputs when there are several)."""
     parents = step.gate.parents
+    head = f"{gate_symbol(step.gate)} gate {names[step.gate]}"
     if step.local is None:
-        parts = [f"{node_name(p)} gets {format_value(g)}" for p, g in zip(parents, step.grads, strict=True)]
-        return f"{gate_symbol(step.gate)} gate, upstream {format_value(step.upstream)}: " + ", ".join(parts)
+        parts = [f"{names[p]} gets {shown(g)}" for p, g in zip(parents, step.grads, strict=True)]
+        return f"{head}, upstream {shown(step.upstream)}: " + ", ".join(parts)
     parts = []
     for parent, local, grad in zip(parents, step.local, step.grads, strict=True):
-        term = f"{format_number(local)} × {format_number(step.upstream)} = {format_number(grad)}"
-        parts.append(f"to {node_name(parent)}: {term}" if len(parents) > 1 else term)
-    return f"{gate_symbol(step.gate)} gate, local × upstream gradient: " + ";  ".join(parts)
+        term = f"{shown(local)} × {shown(step.upstream)} = {shown(grad)}"
+        parts.append(f"to {names[parent]}: {term}" if len(parents) > 1 else term)
+    return f"{head}, local × upstream gradient: " + ";  ".join(parts)
 
 
-def graph_viewer(root=None, step=None, static=False):
+def graph_viewer(root=None, step=None, static=False, order=None):
     """A computation-graph viewer with a step control for the backward pass.
 
     Args:
-        root: the Node to differentiate (default: ``sigmoid_example()``); the viewer
-            never changes its graph or its ``grad`` fields. At most 40 nodes.
+        root: the Node to differentiate (default: ``sigmoid_example()``, stepped in
+            the kit's own topological order); the viewer never changes its graph or
+            its ``grad`` fields. At most 40 nodes.
+        order: the graph's nodes in a topological order (parents before children),
+            swept in reverse; default: the library's ``topological_sort``. Lets the
+            viewer step before the student has written ``topological_sort``.
         step: the step shown first: 0 forward values only, 1 the output's seed
             gradient, k the backward pass through k - 1 gates (default: all).
         static: return a matplotlib Figure of that step instead of a widget.
@@ -348,7 +415,10 @@ def graph_viewer(root=None, step=None, static=False):
     Returns:
         An ipywidgets box (``.controls['step']``, ``.figure``, ``.status``), or a Figure.
     """
-    view = GraphView(sigmoid_example() if root is None else root)
+    if root is None:  # the course's example steps in a given order, before topological_sort exists
+        root = sigmoid_example()
+        order = GraphLayout(root).nodes if order is None else order
+    view = GraphView(root, None if order is None else check_order(root, order))
     last = view.step_count - 1
     step = last if step is None else int(np.clip(step, 0, last))
     if static:

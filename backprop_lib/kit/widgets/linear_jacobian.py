@@ -1,11 +1,14 @@
-"""Linear-layer Jacobian explorer: dE/dx = dE/dz W^T and dE/dW = x^T dE/dz, one element at a time.
+"""Linear-layer Jacobian explorer: the gradients of z = x W + b, one element at a time.
 
-For z = x W + b with x (N, M), W (M, K), b (K,) and an upstream gradient dE/dz (N, K):
-    dE/dx[n, m] = sum_k dE/dz[n, k] W[m, k]     ->  dE/dx = dE/dz W^T   (N x M) = (N x K)(K x M)
-    dE/dW[m, k] = sum_n x[n, m] dE/dz[n, k]     ->  dE/dW = x^T dE/dz   (M x K) = (M x N)(N x K)
-Heatmaps show the five matrices with their shapes; the two gradients come from
-the library's ``linear_backward``. Picking one element highlights the row and
-column it is made of and writes out its sum, checked against the library.
+For z = x W + b with x (N, M), W (M, K), b (K,) and an upstream gradient dE/dz (N, K),
+heatmaps show x, W, dE/dz and the two gradients dE/dx (N, M) and dE/dW (M, K)
+that the library's ``linear_backward`` returns, each headed by its dimension
+analysis, e.g. (N x M) = (N x K)(K x M) with the sizes filled in. Picking one
+element highlights the row of one matrix and the row or column of the other that
+it combines and writes out its sum, term by term with the numbers, checked
+against the library. The matrix formulas are the exercise's answer and are never
+written; the sums appear only once ``linear_backward`` runs (before that the
+status line says which function to write).
 """
 
 import ipywidgets as widgets
@@ -58,8 +61,8 @@ class JacobianView(FigureView):
             "x": f"x  (N×M) = ({n}×{m})",
             "W": f"W  (M×K) = ({m}×{k})",
             "dz": f"dE/dz  (N×K) = ({n}×{k})",
-            "dx": f"dE/dx = dE/dz Wᵀ  ({n}×{m})",
-            "dW": f"dE/dW = xᵀ dE/dz  ({m}×{k})",
+            "dx": f"dE/dx  (N×M) = ({n}×{m})",
+            "dW": f"dE/dW  (M×K) = ({m}×{k})",
         }
         top, bottom = self.size[1] - 0.6, self.size[1] - 0.6 - row_height - 0.9
         columns = (0.5, 0.5 + m * CELL + GAP, 0.5 + (m + k) * CELL + 2 * GAP)
@@ -69,8 +72,14 @@ class JacobianView(FigureView):
         self.rings = {name: self._ring(name) for name in self.shape}
         x, w, dz = self.matrices["x"], self.matrices["W"], self.matrices["dz"]
         headers = {
-            "dx": ["dE/dx = dE/dz Wᵀ", f"(N×M) = (N×K)(K×M):  {_dims(x)} = {_dims(dz)}{_dims(w.T)}"],
-            "dW": ["dE/dW = xᵀ dE/dz", f"(M×K) = (M×N)(N×K):  {_dims(w)} = {_dims(x.T)}{_dims(dz)}"],
+            "dx": [
+                "dE/dx: which product gives this shape?",
+                f"(N×M) = (N×K)(K×M):  {_dims(x)} = {_dims(dz)}{_dims(w.T)}",
+            ],
+            "dW": [
+                "dE/dW: which product gives this shape?",
+                f"(M×K) = (M×N)(N×K):  {_dims(w)} = {_dims(x.T)}{_dims(dz)}",
+            ],
         }
         corner = self._inches(columns[2], bottom, 0, 0)[:2]
         # The two header lines change only with the gradient (a layout with its own background);
@@ -138,22 +147,24 @@ class JacobianView(FigureView):
             self._mark("dz", slice(i, i + 1), slice(None))
             self._mark("W", slice(j, j + 1), slice(None))
             terms = [(dz[i, k], w[j, k]) for k in range(w.shape[1])]
-            lines = [f"dE/dx[{i},{j}] = Σ_k dE/dz[{i},k] W[{j},k]", f"  (row {j} of W is column {j} of Wᵀ)"]
+            lines = [f"dE/dx[{i},{j}] = Σ_k dE/dz[{i},k] W[{j},k]", f"  (row {i} of dE/dz with row {j} of W)"]
         else:
             self._mark("x", slice(None), slice(i, i + 1))
             self._mark("dz", slice(None), slice(j, j + 1))
             terms = [(x[n, i], dz[n, j]) for n in range(x.shape[0])]
-            lines = [f"dE/dW[{i},{j}] = Σ_n x[n,{i}] dE/dz[n,{j}]", f"  (column {i} of x is row {i} of xᵀ)"]
+            lines = [f"dE/dW[{i},{j}] = Σ_n x[n,{i}] dE/dz[n,{j}]", f"  (column {i} of x with column {j} of dE/dz)"]
         self._mark(gradient, slice(i, i + 1), slice(j, j + 1))
         total = sum(a * b for a, b in terms)
         products = [f"({a:g})({b:g})" for a, b in terms]
         for start in range(0, len(products), TERMS_PER_LINE):
             lines.append(("  = " if start == 0 else "    + ") + " + ".join(products[start : start + TERMS_PER_LINE]))
         lines.append(f"  = {format_number(total)}")
-        self.formula.set_text("\n".join(lines))
         if self.missing:
-            self.set_status(self.missing, problem=True)
+            self.formula.set_text("")
+            formulas = " and their formulas" if self.missing.startswith("implement") else ""
+            self.set_status(self.missing + formulas, problem=True)
             return
+        self.formula.set_text("\n".join(lines))
         library = self.matrices[gradient][i, j]
         name = f"dE/d{gradient[1:]}[{i},{j}]"
         if np.isclose(library, total):

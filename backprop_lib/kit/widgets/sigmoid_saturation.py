@@ -1,11 +1,13 @@
-"""Sigmoid saturation: the local gradient sigma'(x) = sigma(x)(1 - sigma(x)) and what depth does to it.
+"""Sigmoid saturation: the sigmoid's local gradient sigma'(x) and what depth does to it.
 
 Left: sigma and its local gradient (from the library's ``sigmoid_backward``) as
 the pre-activation x moves: at most 0.25 (at x = 0), nearly 0 once |x| > 5, the
 unit is *saturated*. Right: a stack of n layers h_k = act(h_(k-1)), h_0 = x,
 differentiated with the library's graph engine (``backward``); the gradient
 reaching the input is a product of n local gradients, at most 0.25^n through
-sigmoids but exactly 1 (x > 0) or 0 (x <= 0) through ReLUs.
+sigmoids, but 1 through ReLUs that are on (x > 0) and 0 through ReLUs that are
+off (x < 0). The default, x = 2 through 5 layers, shows the contrast: about
+2e-4 through the sigmoids, 1 through the ReLUs.
 """
 
 import ipywidgets as widgets
@@ -60,7 +62,7 @@ class SaturationView(FigureView):
         ax.plot(grid, out, color=VALUE_COLOR, linewidth=2, label="σ(x)")
         local, _ = call_exercises(lambda: sigma.backward(np.ones_like(grid), cache)[0])
         if local is not None:
-            ax.plot(grid, local, color=GRADIENT_COLOR, linewidth=2, label="local gradient σ'(x) = σ(x)(1 − σ(x))")
+            ax.plot(grid, local, color=GRADIENT_COLOR, linewidth=2, label="local gradient σ'(x), your sigmoid_backward")
         for side in (-1, 1):
             ax.axvspan(side * 5, side * X_LIMIT, color=MUTED, alpha=0.15, linewidth=0)
         ax.text(-6.5, 0.5, "saturated", ha="center", color=MUTED, rotation=90, va="center")
@@ -113,14 +115,18 @@ class SaturationView(FigureView):
         if problem:
             self.set_status(problem, problem=True)
             return
-        relu = format_number(stacks["relu"][-1]) if stacks["relu"][-1] else "0 (x ≤ 0: every ReLU is off)"
+        relu = format_number(stacks["relu"][-1])
+        if x < 0:
+            relu += " (x < 0: every ReLU is off)"
+        elif x == 0:
+            relu += " (x = 0 is the ReLU's kink: your relu_backward's subgradient there, once per layer)"
         self.set_status(
             f"σ({format_number(x)}) = {format_number(out)}, σ' = {format_number(local)} (at most 0.25).  "
             f"Through {depth} sigmoids dE/dx = {format_number(stacks['sigmoid'][-1])}; through {depth} ReLUs {relu}."
         )
 
 
-def sigmoid_saturation(x=0.0, depth=5, static=False):
+def sigmoid_saturation(x=2.0, depth=5, static=False):
     """Sliders for the pre-activation x and the number of stacked layers.
 
     Args:

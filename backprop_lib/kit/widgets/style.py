@@ -37,13 +37,22 @@ def format_number(value):
     return "0.00" if text == "-0.00" else text
 
 
-def format_value(value):
-    """A node's value or gradient for an edge label: a number, a short list, or its shape."""
+def format_significant(value, digits=3):
+    """A number to ``digits`` significant figures: 0.197, -0.534, 6, 1.23e+03 (never "-0")."""
+    text = f"{float(value):.{digits}g}"
+    return "0" if text == "-0" else text
+
+
+def format_value(value, number=format_number):
+    """A node's value or gradient for an edge label: a number, a short list, or its shape.
+
+    ``number`` formats each number (default: two decimals, as the course writes them).
+    """
     value = np.asarray(value)
     if value.ndim == 0:
-        return format_number(value)
+        return number(value)
     if value.size <= 3:
-        return "[" + ", ".join(format_number(v) for v in value.ravel()) + "]"
+        return "[" + ", ".join(number(v) for v in value.ravel()) + "]"
     return f"({value.size},)" if value.ndim == 1 else "(" + "×".join(str(n) for n in value.shape) + ")"
 
 

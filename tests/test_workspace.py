@@ -1,0 +1,117 @@
+"""The student's workspace: what `backprop-kit workspace` copies, and how `backprop-kit lab` starts JupyterLab.
+
+The JupyterLab it starts is exercised in a real browser by tests/browser/test_jupyterlab_workspace.py.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import REPO, student_env
+
+from autograder.course import build
+from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
+from backprop_lib.kit import workspace
+from backprop_lib.kit.stubgen import make_stub
+
+CLI = [sys.executable, "-m", "backprop_lib.kit.cli"]
+
+
+def files_under(folder):
+    """{relative path: bytes} of every file under ``folder``, caches left out."""
+    folder = Path(folder)
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    return workspace.create(tmp_path_factory.mktemp("student") / "ws")
+
+
+def test_the_workspace_holds_the_course_release_and_nothing_else(made, tmp_path):
+    course = build(tmp_path / "course")
+    top = sorted(path.name for path in made.iterdir())
+    numbered = sorted(path.name for path in course.source.glob("*.ipynb"))
+    assert top == sorted([".jupyter", "backprop_lib", "gradient_flow_explorer.ipynb", *numbered])
+    assert files_under(made / "backprop_lib") == files_under(course.source / "backprop_lib"), "the release's library"
+    for name in numbered:
+        ours = nbformat.read(made / name, as_version=4)
+        assert ours == nbformat.read(REPO / "notebooks" / name, as_version=4)
+        assert not any("### BEGIN HIDDEN TESTS" in cell.source for cell in ours.cells)
+    for module in EXERCISE_MODULES:
+        stub = make_stub((SOLUTIONS_DIR / f"{module}.py").read_text(), module)
+        assert (made / "backprop_lib" / f"{module}.py").read_text() == stub
+    assert not any("solutions" in path or "hidden_tests" in path for path in files_under(made))
+
+
+def test_a_self_learners_answers_never_reach_a_workspace_or_a_course(tmp_path, monkeypatch):
+    library = tmp_path / "clone" / "backprop_lib"
+    shutil.copytree(workspace.LIBRARY_DIR, library, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(SOLUTIONS_DIR / "gates.py", library / "gates.py")  # gates.py written, as a self-learner does
+    monkeypatch.setattr(workspace, "LIBRARY_DIR", library)
+    workspace.copy_library(tmp_path / "copy")
+    assert (tmp_path / "copy" / "gates.py").read_text() == make_stub((SOLUTIONS_DIR / "gates.py").read_text(), "gates")
+    course = build(tmp_path / "course")
+    assert "NotImplementedError" in (course.source / "backprop_lib" / "gates.py").read_text()
+
+
+def test_the_workspace_hides_nbgraders_instructor_tools_and_keeps_the_students(made):
+    page = json.loads((made / ".jupyter" / "labconfig" / "page_config.json").read_text())
+    assert page["disabledExtensions"] == {
+        "@jupyter/nbgrader:create-assignment": True,
+        "@jupyter/nbgrader:formgrader": True,
+        "@jupyter/nbgrader:menu": True,
+        "@jupyter/nbgrader:course-list": True,
+    }
+    server = json.loads((made / ".jupyter" / "jupyter_server_config.json").read_text())
+    assert server["ServerApp"]["jpserver_extensions"] == {
+        "nbgrader.server_extensions.formgrader": False,
+        "nbgrader.server_extensions.course_list": False,
+    }
+
+
+def test_a_kernel_in_the_workspace_imports_the_workspaces_library(made):
+    code = "import backprop_lib.gates as g; print(g.__file__)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=made, env=student_env(), capture_output=True, text=True)
+    assert Path(done.stdout.strip()) == made / "backprop_lib" / "gates.py", done.stderr
+
+
+def test_lab_starts_at_the_workspace_root_with_notebook_01_and_its_own_config(made, monkeypatch):
+    monkeypatch.setenv("BACKPROP_KIT_SOLUTIONS", "1")
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", "/elsewhere")
+    argv, env, cwd = workspace.lab_command(made, ["--no-browser"])
+    assert cwd == made and argv[1:3] == ["-m", "jupyterlab"]
+    assert argv[3:] == [f"--ServerApp.root_dir={made}", "--no-browser", "01_chain_rule.ipynb"]
+    assert env["JUPYTER_CONFIG_PATH"].split(":") == [str(made / ".jupyter"), "/elsewhere"]
+    assert "BACKPROP_KIT_SOLUTIONS" not in env, "a workspace runs the student's own files"
+
+
+def test_a_folder_in_use_is_refused_and_nothing_is_lost(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("my notes")
+    done = subprocess.run([*CLI, "workspace", str(folder)], env=student_env(), capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"backprop-kit workspace: {folder} already exists and is not empty: nothing was")
+    assert sorted(path.name for path in folder.iterdir()) == ["notes.txt"]
+    assert (folder / "notes.txt").read_text() == "my notes"
+
+
+def test_lab_on_a_folder_that_is_not_a_workspace_says_how_to_make_one(tmp_path):
+    done = subprocess.run([*CLI, "lab", str(tmp_path)], env=student_env(), capture_output=True, text=True)
+    assert done.returncode == 1
+    assert f"{tmp_path} is not a backprop-kit workspace" in done.stderr
+    assert f"make one with `backprop-kit workspace {tmp_path}`" in done.stderr
+
+
+def test_other_commands_still_refuse_unknown_options():
+    done = subprocess.run([*CLI, "check", "--bogus"], env=student_env(), capture_output=True, text=True)
+    assert done.returncode == 2 and "unrecognized arguments: --bogus" in done.stderr
