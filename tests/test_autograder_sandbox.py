@@ -108,7 +108,14 @@ def test_only_the_exercise_files_come_from_the_student(course, secret, isolation
     (library / "kit" / "exercises" / "__init__.py").write_text(shadow)
     got = results(course, "helper", secret, isolation)
     assert "No module named 'backprop_lib.masks'" in got["relu_backward"].summary
-    assert all(r.passed for name, r in got.items() if name != "relu_backward")
+    using_relu = {
+        "relu_backward",
+        "residual_backward",
+        "two_layer_net_backward",
+        "network_gradient_check",
+        "spiral_training",
+    }
+    assert all(r.passed for name, r in got.items() if name not in using_relu)
 
 
 def test_an_exercise_that_hangs_or_crashes_fails_alone(course, secret, isolation):
@@ -322,6 +329,6 @@ def test_a_failed_secret_case_does_not_show_its_expected_values(course, secret, 
     wrong = "def relu_backward(dout, cache):\n    return (dout * (cache > 0) * (1.5 if cache.size == 20 else 1.0),)"
     submit(course, "secretive", [("relu_backward", wrong)])  # right on the course's worked case, wrong on (4, 5)
     result = results(course, "secretive", secret, isolation)["relu_backward"]
-    assert 0 in secret.public["relu_backward"] and 1 not in secret.public["relu_backward"]
+    assert secret.public["relu_backward"] and 0 not in secret.public["relu_backward"]  # the first case is random
     assert (result.status, result.summary) == ("failed", "dx is wrong")
-    assert result.details == ["on a secret case (random inputs: x (4, 5)): its expected values are not shown"]
+    assert result.details == ["on a secret case (random inputs: x (4, 5), random upstream): its expected values are not shown"]

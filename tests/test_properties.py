@@ -11,6 +11,8 @@ from backprop_lib.kit.gradcheck import close, numerical_vjp
 from backprop_lib.kit.operations import OPERATIONS
 
 finite = st.floats(-3, 3, allow_nan=False, width=64)
+# Halving a subnormal upstream gradient at a tie underflows to 0: the split is exact for normal numbers only.
+normal = st.floats(-3, 3, allow_nan=False, allow_subnormal=False, width=64)
 BINARY = ["add", "subtract", "multiply", "maximum"]
 
 
@@ -36,7 +38,7 @@ def test_binary_gradients_have_their_inputs_shapes_and_match_numerics(name, pair
 
 
 @settings(max_examples=60, deadline=None)
-@given(a=arrays(np.float64, (3,), elements=finite), b=arrays(np.float64, (3,), elements=finite), upstream=finite)
+@given(a=arrays(np.float64, (3,), elements=finite), b=arrays(np.float64, (3,), elements=finite), upstream=normal)
 def test_max_gradients_sum_to_the_upstream_gradient_even_at_ties(a, b, upstream):
     for second in (b, a.copy()):  # the second pass is all ties
         _, cache = gates.maximum_forward(a, second)
