@@ -331,4 +331,6 @@ def test_a_failed_secret_case_does_not_show_its_expected_values(course, secret, 
     result = results(course, "secretive", secret, isolation)["relu_backward"]
     assert secret.public["relu_backward"] and 0 not in secret.public["relu_backward"]  # the first case is random
     assert (result.status, result.summary) == ("failed", "dx is wrong")
-    assert result.details == ["on a secret case (random inputs: x (4, 5), random upstream): its expected values are not shown"]
+    assert result.details == [
+        "on a secret case (random inputs: x (4, 5), random upstream): its expected values are not shown"
+    ]
