@@ -16,8 +16,9 @@ from backprop_lib.kit.exercises.operations import OperationExercise, OperationSp
 from backprop_lib.kit.gradcheck import close, numerical_vjp, worst_mismatch
 from backprop_lib.kit.results import FAILED, PASSED, CheckResult
 
-MEMORY_CASE = (2, 1000)
-"""(N, K) of the case whose memory is measured: one (K, K) float64 Jacobian is 8 MB, the batch 16 kB."""
+MEMORY_CASE = (3, 1000)
+"""(N, K) of the case whose memory is measured: one (K, K) float64 Jacobian is 8 MB, the batch 24 kB (more than
+2048 elements, so its reference is estimated at a sample of elements and along a random direction)."""
 MEMORY_FACTOR = 20
 """The backward may allocate up to this many arrays of the batch's size."""
 
