@@ -131,7 +131,7 @@ def check_one_grade_everywhere(course, home, tmp_path):
         assert flagged["cheater"] and not flagged["reference"]
         override(api, student, notebook, grade_id, score)
         override(api, "messy", "06_linear_layer", "linear_backward", 1.0)  # layers.py does not compile: the TA decides
-        backprop_kit(home, "course", "grade", "-C", course.root, "--student", "cheater", "--student", "messy")
+        backprop_kit(home, "course", "grade", "-C", course.root, "--force", "--student", "cheater", "--student", "messy")
         views = every_view(course, home, api, tmp_path)
     after = {s.student: s for s in report.collect(course)}
     assert after["cheater"].score(f"{notebook}/{grade_id}") == score, "the override survives a re-grade"
@@ -181,7 +181,8 @@ def test_one_grade_everywhere_with_two_graders_on_postgresql(postgres, tmp_path)
     assert not (first / "gradebook.db").exists() and not (second / "gradebook.db").exists()
     course = open_course(first)
     # formgrader lists only notebooks autograded on its own machine's disk: the first grader takes messy over
+    # (--force: the submission and the course are unchanged, so a plain re-grade would keep the last grading)
     shutil.copytree(second / "submitted" / "messy", course.root / "submitted" / "messy")
-    backprop_kit(home, "course", "grade", "-C", first, "--student", "messy")
+    backprop_kit(home, "course", "grade", "-C", first, "--force", "--student", "messy")
     check_one_grade_everywhere(course, home, tmp_path)
     assert exporters.FORMATS["generic"][1] != "grades.csv"
