@@ -131,7 +131,9 @@ def check_one_grade_everywhere(course, home, tmp_path):
         assert flagged["cheater"] and not flagged["reference"]
         override(api, student, notebook, grade_id, score)
         override(api, "messy", "06_linear_layer", "linear_backward", 1.0)  # layers.py does not compile: the TA decides
-        backprop_kit(home, "course", "grade", "-C", course.root, "--force", "--student", "cheater", "--student", "messy")
+        backprop_kit(
+            home, "course", "grade", "-C", course.root, "--force", "--student", "cheater", "--student", "messy"
+        )
         views = every_view(course, home, api, tmp_path)
     after = {s.student: s for s in report.collect(course)}
     assert after["cheater"].score(f"{notebook}/{grade_id}") == score, "the override survives a re-grade"
