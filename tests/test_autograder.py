@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+from scratch_home import scratch_home
 
 from autograder import feedback, grading, report, samples, store
 from autograder.autograde import GRADED, MISSING, STOPPED
@@ -38,9 +39,7 @@ def backprop_kit(*args):
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
-            patch.setenv(name, str(home / name.lower()))
+    with scratch_home(home):
         course = build(tmp_path_factory.mktemp("course") / "course", cell_timeout=CELL_TIMEOUT)
         release(course)
         names = ["hostile", *(n for n in samples.sample_names() if n != "hostile")]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 from nbgrader.api import Gradebook
+from scratch_home import scratch_home
 
 from autograder.course import build, course_id, db_url, release
 from backprop_lib.kit.cli import main
@@ -39,9 +40,7 @@ def kit(capsys):
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
-            patch.setenv(name, str(home / name.lower()))
+    with scratch_home(home):
         course = build(tmp_path_factory.mktemp("course") / "course")
         release(course)
         (course.root / "submitted" / "alice" / "backprop").mkdir(parents=True)

@@ -10,6 +10,7 @@ import nbformat
 import pytest
 import sqlalchemy
 from nbgrader.api import Gradebook
+from scratch_home import scratch_home
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import intake, store
@@ -35,9 +36,7 @@ SOLUTION_REGION = re.compile(r"^\s*### BEGIN SOLUTION\s*$", re.MULTILINE)
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
-            patch.setenv(name, str(home / name.lower()))
+    with scratch_home(home):
         course = build(tmp_path_factory.mktemp("course") / "course")
         release(course)
         yield course

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 pytest.importorskip("distributed")
 from dask_cluster import running_cluster  # noqa: E402
 from postgres_server import available, running_postgres  # noqa: E402
+from scratch_home import scratch_home  # noqa: E402
 
 BATCH = ["reference", "mistakes-1", "untouched", "hostile", "messy", "sloppy"]
 
@@ -41,9 +42,7 @@ def postgres():
 @pytest.fixture(scope="module")
 def course(postgres, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
-            patch.setenv(name, str(home / name.lower()))
+    with scratch_home(home):
         course = build(tmp_path_factory.mktemp("course") / "course", db_url=postgres, cell_timeout=10)
         release(course)
         samples.make(course, BATCH)

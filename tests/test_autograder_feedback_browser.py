@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 from nbgrader.api import Gradebook
+from scratch_home import scratch_home
 
 from autograder import feedback, grading, report, samples
 from autograder.course import build, course_id, db_url, release
@@ -22,9 +23,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
-            patch.setenv(name, str(home / name.lower()))
+    with scratch_home(home):
         course = build(tmp_path_factory.mktemp("course") / "course", cell_timeout=30)
         release(course)
         samples.make(course, ["cheater", "reference"])

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
+from scratch_home import scratch_home
 
 from autograder import box, samples, verify
 from autograder.course import HIDDEN_TESTS_DIR, build
@@ -30,9 +31,7 @@ REPO = Path(__file__).resolve().parent.parent  # the repository
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
-            patch.setenv(name, str(home / name.lower()))
+    with scratch_home(home):
         yield build(tmp_path_factory.mktemp("course") / "course")
 
 

@@ -8,6 +8,7 @@ re-grade keeps every record, and a changed submission alone is graded again.
 
 import nbformat
 import pytest
+from scratch_home import scratch_home
 
 from autograder import grading, report, samples
 from autograder.course import build, release
@@ -19,9 +20,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
-            patch.setenv(name, str(home / name.lower()))
+    with scratch_home(home):
         course = build(tmp_path_factory.mktemp("course") / "course")  # the production cell timeout
         release(course)
         samples.make(course, ["reference", "untouched", *(n for n in samples.sample_names() if "mistakes" in n)])
