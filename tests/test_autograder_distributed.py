@@ -50,7 +50,10 @@ def course(postgres, tmp_path_factory):
 
 
 def scores_of(course):
-    return {s.student: (s.nbgrader, s.verified_total, s.cells) for s in report.collect(course)}
+    return {
+        s.student: (s.raw_total, s.total, {key: (cell.raw, cell.final) for key, cell in s.cells.items()})
+        for s in report.collect(course)
+    }
 
 
 def test_a_batch_graded_on_dask_with_a_worker_killed_equals_a_local_run(course, postgres, tmp_path):

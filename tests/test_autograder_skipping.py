@@ -28,7 +28,10 @@ def course(tmp_path_factory):
 
 
 def scores_of(course):
-    return {s.student: (s.nbgrader, s.verified_total, s.cells) for s in report.collect(course)}
+    return {
+        s.student: (s.raw_total, s.total, {key: (cell.raw, cell.final) for key, cell in s.cells.items()})
+        for s in report.collect(course)
+    }
 
 
 def skipped_illustrations(course, student):

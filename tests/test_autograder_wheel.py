@@ -6,8 +6,10 @@ hidden tests as the kit's package data. The wheel ships no reference solution.
 """
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -24,7 +26,18 @@ def run(*command, **options):
     return done
 
 
-def test_a_wheel_in_a_fresh_venv_builds_grades_and_exports_a_course(tmp_path):
+@pytest.fixture
+def grader_home():
+    """The grader's folder: readable by every box, whose own uid must run the venv's interpreter (pytest's
+    tmp_path lies under a folder only root may enter)."""
+    folder = Path(tempfile.mkdtemp(prefix="backprop-wheel-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_wheel_in_a_fresh_venv_builds_grades_and_exports_a_course(grader_home):
+    tmp_path = grader_home
     run(sys.executable, "-m", "pip", "wheel", CHECKOUT, "--no-deps", "-q", "-w", tmp_path / "dist")
     (wheel,) = (tmp_path / "dist").glob("backprop_kit-*.whl")
     names = zipfile.ZipFile(wheel).namelist()

@@ -339,9 +339,9 @@ def check_batch(course, user, before, graded, escaped, exported, secrets_before)
     assert set(scores) == {*HONEST, *BASES}
     maximum = sum(cell.points for cell in cells)
     honest = scores["honest"]
-    assert honest.nbgrader == maximum and honest.verified_total == maximum, honest.record.reasons()
+    assert honest.raw_total == maximum and honest.total == maximum, honest.record.reasons()
     for name in HONEST:  # every honest control: exactly the honest score, cell by cell
-        assert scores[name].cells == honest.cells and not scores[name].flagged, name
+        assert finals(scores[name]) == finals(honest) and not scores[name].flagged, name
         assert all(r.passed for r in scores[name].verified.values()), name
     untouched = scores["untouched"]
     assert not any(r.passed for r in untouched.verified.values())
@@ -350,11 +350,10 @@ def check_batch(course, user, before, graded, escaped, exported, secrets_before)
         mine, theirs = scores[name], scores[base]
         passed = {n for n, r in mine.verified.items() if r.passed}
         assert passed <= {n for n, r in theirs.verified.items() if r.passed}, name
-        if name != "tracebacks":
-            assert all(mine.cells[key] <= theirs.cells[key] for key in theirs.cells), (name, mine.cells)
+        assert all(mine.score(key) <= theirs.score(key) for key in theirs.cells), (name, finals(mine))
     faked = scores["tracebacks"]  # suppressed tracebacks fake the kernel's tests; the verification fails them all
     assert faked.flagged and not any(r.passed for r in faked.verified.values())
-    assert scores["odd names"].cells == honest.cells and scores["bigdisplay"].cells == honest.cells
+    assert finals(scores["odd names"]) == finals(honest) and finals(scores["bigdisplay"]) == finals(honest)
 
     hijack = (course.folder("autograded", "hijack") / f"{NOTEBOOK}.ipynb").read_text()
     assert "hijacked: []" in hijack
@@ -381,6 +380,11 @@ def check_batch(course, user, before, graded, escaped, exported, secrets_before)
     assert set(Path(tempfile.gettempdir()).glob("backprop-secret-*")) <= secrets_before
     budget = (300 + 60 + 60) * len(scores) / 2  # per student: notebook limit, verification, margin; 2 at once
     assert graded.seconds < budget
+
+
+def finals(scores):
+    """{grade cell: final score} of one student (autograder.final_grade: nbgrader's test capped by the check)."""
+    return {key: scores.score(key) for key in scores.cells}
 
 
 @pytest.fixture
