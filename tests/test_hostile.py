@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent  # the repository
 NOTEBOOK = "02_computation_graphs"
 NONROOT_PYTHON = Path(os.environ.get("BACKPROP_KIT_NONROOT_PYTHON", "/opt/backprop-nonroot/bin/python"))
 NONROOT_USER = "nobody"
-KIT_OUTPUTS = {"intake", "autograded", "feedback", "reports", ".grader", "grades.csv"}
+KIT_OUTPUTS = {"intake", "autograded", "feedback", "reports", ".grader", "backprop-grades.csv"}
 HONEST = ["honest", "Zoë [2]", "=HYPERLINK(1)"]  # the reference, under ids with unicode, brackets, a formula
 REFUSED = "ansi\x1b[31m"
 BASES = {
@@ -360,7 +360,8 @@ def check_batch(course, user, before, graded, escaped, exported, secrets_before)
     planted = [p for p in course.root.rglob("*") if p.is_file() and b"PLANTED-BY-A-NEIGHBOUR" in p.read_bytes()]
     assert not planted and not (course.folder("intake", "honest") / "planted").exists()
     reader = (course.folder("autograded", "reader") / f"{NOTEBOOK}.ipynb").read_text()
-    assert "FOUND: ['']" in reader and "No module named 'autograder'" in reader
+    # nothing found; the kit's package is absent (editable install) or an empty folder (installed from a wheel)
+    assert "FOUND: ['']" in reader and "No module named 'autograder" in reader
     hidden_line = next(
         line for line in (HIDDEN_TESTS_DIR / NOTEBOOK / "add_backward.py").read_text().splitlines() if len(line) > 30
     )
@@ -370,7 +371,7 @@ def check_batch(course, user, before, graded, escaped, exported, secrets_before)
     assert big.stat().st_size < 4 << 20 and "the grader dropped output here" in big.read_text()
     assert any("attachments" in note for note in scores["bigdisplay"].record.reasons())
 
-    with open(course.root / "grades.csv", newline="") as file:
+    with open(course.root / "backprop-grades.csv", newline="") as file:
         rows = list(csv.reader(file))
     assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@")]
     assert ["'=HYPERLINK(1)", f"{maximum:g}"] == next(row for row in rows if "HYPERLINK" in row[0])[:2]
