@@ -257,9 +257,11 @@ def snapshot(course):
 
 
 def box_processes(course, user):
-    """Processes of this batch's boxes still there after a moment: a box uid (root), a user namespace of
-    ``user``'s (non-root), or the course folder on the command line (other graders on the machine differ)."""
+    """Processes of this batch's boxes still there after a moment: a box uid (root) or a user namespace of
+    ``user``'s (non-root) with this course's folders mounted, or the course folder on the command line (other
+    graders on the machine, e.g. tests running beside this one, differ)."""
     init_namespace = os.readlink("/proc/self/ns/user")  # the grader runs in the machine's own
+    batch = f"{course.root.parent.name}/{course.root.name}"  # as mountinfo shows it, whatever /tmp's file system
     uid = pwd.getpwnam(user).pw_uid if user else None
     deadline = time.monotonic() + 10  # a box of a hundred killed processes takes a moment to be reaped
     while True:
@@ -274,10 +276,12 @@ def box_processes(course, user):
                 if status.split("State:")[1].split()[0] in ("Z", "X"):
                     continue  # dead, waiting to be reaped
                 namespace = os.readlink(entry / "ns" / "user")
+                mounts = (entry / "mountinfo").read_text()
             except (OSError, IndexError, ValueError):
                 continue
+            # a box of this batch mounts something of this course (other tests may grade on the machine too)
             boxed = owner >= box.UID_BASE or (owner == uid and namespace != init_namespace)
-            if boxed or str(course.root) in line:
+            if (boxed and batch in mounts) or str(course.root) in line:
                 found.append(f"{entry.name}: {line[:200]}")
         if not found or time.monotonic() > deadline:
             return found
