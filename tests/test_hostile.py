@@ -304,11 +304,20 @@ def course_for(parent, owner=None):
     return course
 
 
+def batch_tmp(course):
+    """The temporary folder of this batch's grader (TMPDIR)."""
+    return course.root.parent / "tmp"
+
+
 def grade_batch(course, python, user=None):
     """`backprop-kit course grade` (then export and feedback) as ``user``; returns the grade step's result."""
     home = course.root.parent / "home"
     home.mkdir(exist_ok=True)
+    temporary = batch_tmp(course)
+    temporary.mkdir(exist_ok=True)
+    temporary.chmod(0o1777)  # the grader's TMPDIR, of this batch alone (tests beside it grade too)
     env = {"PATH": f"{Path(python).parent}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
+    env["TMPDIR"] = str(temporary)
     prefix = []
     if user:
         account = pwd.getpwnam(user)
@@ -329,7 +338,7 @@ def grade_batch(course, python, user=None):
     return graded, escaped, exported
 
 
-def check_batch(course, user, before, graded, escaped, exported, secrets_before):
+def check_batch(course, user, before, graded, escaped, exported):
     course = open_course(course.root)
     assert graded.returncode == 2, graded.stderr[-3000:]  # one id refused, every other student graded
     assert "student id 'ansi\\x1b[31m' holds control characters" in graded.stderr
@@ -383,7 +392,7 @@ def check_batch(course, user, before, graded, escaped, exported, secrets_before)
 
     assert snapshot(course) == before, "the course folder changed outside the kit's own outputs"
     assert not box_processes(course, user)
-    assert set(Path(tempfile.gettempdir()).glob("backprop-secret-*")) <= secrets_before
+    assert not list(batch_tmp(course).glob("backprop-secret-*")), "secret cases outlived the grading"
     budget = (300 + 60 + 60) * len(scores) / 2  # per student: notebook limit, verification, margin; 2 at once
     assert graded.seconds < budget
 
@@ -411,7 +420,6 @@ def test_a_hostile_class_graded_in_one_batch(grader, parent):
     user = NONROOT_USER if grader == "non-root" else None
     course = course_for(parent, owner=user)
     before = snapshot(course)
-    secrets_before = set(Path(tempfile.gettempdir()).glob("backprop-secret-*"))
     python = NONROOT_PYTHON if user else Path(sys.executable)
     graded, escaped, exported = grade_batch(course, python, user)
-    check_batch(course, user, before, graded, escaped, exported, secrets_before)
+    check_batch(course, user, before, graded, escaped, exported)
