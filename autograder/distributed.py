@@ -84,7 +84,7 @@ def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds):
         )
         tasks = {}
         for student in waiting:
-            store.save(course, GradingRecord(student, ["grading started and did not finish"]))
+            grading.mark_started(course, student)
             submission = pack(course.root / "submitted", [student])
             task = client.submit(
                 grade_remote, bundle, fingerprint, kit_version(), student, submission, notebook_seconds,

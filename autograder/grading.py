@@ -149,6 +149,11 @@ def verify_again(course, students=None, jobs=None):
     return _run_workers(course, students, work, failed, jobs, verify.STUDENT_SECONDS + 60, "verifying")
 
 
+def mark_started(course, student):
+    """Record that ``student``'s grading began: until a complete grading replaces it, the student is not up to date."""
+    store.save(course, GradingRecord(student, ["grading started and did not finish"]))
+
+
 def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_SECONDS, fingerprint=None):
     """Steps 1 to 4 for one student, in this process; returns the saved record.
 
@@ -158,7 +163,7 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
     """
     clock = _Clock()
     submission = submission_hash(course.folder("submitted", student))
-    store.save(course, GradingRecord(student, ["grading started and did not finish"]))
+    mark_started(course, student)
     autograded = course.folder("autograded", student)
     if autograded.exists():
         shutil.rmtree(autograded)
