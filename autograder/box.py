@@ -36,6 +36,7 @@ import functools
 import os
 import shutil
 import site
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -113,10 +114,37 @@ def check_available():
     if shutil.which(BWRAP) is None:
         raise Unavailable("bubblewrap is not installed: `apt-get install bubblewrap` (Debian package bubblewrap)")
     folder = Path(os.environ.get("TMPDIR", "/tmp"))
-    probe = argv(Box(str(folder)), [sys.executable, "-I", "-S", "-c", "pass"])
+    probe = argv(Box(str(folder)), [sys.executable, "-I", "-c", "import numpy"])
     done = subprocess.run(probe, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise Unavailable(f"bubblewrap cannot start a box here: {done.stderr.strip() or done.returncode}")
+    if done.returncode == 0:
+        return
+    closed = closed_to_boxes() if mode() == ROOT else []
+    if closed:
+        raise Unavailable(
+            f"every box runs under a uid of its own, which cannot read {closed[0]} (mode "
+            f"{oct(os.stat(closed[0]).st_mode & 0o777)[2:]}): make the grading environment readable by all users "
+            f"(chmod -R o+rX {_installation_of(closed[0])}) or install it where every user can read it, e.g. /opt"
+        )
+    reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit code {done.returncode}"
+    raise Unavailable(f"bubblewrap cannot start a box here: {reason}")
+
+
+def closed_to_boxes():
+    """The interpreter's files and folders a box's own uid cannot use (not readable, or not enterable, by others)."""
+    paths = [Path(sys.executable), Path(sys.executable).resolve()]
+    for source, _ in python_binds():
+        paths += [Path(source), *(Path(source).iterdir() if Path(source).is_dir() else [])]
+    return [str(path) for path in dict.fromkeys(paths) if path.exists() and not _open_to_others(path)]
+
+
+def _installation_of(path):
+    """The Python environment or installation that holds ``path`` (the folder to open up)."""
+    return next((root for root in (sys.prefix, sys.base_prefix) if Path(path).is_relative_to(root)), path)
+
+
+def _open_to_others(path):
+    wanted = stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0)
+    return path.stat().st_mode & wanted == wanted
 
 
 def give_to_box(folder):

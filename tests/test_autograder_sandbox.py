@@ -236,6 +236,18 @@ def test_a_fork_loop_stays_inside_its_box(tmp_path):
     assert not leftover("while True:\n    try:\n        os.fork()")
 
 
+@pytest.mark.skipif(not ROOT, reason="a box has a uid of its own only when the grader is root")
+def test_a_grading_environment_closed_to_other_users_is_refused_with_the_fix(tmp_path):
+    venv = tmp_path / "closed-venv"
+    subprocess.run(["bash", "-c", f"umask 077 && {sys.executable} -m venv --without-pip {venv}"], check=True)
+    code = f"import sys; sys.path.insert(0, {str(REPO)!r}); from autograder import box; box.check_available()"
+    done = subprocess.run([venv / "bin" / "python", "-c", code], capture_output=True, text=True)
+    assert done.returncode != 0
+    message = done.stderr.strip().splitlines()[-1]
+    assert "every box runs under a uid of its own, which cannot read" in message
+    assert f"chmod -R o+rX {venv}" in message
+
+
 def test_a_notebook_kernel_runs_in_a_box(tmp_path, monkeypatch):
     monkeypatch.setenv("BACKPROP_KIT_SOLUTIONS", "1")
     probe = textwrap.dedent(
