@@ -4,10 +4,13 @@ The TA's side (``grade``):
 
 - refuses a sqlite gradebook: every worker writes its student's grades into the
   one gradebook, so it must be a server (PostgreSQL) that all of them reach;
-- sends the course bundle once to every worker (``client.scatter(...,
-  broadcast=True)``): nbgrader_config.py, course_config.py and source/ (the notebooks with their
-  hidden tests, the library), as tar bytes, with the course's fingerprint and
-  the kit's version;
+- sends the course bundle once, as the result of a task every grading task
+  depends on (workers fetch it from each other): nbgrader_config.py,
+  course_config.py and source/ (the notebooks with their hidden tests, the
+  library), as tar bytes, with the course's fingerprint and the kit's version.
+  Not scattered data: Dask's active memory manager keeps one replica of that,
+  and when its worker dies the scheduler forgets it and cancels every task
+  that needs it; a task's result is computed again elsewhere;
 - submits one task per student that is not up to date (all with ``force``), the
   submission as tar bytes; Dask balances them over the workers as they free up,
   runs a task again elsewhere when its worker dies, and ``retries`` more times
@@ -79,9 +82,8 @@ def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds):
     except OSError as error:
         raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from error
     with client:
-        bundle = client.scatter(
-            pack(course.root, ["nbgrader_config.py", "course_config.py", "source"]), broadcast=True, hash=False
-        )
+        course_files = pack(course.root, ["nbgrader_config.py", "course_config.py", "source"])
+        bundle = client.submit(_the_course, course_files, key=f"backprop-course-{uuid.uuid4().hex[:8]}", pure=False)
         tasks = {}
         for student in waiting:
             grading.mark_started(course, student)
@@ -102,6 +104,11 @@ def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds):
             except Exception as error:
                 _failed(course, student, f"{type(error).__name__}: {error}")
             progress.advance(student)
+
+
+def _the_course(course_files):
+    """The course's bytes as a task's result: a worker that dies with them costs a recomputation, not the batch."""
+    return course_files
 
 
 def grade_remote(bundle, fingerprint, version, student, submission, notebook_seconds):
