@@ -33,6 +33,14 @@ def test_terminal_check_on_untouched_stubs_prints_not_implemented_rows():
     assert lines[-1] == "0 passed, 0 failed, 2 not implemented yet"
 
 
+def test_the_students_commands_start_without_loading_the_graders():
+    code = "import sys; from backprop_lib.kit import cli; cli.main(['exercises']); print(sorted(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=student_env(), capture_output=True, text=True)
+    loaded = done.stdout.splitlines()[-1]
+    assert done.returncode == 0 and "relu_backward" in done.stdout
+    assert "'nbgrader'" not in loaded and "'autograder'" not in loaded
+
+
 def test_terminal_check_on_the_reference_passes_everything(library):
     done = cli("check", "--dir", str(library()), cwd=REPO, env=student_env())
     assert done.returncode == 0, done.stdout

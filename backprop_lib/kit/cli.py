@@ -20,7 +20,8 @@ COMMAND_GROUP = "backprop_kit.commands"
 
 
 def main(argv=None):
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args, unknown = parser.parse_known_args(argv)
     if unknown and not getattr(args, "accepts_unknown", False):
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
@@ -31,7 +32,8 @@ def main(argv=None):
     return args.run(args) or 0
 
 
-def build_parser():
+def build_parser(argv=()):
+    """The command line; the plugins' commands join unless ``argv`` runs one of the student's own (fast start)."""
     parser = argparse.ArgumentParser(prog="backprop-kit", description="A course kit that teaches backpropagation.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(title="commands")
@@ -63,8 +65,9 @@ def build_parser():
     lab.add_argument("directory", nargs="?", default=None, help="your workspace (default: ./backprop-workspace)")
     lab.set_defaults(run=_lab, accepts_unknown=True)
 
-    for entry_point in entry_points(group=COMMAND_GROUP):
-        entry_point.load()(commands)
+    if not argv or argv[0] not in commands.choices:
+        for entry_point in entry_points(group=COMMAND_GROUP):
+            entry_point.load()(commands)
     return parser
 
 
