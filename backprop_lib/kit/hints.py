@@ -153,6 +153,8 @@ def read_record(path):
         raise RecordError("not UTF-8 text") from None
     except json.JSONDecodeError as error:
         raise RecordError(f"not valid JSON ({error.msg}, line {error.lineno})") from None
+    except RecursionError:
+        raise RecordError("nested too deeply") from None
     opened = data.get("opened") if isinstance(data, dict) else None
     if not isinstance(opened, dict):
         raise RecordError('no "opened" table')
