@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 from conftest import student_env
+from postgres_server import postgres  # noqa: F401 (a fixture)
 from scratch_home import scratch_home
 
 from autograder import feedback, grading, intake, report, samples, store
@@ -189,6 +190,19 @@ def test_switching_the_option_changes_the_course_fingerprint_and_switching_back_
 
 
 def test_a_schema_1_gradebook_gains_the_hints_column_and_keeps_its_records(course):
+    upgrade_from_schema_1(course)
+
+
+@pytest.mark.slow
+def test_a_schema_1_postgresql_gradebook_gains_the_hints_column(postgres, tmp_path):  # noqa: F811
+    with scratch_home(tmp_path / "home"):
+        course = build(tmp_path / "course", db_url=postgres)
+        release(course)
+        upgrade_from_schema_1(course)
+
+
+def upgrade_from_schema_1(course):
+    """A record saved, the gradebook taken back to schema 1, migrated: the record is kept, hints round-trip."""
     store.save(course, store.GradingRecord("graded before", ["a note kept across the upgrade"]))
     engine = sqlalchemy.create_engine(db_url(course))
     with engine.begin() as connection:  # the gradebook as kit schema 1 left it
