@@ -247,7 +247,7 @@ def make_submissions(course):
     # the course records hints: an honest record, a pipe and a link to a valid record named like it
     record_hints = course.root / TA_CONFIG
     record_hints.write_text(record_hints.read_text().replace("record_hints = False", "record_hints = True"))
-    (folder["honest"] / STATE_NAME).write_text('{"opened": {"add_backward": 2}}')
+    (submitted / "honest" / "backprop" / STATE_NAME).write_text('{"opened": {"add_backward": 2}}')
     os.mkfifo(folder["fifo"] / STATE_NAME)
     (course.root.parent / "record.json").write_text('{"opened": {"add_backward": 1}}')
     (folder["shadow"] / STATE_NAME).symlink_to(course.root.parent / "record.json")
