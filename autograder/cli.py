@@ -6,6 +6,7 @@
     backprop-kit course grade [-C DIR]            autograde + integrity verification, then the tables
                  [--force] [--shard I/N] [--scheduler tcp://HOST:PORT]
     backprop-kit course verify [-C DIR]           the integrity verification alone
+    backprop-kit course report [-C DIR]           the grades the gradebook holds (tables, or --json)
     backprop-kit course feedback [-C DIR]         feedback/<student>/backprop/*.html
     backprop-kit course export [-C DIR] [--format generic|canvas|moodle]   the grades for an LMS
     backprop-kit demo [DIR]                       all of the above on sample submissions
@@ -83,6 +84,7 @@ def add_commands(subparsers):
     grade.add_argument("--shard", default=None, metavar="I/N", help="only slice I of N (0 <= I < N)")
     grade.add_argument("--scheduler", default=None, metavar="URL", help="grade on this Dask cluster (tcp://HOST:PORT)")
     step("verify", _verify, "run the integrity verification again", in_course, choose, jobs, scripts)
+    step("report", _report, "show the grades the gradebook holds (tables, or --json)", in_course, choose, scripts)
     step("feedback", _feedback, "write every graded student's feedback pages", in_course, choose)
     export = step("export", _export, "write the grades for an LMS and the JSON records", in_course, scripts)
     export.add_argument("--format", choices=sorted(FORMATS), default="generic", help="the file's format")
@@ -227,6 +229,14 @@ def _verify(args):
     show(course, list(grading.verify_again(course, students, args.jobs)), args.json)
 
 
+def _report(args):
+    from autograder import report, store
+
+    course = _open(args)
+    students = _students(args, set(store.load_all(course)), "the students the kit has graded")
+    show(course, students, args.json, report.collect(course, students))
+
+
 def _feedback(args):
     from autograder import feedback, store
 
@@ -294,6 +304,9 @@ def show(course, students, as_json=False, scores=None):
 
 
 def _as_json(scores, cells):
+    from autograder.store import hints_as_json
+
+    hints = {} if scores.hints is None else {"hints": hints_as_json(scores.record.hints if scores.record else None)}
     return {
         "student": scores.student,
         "grade": scores.total,
@@ -306,4 +319,5 @@ def _as_json(scores, cells):
         },
         "checks": {name: r.status for name, r in scores.verified.items()},
         "notes": scores.notes(),
+        **hints,
     }

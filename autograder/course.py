@@ -2,7 +2,7 @@
 
     COURSE/
       nbgrader_config.py          generated: exclude_overwriting, confined kernels, timeouts, feedback
-      course_config.py            the TA's: course id, exchange root, due date, late penalty (created once)
+      course_config.py            the TA's: course id, exchange, due date, late penalty, hint record (created once)
       gradebook.db                sqlite by default (created at release); any SQLAlchemy URL with --db
       source/backprop/
         01_...07_*.ipynb          the repo's numbered notebooks, hidden tests injected
@@ -216,7 +216,22 @@ c.CourseDirectory.course_id = {course_id!r}
 
 # Late submissions: "none" (no penalty) or "zero" (a late notebook scores 0), nbgrader's LateSubmissionPlugin.
 # c.LateSubmissionPlugin.penalty_method = "zero"
+
+# Record which hints each student opened (their .backprop-kit-hints.json, submitted with the notebooks) with
+# the grade, for the report, the export and the student's feedback. It never changes a score. Tell students
+# before turning it on; changing it grades every student again at the next `backprop-kit course grade`.
+c.BackpropCourse.record_hints = False
 '''
+
+
+def records_hints(course):
+    """Whether the TA's config asks to record the hints students opened (``c.BackpropCourse.record_hints``)."""
+    value = load_config(course).get("BackpropCourse", {}).get("record_hints", False)
+    if not isinstance(value, bool):
+        raise BuildError(
+            f"{course.root / TA_CONFIG}: c.BackpropCourse.record_hints must be True or False, not {value!r}"
+        )
+    return value
 
 
 def course_id(course):

@@ -22,15 +22,20 @@ from autograder.course import ASSIGNMENT, Course
 
 
 def generic_rows(scores, cells):
-    """Every number behind the grade: the final grade, each cell's final points, nbgrader's raw sum, notes."""
+    """Every number behind the grade: the final grade, each cell's final points, nbgrader's raw sum, notes.
+
+    In a course that records hints, a column ``hints_opened`` (``relu_backward:2;linear_backward:3``) comes
+    before the notes.
+    """
     maximum = sum(cell.points for cell in cells)
+    hints = any(s.hints is not None for s in scores)
     header = ["student_id", "first_name", "last_name", "email", "lms_user_id", "grade", "max_grade"]
-    header += ["nbgrader_raw", "late_penalty", "flagged"] + [f"points:{cell.key}" for cell in cells] + ["notes"]
-    rows = [header]
+    header += ["nbgrader_raw", "late_penalty", "flagged"] + [f"points:{cell.key}" for cell in cells]
+    rows = [header + ["hints_opened"] * hints + ["notes"]]
     for s in scores:
         row = [s.student, s.first_name, s.last_name, s.email, s.lms_user_id, _number(s.total), _number(maximum)]
         row += [_number(s.raw_total), _number(s.late_penalty), "yes" if s.flagged else "no"]
-        row += [_number(s.score(cell.key)) for cell in cells] + [" | ".join(s.notes())]
+        row += [_number(s.score(cell.key)) for cell in cells] + [s.hints] * hints + [" | ".join(s.notes())]
         rows.append(row)
     return rows
 

@@ -11,7 +11,8 @@ and, in cells that held hidden tests, tracebacks cut to their last line
   notebook, its points and how they were reached (nbgrader's test, the grader's
   own check with its diagnostic and hint, a TA's override); below it, folded,
   the whole grading report: every notebook's points and outcome, the intake's
-  notes, every check of the library;
+  notes, every check of the library, and (in a course that records hints) the
+  hints the grading recorded;
 - no script at all: no widget state, no remote MathJax or require.js; a widget
   output becomes a short note;
 - math rendered offline: ``$...$`` and ``$$...$$`` become MathML (latex2mathml),
@@ -36,6 +37,7 @@ from nbgrader.utils import capture_log
 from autograder import names, report, store
 from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, load_config
 from autograder.progress import Progress
+from backprop_lib.kit.hints import STATE_NAME
 
 log = logging.getLogger(__name__)
 STYLE = (
@@ -163,6 +165,8 @@ def _report(scores):
         parts.append(
             "<h4>Notes on your submission</h4><ul>" + "".join(f"<li>{e(n)}</li>" for n in record.notes) + "</ul>"
         )
+    if scores.hints is not None:
+        parts.append(_hints_html(record))
     if record and record.verification:
         checks = "".join(
             f'<tr><td>{e(r.exercise)}</td><td>{e(r.path)}</td><td class="{e(r.status.replace(" ", "-"))}">'
@@ -177,6 +181,26 @@ def _report(scores):
     else:
         parts.append("<p>Your library was not checked again.</p>")
     return "".join(parts)
+
+
+def _hints_html(record):
+    """The hints the grading recorded from the student's hint record (the course records them)."""
+    e, hints = html.escape, record.hints if record else None
+    intro = (
+        f"<h4>Hints you opened</h4><p>This course records the hints you opened, from {e(STATE_NAME)} in your "
+        "submission. They do not change your score.</p>"
+    )
+    if hints is None:
+        return intro + "<p>Your hint record could not be read (see the notes): no hints were recorded.</p>"
+    if not hints:
+        return intro + "<p>The grading recorded no hints.</p>"
+    items = "".join(
+        f"<li>{e(name)}: up to hint {opened.rung}"
+        + (f", first opened {e(opened.first_opened)}" if opened.first_opened else "")
+        + "</li>"
+        for name, opened in sorted(hints.items())
+    )
+    return f"{intro}<ul>{items}</ul>"
 
 
 def _result_html(result):

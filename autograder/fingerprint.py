@@ -2,8 +2,9 @@
 
 A grading depends on exactly two things: the files the student submitted, and
 the course it was graded against, that is the source notebooks (hidden tests
-injected), the library shipped with them, the nbgrader configuration, and the
-grading code itself (the installed kit, whose exercises judge the verification).
+injected), the library shipped with them, the nbgrader configuration, whether
+the course records hints, and the grading code itself (the installed kit, whose
+exercises judge the verification).
 Both hashes depend on file contents and relative paths only, never on where a
 folder is, so a Dask worker grading an unpacked copy of the course finds the
 TA's fingerprint again.
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import autograder
 import backprop_lib
+from autograder.course import records_hints
 
 KIT_PACKAGES = (Path(autograder.__file__).parent, Path(backprop_lib.__file__).parent)
 
@@ -35,9 +37,14 @@ def submission_hash(folder):
 
 
 def course_fingerprint(course):
-    """sha256 of what grading depends on besides the submission: source/, the config, the kit's code."""
+    """sha256 of what grading depends on besides the submission: source/, the config, the kit's code.
+
+    A course that records hints adds that to the hash (one that does not hashes as before).
+    """
     digest = hashlib.sha256(kit_version().encode())
     digest.update(course.config_file.read_bytes())
+    if records_hints(course):
+        digest.update(b"record_hints")
     return _hash_tree(course.source, digest).hexdigest()
 
 

@@ -168,7 +168,7 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
     if autograded.exists():
         shutil.rmtree(autograded)
     intake = take_in(course, student)
-    record = GradingRecord(student, intake.notes)
+    record = GradingRecord(student, intake.notes, hints=intake.hints)
     clock.lap("intake")
     logs = course.reports / "logs" / student
     for notebook in course.notebooks():

@@ -4,7 +4,7 @@ nbgrader reads ``submitted/<student>/backprop/``; the kit grades a copy of it,
 ``intake/<student>/backprop/``, so the student's files are never changed and
 one damaged submission cannot trip nbgrader:
 
-- only regular files are copied (no symlinks), each at most ``MAX_FILE_BYTES``;
+- only regular files are copied (no symlinks, no pipes), each at most ``MAX_FILE_BYTES``;
 - a notebook that is not valid JSON (or not a notebook) is left out: it scores 0,
   with the parser's message as the reason;
 - a notebook missing under its name but present under another (``01_x-Copy1.ipynb``,
@@ -16,7 +16,11 @@ one damaged submission cannot trip nbgrader:
 - a student-edited library file that is missing, or does not compile, is noted
   (nbgrader silently grades the stub in place of a missing file); ``backprop_lib/``
   is always a folder, so the kernel's box can lay the course's library over it;
-- cell attachments larger than ``MAX_ATTACHMENT_BYTES`` in all are dropped, with a note.
+- cell attachments larger than ``MAX_ATTACHMENT_BYTES`` in all are dropped, with a note;
+- in a course that records hints (``c.BackpropCourse.record_hints``), the student's
+  hint record ``.backprop-kit-hints.json`` is read as untrusted input
+  (``backprop_lib.kit.hints.read_record``): anything but a small regular file of
+  known exercises and rungs is noted as unreadable, and no hints are recorded.
 """
 
 import copy
@@ -26,7 +30,8 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat.reader import NotJSONError
 
-from autograder.course import STUDENT_FILES
+from autograder.course import STUDENT_FILES, records_hints
+from backprop_lib.kit.hints import STATE_NAME, RecordError, read_record
 
 MAX_FILE_BYTES = 20 << 20
 MAX_ATTACHMENT_BYTES = 1 << 20
@@ -34,10 +39,15 @@ MAX_ATTACHMENT_BYTES = 1 << 20
 
 @dataclass
 class Intake:
-    """What the intake found: notes for the TA and the student, and the notebooks it kept."""
+    """What the intake found: notes for the TA and the student, the notebooks it kept, the hints opened.
+
+    ``hints`` is the student's hint record ({exercise: Opened}) in a course that records hints and
+    could read it; None otherwise.
+    """
 
     notes: list[str] = field(default_factory=list)
     notebooks: list[str] = field(default_factory=list)
+    hints: dict | None = None
 
 
 def take_in(course, student):
@@ -51,6 +61,8 @@ def take_in(course, student):
         intake.notes.append(f"no submission folder {source.relative_to(course.root)}")
         return intake
     _copy_files(source, target, intake)
+    if records_hints(course):
+        intake.hints = _read_hints(source, intake)
     expected = course.notebooks()
     originals = {stem: _original(course, stem) for stem in expected}
     grade_ids = {stem: _grade_ids(original) for stem, original in originals.items()}
@@ -81,11 +93,22 @@ def _copy_files(source, target, intake):
             intake.notes.append(f"{relative} is a symbolic link: not graded")
         elif path.is_dir() or "__pycache__" in relative.parts or ".ipynb_checkpoints" in relative.parts:
             continue
+        elif not path.is_file():
+            intake.notes.append(f"{relative} is not a regular file: not graded")
         elif path.stat().st_size > MAX_FILE_BYTES:
             intake.notes.append(f"{relative} is larger than {MAX_FILE_BYTES >> 20} MB: not graded")
         else:
             (target / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target / relative)
+
+
+def _read_hints(folder, intake):
+    """The student's hint record, or None with a note saying why it cannot be read."""
+    try:
+        return read_record(folder / STATE_NAME)
+    except RecordError as problem:
+        intake.notes.append(f"hint record unreadable ({STATE_NAME}: {problem}): no hints recorded")
+        return None
 
 
 def _read_notebooks(folder, intake):

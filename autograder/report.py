@@ -4,7 +4,8 @@ The final grade is defined in ``autograder.final_grade``; ``autograder.store``
 writes it into nbgrader's tables, so what is read here is what formgrader and
 ``nbgrader export`` show. Beside each cell's final score the kit's tables hold
 nbgrader's raw in-kernel score and the verification's verdict, so every number
-can be explained.
+can be explained. In a course that records hints, each student's hint record
+is read too (``StudentScores.hints``); it is shown, never scored.
 """
 
 from dataclasses import dataclass
@@ -13,9 +14,10 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import names, store
-from autograder.course import ASSIGNMENT, course_id, db_url
+from autograder.course import ASSIGNMENT, course_id, db_url, records_hints
 from autograder.final_grade import student_grade
 from backprop_lib.kit.exercises import EXERCISES
+from backprop_lib.kit.hints import format_record
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,11 @@ class GradeCell:
 
 @dataclass
 class StudentScores:
-    """One student's grade as the gradebook holds it: every cell's CellGrade, the flag, who the student is."""
+    """One student's grade as the gradebook holds it: every cell's CellGrade, the flag, who the student is.
+
+    ``hints`` is None unless the course records hints; then it is the hints the grading recorded in one line,
+    ``linear_backward:3;relu_backward:2``, "none", or "not recorded" (no readable hint record: see the notes).
+    """
 
     student: str
     cells: dict
@@ -44,6 +50,7 @@ class StudentScores:
     last_name: str | None = None
     email: str | None = None
     lms_user_id: str | None = None
+    hints: str | None = None
 
     @property
     def total(self):
@@ -102,10 +109,11 @@ def collect(course, students=None, gradebook=None):
     records = store.load_all(course, students)
     known = {s.id: s for s in gradebook.students}
     students = students or sorted(set(known) | set(records))
-    return [_scores(gradebook, known.get(student), student, records.get(student)) for student in students]
+    recording = records_hints(course)
+    return [_scores(gradebook, known.get(student), student, records.get(student), recording) for student in students]
 
 
-def _scores(gradebook, person, student, record):
+def _scores(gradebook, person, student, record, recording_hints):
     graded = store.graded_cells(gradebook, student, record)
     cells = {cell.key: cell for _, found in graded for _, cell in found}
     try:
@@ -116,24 +124,27 @@ def _scores(gradebook, person, student, record):
     if person is not None:
         scores.first_name, scores.last_name, scores.email = person.first_name, person.last_name, person.email
         scores.lms_user_id = person.lms_user_id
+    if recording_hints:
+        scores.hints = "not recorded" if record is None or record.hints is None else format_record(record.hints)
     return scores
 
 
 def student_table(scores, cells):
-    """One row per student: final grade, nbgrader's in-kernel score, checks passed, flag; then the notes."""
+    """One row per student: final grade, nbgrader's in-kernel score, checks passed, flag (hints opened, in a
+    course that records them); then the notes."""
     maximum = sum(cell.points for cell in cells)
-    rows = [("student", "grade", "nbgrader", "checks", "flag")]
+    hints = any(s.hints is not None for s in scores)
+    rows = [("student", "grade", "nbgrader", "checks", "flag") + ("hints opened",) * hints]
     for s in scores:
         passed = sum(r.passed for r in s.verified.values())
-        rows.append(
-            (
-                s.student,
-                f"{s.total:g}/{maximum:g}",
-                f"{s.raw_total:g}/{maximum:g}",
-                f"{passed}/{len(s.verified)}" if s.verified else "not verified",
-                "FLAGGED" if s.flagged else "",
-            )
+        row = (
+            s.student,
+            f"{s.total:g}/{maximum:g}",
+            f"{s.raw_total:g}/{maximum:g}",
+            f"{passed}/{len(s.verified)}" if s.verified else "not verified",
+            "FLAGGED" if s.flagged else "",
         )
+        rows.append(row + (s.hints,) * hints)
     lines = _columns([tuple(map(names.terminal, row)) for row in rows])
     notes = [(s.student, note) for s in scores for note in s.notes()]
     if notes:

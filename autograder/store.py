@@ -7,13 +7,17 @@ submitted notebook's ``flagged``. The kit's own tables hold the rest:
 
     backprop_kit_schema       the schema version of the kit's tables
     backprop_kit_submission   per (assignment, student): intake notes, notebook outcomes, isolation of the
-                              verification, content hash, course fingerprint, kit version, graded at
+                              verification, content hash, course fingerprint, kit version, graded at, and
+                              the hints the student opened (only in a course that records them; else NULL)
     backprop_kit_check        per exercise check: status, summary, details, hint (the verification's verdict)
     backprop_kit_cell         per grade cell: nbgrader's raw in-kernel score and the final automatic score
 
 Everything is written in one transaction with nbgrader's rows, so sqlite and
 PostgreSQL gradebooks (and several graders sharing one) always hold a
 consistent grade. ``reports/<student>.json`` is an export (``export_json``).
+``migrate`` brings an older gradebook's kit tables to SCHEMA_VERSION: version 0
+(kit 0.1's JSON files) is imported, later versions get the columns added since
+(``ADDED_COLUMNS``).
 """
 
 import json
@@ -29,9 +33,10 @@ from autograder.autograde import FAILED, MISSING, NotebookOutcome
 from autograder.course import ASSIGNMENT, course_id, db_url
 from autograder.final_grade import CellGrade
 from autograder.verify import Verification
+from backprop_lib.kit.hints import Opened
 from backprop_lib.kit.results import CheckResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 metadata = sa.MetaData()
 schema_table = sa.Table("backprop_kit_schema", metadata, sa.Column("version", sa.Integer, nullable=False))
 submission_table = sa.Table(
@@ -48,6 +53,7 @@ submission_table = sa.Table(
     sa.Column("course_fingerprint", sa.String(128)),
     sa.Column("kit_version", sa.String(64)),
     sa.Column("graded_at", sa.DateTime(timezone=True)),
+    sa.Column("hints", sa.JSON),
 )
 check_table = sa.Table(
     "backprop_kit_check",
@@ -73,6 +79,8 @@ cell_table = sa.Table(
     sa.Column("automatic_score", sa.Float),
 )
 PER_STUDENT = (submission_table, check_table, cell_table)
+# {schema version: the columns it added to an existing table}
+ADDED_COLUMNS = {2: [submission_table.c.hints]}
 
 
 @dataclass
@@ -81,7 +89,10 @@ class GradingRecord:
 
     ``raw_scores`` ({notebook/grade_id: score}) is None for a submission nbgrader
     has just autograded (its auto scores are then the raw ones) and holds the
-    stored raw scores for a record loaded from the gradebook.
+    stored raw scores for a record loaded from the gradebook. ``hints``
+    ({exercise: backprop_lib.kit.hints.Opened}) is the student's hint record
+    when the course records hints and could read it, None otherwise; it never
+    enters a score.
     """
 
     student: str
@@ -93,6 +104,7 @@ class GradingRecord:
     kit_version: str | None = None
     graded_at: datetime | None = None
     raw_scores: dict | None = None
+    hints: dict | None = None
 
     def reasons(self):
         """The notes, then why notebooks were stopped or failed (a missing one is in the notes already)."""
@@ -119,6 +131,7 @@ class GradingRecord:
             "kit_version": self.kit_version,
             "graded_at": self.graded_at.isoformat() if self.graded_at else None,
             "raw_scores": self.raw_scores,
+            "hints": hints_as_json(self.hints),
         }
 
     @classmethod
@@ -157,6 +170,9 @@ def migrate(course):
             if found > SCHEMA_VERSION:
                 raise RuntimeError(f"the gradebook's kit tables are version {found}, newer than this kit's")
             metadata.create_all(connection)
+            for added_in, columns in ADDED_COLUMNS.items():
+                for column in columns if 0 < found < added_in else []:
+                    _add_column(connection, column)
             connection.execute(schema_table.delete())
             connection.execute(schema_table.insert().values(version=SCHEMA_VERSION))
     finally:
@@ -267,7 +283,13 @@ def _submission_row(record):
         "course_fingerprint": record.course_fingerprint,
         "kit_version": record.kit_version,
         "graded_at": record.graded_at,
+        "hints": hints_as_json(record.hints),
     }
+
+
+def hints_as_json(hints):
+    """A hint record as JSON, ``{exercise: {"rung": r, "first_opened": time}}``; None stays None."""
+    return None if hints is None else {exercise: asdict(opened) for exercise, opened in sorted(hints.items())}
 
 
 def _read(connection, students):
@@ -301,6 +323,7 @@ def _read(connection, students):
             row["kit_version"],
             row["graded_at"],
             raw.get(student, {}),
+            None if row["hints"] is None else {name: Opened(**opened) for name, opened in row["hints"].items()},
         )
     return dict(sorted(records.items()))
 
@@ -333,6 +356,12 @@ def _missing_sqlite_file(url):
     """A sqlite gradebook not created yet (connecting would create an empty file that nbgrader then misreads)."""
     url = sa.make_url(url)
     return url.get_backend_name() == "sqlite" and bool(url.database) and not Path(url.database).exists()
+
+
+def _add_column(connection, column):
+    """ALTER TABLE ... ADD COLUMN, in the gradebook's own SQL dialect (sqlite and PostgreSQL alike)."""
+    kind = column.type.compile(dialect=connection.dialect)
+    connection.execute(sa.text(f"ALTER TABLE {column.table.name} ADD COLUMN {column.name} {kind}"))
 
 
 def _schema_version(connection):

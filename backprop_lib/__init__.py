@@ -58,8 +58,9 @@ def check(*exercises):
 def hint(exercise, level=None):
     """The next hint for ``exercise`` (1 a nudge, 2 the local derivative, 3 the formula), or rung ``level``.
 
-    Each call climbs one rung; how far you climbed is remembered in ``.backprop-kit-hints.json`` beside
-    your ``backprop_lib/`` (``backprop_lib.kit.hints``).
+    Each call climbs one rung; how far you climbed (and when you first opened a hint) is noted in
+    ``.backprop-kit-hints.json`` beside your ``backprop_lib/``, a file for you to read. It is submitted with your
+    folder; a course records it only if it says so, and hints never change a score (``backprop_lib.kit.hints``).
     """
     from backprop_lib.kit.hints import hint as open_hint
 

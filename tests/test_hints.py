@@ -1,8 +1,11 @@
 """The hint ladder: three rungs per exercise, shipped unreadable, climbed one call at a time."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from conftest import REPO, student_env
@@ -27,10 +30,12 @@ def test_the_shipped_file_holds_no_readable_text():
 
 
 def test_each_call_climbs_one_rung_and_stops_at_the_formula(tmp_path):
-    levels = [hints.hint("relu_backward", directory=tmp_path).level for _ in range(4)]
+    levels = [hints.hint("relu_backward", directory=tmp_path).level]
+    first_opened = hints.read_record(tmp_path / hints.STATE_NAME)["relu_backward"].first_opened
+    levels += [hints.hint("relu_backward", directory=tmp_path).level for _ in range(3)]
     assert levels == [1, 2, 3, 3]
     assert "x > 0" in hints.hint("relu_backward", directory=tmp_path).text
-    assert json.loads((tmp_path / hints.STATE_NAME).read_text()) == {"opened": {"relu_backward": 3}}
+    assert hints.read_record(tmp_path / hints.STATE_NAME) == {"relu_backward": hints.Opened(3, first_opened)}
     assert hints.hint("linear_backward", directory=tmp_path).level == 1  # each exercise climbs on its own
 
 
@@ -41,9 +46,70 @@ def test_a_given_level_is_shown_and_remembered(tmp_path):
     assert hints.hint("sigmoid_backward", directory=tmp_path).level == 3
 
 
-def test_a_damaged_state_file_starts_from_the_first_rung(tmp_path):
-    (tmp_path / hints.STATE_NAME).write_text("{not json")
-    assert hints.hint("exp_backward", directory=tmp_path).level == 1
+def test_the_record_is_plain_json_for_the_student_and_says_so_once(tmp_path):
+    first = hints.hint("relu_backward", 2, directory=tmp_path)
+    assert str(first).endswith(hints.NOTICE) and hints.STATE_NAME in hints.NOTICE
+    assert "only if it says so" in hints.NOTICE and "never change a score" in hints.NOTICE
+    assert hints.NOTICE not in str(hints.hint("relu_backward", directory=tmp_path))
+    assert hints.NOTICE not in str(hints.hint("exp_backward", directory=tmp_path))
+    saved = json.loads((tmp_path / hints.STATE_NAME).read_text())
+    assert saved["about"] == hints.ABOUT and set(saved["opened"]) == {"relu_backward", "exp_backward"}
+    assert saved["opened"]["relu_backward"]["rung"] == 3 and saved["opened"]["exp_backward"]["rung"] == 1
+    opened = datetime.fromisoformat(saved["opened"]["relu_backward"]["first_opened"])
+    assert abs(datetime.now(timezone.utc) - opened) < timedelta(minutes=1)
+
+
+def test_a_record_of_the_earlier_form_is_climbed_on(tmp_path):
+    (tmp_path / hints.STATE_NAME).write_text('{"opened": {"relu_backward": 2}}')
+    assert hints.hint("relu_backward", directory=tmp_path).level == 3
+    assert hints.read_record(tmp_path / hints.STATE_NAME)["relu_backward"].rung == 3
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path: path.write_text("{not json"),
+        lambda path: path.write_bytes(b"\xff\xfe" * 10),
+        lambda path: path.write_text('{"opened": {"relu_backward": 7}}'),
+        lambda path: path.write_text(" " * (hints.MAX_STATE_BYTES + 1)),
+        lambda path: path.mkdir(),
+        lambda path: os.mkfifo(path),
+    ],
+    ids=["bad json", "not utf-8", "rung 7", "huge", "a folder", "a fifo"],
+)
+def test_a_damaged_record_starts_from_the_first_rung_and_is_replaced(tmp_path, damage):
+    damage(tmp_path / hints.STATE_NAME)
+    shown = hints.hint("exp_backward", directory=tmp_path)  # a fifo must not block
+    assert shown.level == 1 and hints.NOTICE not in str(shown)
+    if not (tmp_path / hints.STATE_NAME).is_dir():
+        assert hints.read_record(tmp_path / hints.STATE_NAME)["exp_backward"].rung == 1
+
+
+def test_a_symbolic_link_named_like_the_record_is_replaced_not_followed(tmp_path):
+    target = tmp_path / "elsewhere.json"
+    target.write_text('{"opened": {"relu_backward": 3}}')
+    (tmp_path / hints.STATE_NAME).symlink_to(target)
+    assert hints.hint("relu_backward", directory=tmp_path).level == 1
+    assert target.read_text() == '{"opened": {"relu_backward": 3}}'
+    assert not (tmp_path / hints.STATE_NAME).is_symlink()
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap (bwrap) is not installed")
+def test_a_read_only_folder_still_shows_every_hint(tmp_path):
+    read_only = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    command = [
+        *read_only,
+        sys.executable,
+        "-m",
+        "backprop_lib.kit.cli",
+        "hint",
+        "relu_backward",
+        "--dir",
+        str(tmp_path),
+    ]
+    done = subprocess.run(command, env=student_env(), capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("relu_backward, hint 1 of 3: ")
+    assert hints.NOTICE not in done.stdout and done.stderr == "" and list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(

@@ -26,8 +26,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder import box, report, samples
-from autograder.course import HIDDEN_TESTS_DIR, NOTEBOOKS_DIR, build, open_course, release
+from autograder.course import HIDDEN_TESTS_DIR, NOTEBOOKS_DIR, TA_CONFIG, build, open_course, release
 from backprop_lib import SOLUTIONS_DIR
+from backprop_lib.kit.hints import STATE_NAME
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent  # the repository
@@ -243,6 +244,13 @@ def make_submissions(course):
     nbformat.write(notebook, folder["bigdisplay"] / f"{NOTEBOOK}.ipynb")
     for odd in ("=2+5*7.ipynb", "\x1b[2Jcleared.ipynb"):
         shutil.copyfile(folder["odd names"] / f"{NOTEBOOK}.ipynb", folder["odd names"] / odd)
+    # the course records hints: an honest record, a pipe and a link to a valid record named like it
+    record_hints = course.root / TA_CONFIG
+    record_hints.write_text(record_hints.read_text().replace("record_hints = False", "record_hints = True"))
+    (submitted / "honest" / "backprop" / STATE_NAME).write_text('{"opened": {"add_backward": 2}}')
+    os.mkfifo(folder["fifo"] / STATE_NAME)
+    (course.root.parent / "record.json").write_text('{"opened": {"add_backward": 1}}')
+    (folder["shadow"] / STATE_NAME).symlink_to(course.root.parent / "record.json")
 
 
 def snapshot(course):
@@ -367,6 +375,10 @@ def check_batch(course, user, before, graded, escaped, exported):
     faked = scores["tracebacks"]  # suppressed tracebacks fake the kernel's tests; the verification fails them all
     assert faked.flagged and not any(r.passed for r in faked.verified.values())
     assert finals(scores["odd names"]) == finals(honest) and finals(scores["bigdisplay"]) == finals(honest)
+    assert honest.hints == "add_backward:2" and scores["Zoë [2]"].hints == "none"  # recorded, never scored
+    for name in ("fifo", "shadow"):  # a pipe named like the hint record did not stall the batch, a link did not fool it
+        assert scores[name].hints == "not recorded", name
+        assert any(note.startswith("hint record unreadable") for note in scores[name].notes()), name
 
     hijack = (course.folder("autograded", "hijack") / f"{NOTEBOOK}.ipynb").read_text()
     assert "hijacked: []" in hijack
