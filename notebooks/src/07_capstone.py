@@ -34,9 +34,7 @@
 import os
 import time
 
-import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.datasets import load_digits
 
 import backprop_lib
 from backprop_lib.activations import relu_forward, softmax_backward, softmax_forward
@@ -232,6 +230,10 @@ assert result.passed, result.report()
 
 # %%
 spiral_x, spiral_y = make_spiral()
+
+# %% tags=["illustration"]
+import matplotlib.pyplot as plt
+
 fig, ax = plt.subplots(figsize=(4, 4))
 ax.scatter(spiral_x[:, 0], spiral_x[:, 1], c=spiral_y, cmap="brg", s=12)
 ax.set(title="spiral data: 3 classes", aspect="equal")
@@ -285,18 +287,8 @@ assert result.passed, result.report()
 
 
 # %%
-def plot_decision_boundary(net, x, labels, ax):
-    grid_x, grid_y = np.meshgrid(np.linspace(-1.1, 1.1, 200), np.linspace(-1.1, 1.1, 200))
-    predicted = net.predict(np.column_stack([grid_x.ravel(), grid_y.ravel()])).reshape(grid_x.shape)
-    ax.contourf(grid_x, grid_y, predicted, levels=[-0.5, 0.5, 1.5, 2.5], cmap="brg", alpha=0.25)
-    ax.scatter(x[:, 0], x[:, 1], c=labels, cmap="brg", s=12)
-    ax.set(aspect="equal", title="decision boundary")
-
-
 spiral_net = TwoLayerNet(2, 100, 3)
 fresh_x, fresh_y = make_spiral(seed=1)
-
-# %%
 start = time.perf_counter()
 spiral_steps = 300 if GRADING else 2000  # shorter under nbgrader: the graded check trains its own network
 spiral_losses = train(spiral_net, softmax_cross_entropy, spiral_x, spiral_y, steps=spiral_steps, learning_rate=1.0)
@@ -304,6 +296,19 @@ spiral_seconds = time.perf_counter() - start
 spiral_accuracy = spiral_net.accuracy(spiral_x, spiral_y)
 fresh_accuracy = spiral_net.accuracy(fresh_x, fresh_y)
 print(f"trained in {spiral_seconds:.1f} s: accuracy {spiral_accuracy:.1%} (training set), {fresh_accuracy:.1%} (fresh)")
+
+
+# %% tags=["illustration"]
+import matplotlib.pyplot as plt
+
+
+def plot_decision_boundary(net, x, labels, ax):
+    grid_x, grid_y = np.meshgrid(np.linspace(-1.1, 1.1, 200), np.linspace(-1.1, 1.1, 200))
+    predicted = net.predict(np.column_stack([grid_x.ravel(), grid_y.ravel()])).reshape(grid_x.shape)
+    ax.contourf(grid_x, grid_y, predicted, levels=[-0.5, 0.5, 1.5, 2.5], cmap="brg", alpha=0.25)
+    ax.scatter(x[:, 0], x[:, 1], c=labels, cmap="brg", s=12)
+    ax.set(aspect="equal", title="decision boundary")
+
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
 left.semilogy(spiral_losses)
@@ -328,6 +333,8 @@ assert result.passed, result.report()
 # minibatch SGD (batches of 32, learning rate 0.1). **Target: at least 95% accuracy on the test set.**
 
 # %% tags=["illustration"]
+from sklearn.datasets import load_digits
+
 digits = load_digits()
 images, digit_labels = digits.data / 16.0, digits.target
 order = np.random.default_rng(0).permutation(len(images))
@@ -336,6 +343,8 @@ digits_net = TwoLayerNet(64, 64, 10)
 rounds, steps_per_round = (2, 50) if GRADING else (15, 100)  # shorter under nbgrader: no grade depends on it
 
 # %% tags=["illustration"]
+import matplotlib.pyplot as plt
+
 train_curve, test_curve = [], []
 start = time.perf_counter()
 for _ in range(rounds):
@@ -368,6 +377,8 @@ plt.show()
 # curve, here $y = \sin(3x)$ from 64 points.
 
 # %% tags=["illustration"]
+import matplotlib.pyplot as plt
+
 curve_x = np.linspace(-1, 1, 64)[:, None]
 curve_y = np.sin(3 * curve_x)
 curve_net = TwoLayerNet(1, 50, 1)
