@@ -32,7 +32,6 @@
 # %load_ext autoreload
 # %autoreload 2
 import os
-import time
 
 import numpy as np
 
@@ -286,22 +285,7 @@ assert result.passed, result.report()
 # each point of the plane.
 
 
-# %%
-spiral_net = TwoLayerNet(2, 100, 3)
-fresh_x, fresh_y = make_spiral(seed=1)
-start = time.perf_counter()
-spiral_steps = 300 if GRADING else 2000  # shorter under nbgrader: the graded check trains its own network
-spiral_losses = train(spiral_net, softmax_cross_entropy, spiral_x, spiral_y, steps=spiral_steps, learning_rate=1.0)
-spiral_seconds = time.perf_counter() - start
-spiral_accuracy = spiral_net.accuracy(spiral_x, spiral_y)
-fresh_accuracy = spiral_net.accuracy(fresh_x, fresh_y)
-print(f"trained in {spiral_seconds:.1f} s: accuracy {spiral_accuracy:.1%} (training set), {fresh_accuracy:.1%} (fresh)")
-
-
 # %% tags=["illustration"]
-import matplotlib.pyplot as plt
-
-
 def plot_decision_boundary(net, x, labels, ax):
     grid_x, grid_y = np.meshgrid(np.linspace(-1.1, 1.1, 200), np.linspace(-1.1, 1.1, 200))
     predicted = net.predict(np.column_stack([grid_x.ravel(), grid_y.ravel()])).reshape(grid_x.shape)
@@ -309,6 +293,22 @@ def plot_decision_boundary(net, x, labels, ax):
     ax.scatter(x[:, 0], x[:, 1], c=labels, cmap="brg", s=12)
     ax.set(aspect="equal", title="decision boundary")
 
+
+spiral_net = TwoLayerNet(2, 100, 3)
+fresh_x, fresh_y = make_spiral(seed=1)
+
+# %% tags=["illustration"]
+import time
+
+import matplotlib.pyplot as plt
+
+start = time.perf_counter()
+spiral_steps = 300 if GRADING else 2000  # shorter under nbgrader: the graded check trains its own network
+spiral_losses = train(spiral_net, softmax_cross_entropy, spiral_x, spiral_y, steps=spiral_steps, learning_rate=1.0)
+spiral_seconds = time.perf_counter() - start
+spiral_accuracy = spiral_net.accuracy(spiral_x, spiral_y)
+fresh_accuracy = spiral_net.accuracy(fresh_x, fresh_y)
+print(f"trained in {spiral_seconds:.1f} s: accuracy {spiral_accuracy:.1%} (training set), {fresh_accuracy:.1%} (fresh)")
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
 left.semilogy(spiral_losses)
@@ -343,6 +343,8 @@ digits_net = TwoLayerNet(64, 64, 10)
 rounds, steps_per_round = (2, 50) if GRADING else (15, 100)  # shorter under nbgrader: no grade depends on it
 
 # %% tags=["illustration"]
+import time
+
 import matplotlib.pyplot as plt
 
 train_curve, test_curve = [], []
