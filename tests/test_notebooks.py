@@ -5,7 +5,10 @@ with the hidden tests injected into its test cells exactly as the course build d
 - solution mode (BACKPROP_KIT_SOLUTIONS=1): no error and no stderr anywhere, the course's
   numbers in the notebooks' own variables, the capstone's stated accuracies;
 - student mode (the untouched stubs): every cell runs; a cell that reaches a stub shows one
-  line naming the function and its file; every test cell fails.
+  line naming the function and its file; every test cell fails;
+- the graded path (solution mode under NBGRADER_EXECUTION, illustration cells skipped as the
+  autograder skips them): every test cell passes without matplotlib, scikit-learn or ipywidgets
+  ever being imported, so a graded kernel does not pay for what only illustrations use.
 Static checks: nbgrader metadata, no committed outputs, the jupytext pair in sync, and a real
 ``nbgrader generate_assignment`` on a course built from the notebooks.
 """
@@ -28,6 +31,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from autograder.course import HIDDEN_TESTS_DIR, build, inject_hidden_test
+from autograder.illustrations import ILLUSTRATION, SKIP
 from backprop_lib.kit.exercises import EXERCISES, is_course_example
 
 NOTEBOOKS = REPO / "notebooks"
@@ -36,6 +40,7 @@ STEMS = sorted(path.stem for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))  # th
 STUB_LINE = re.compile(r"\w+ is not implemented yet: write it in backprop_lib/\w+\.py")
 KERNELS_AT_ONCE = 2
 CELL_TIMEOUT = 300
+ILLUSTRATION_ONLY_MODULES = ("matplotlib", "sklearn", "ipywidgets")  # imported by illustration cells alone
 
 # Expressions evaluated in each notebook's kernel after its last cell (solution mode only).
 REPORTS = {
@@ -107,6 +112,18 @@ def report_cell(expressions):
     return nbformat.v4.new_code_cell(f"import json\nprint('REPORT ' + json.dumps({{{items}}}))")
 
 
+def graded_path(stem):
+    """The notebook as the autograder runs an unchanged copy: hidden tests in, illustration cells skipped, and a
+    last cell reporting which of the illustration-only modules the kernel has imported."""
+    notebook = with_hidden_tests(stem)
+    for cell in notebook.cells:
+        if ILLUSTRATION in cell.metadata.get("tags", []):
+            cell.metadata["tags"] = [*cell.metadata["tags"], SKIP]
+    imported = f"sorted(set({ILLUSTRATION_ONLY_MODULES!r}) & set(__import__('sys').modules))"
+    notebook.cells.append(report_cell({"imported": imported}))
+    return notebook
+
+
 def report(notebook):
     """The values the report cell printed."""
     (output,) = notebook.cells[-1].outputs
@@ -153,18 +170,21 @@ def scratch(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def executed(scratch):
-    """{(stem, mode): executed notebook} for every notebook in 'solution' and 'student' mode, plus the
-    capstone in solution mode under nbgrader's NBGRADER_EXECUTION (key ('07_capstone', 'grading'))."""
+    """{(stem, mode): executed notebook} for every notebook in 'solution', 'student' and 'graded' mode (its
+    graded path), plus the capstone in solution mode under nbgrader's NBGRADER_EXECUTION (key ('07_capstone',
+    'grading'))."""
     solution_env = student_env(**scratch, BACKPROP_KIT_SOLUTIONS="1")
+    grading_env = solution_env | {"NBGRADER_EXECUTION": "autograde"}
     jobs = {}
     for stem in STEMS:
         solution = with_hidden_tests(stem)
         solution.cells.append(report_cell(REPORTS[stem]))
         jobs[stem, "solution"] = (solution, solution_env)
         jobs[stem, "student"] = (with_hidden_tests(stem), student_env(**scratch))
+        jobs[stem, "graded"] = (graded_path(stem), grading_env)
     capstone = with_hidden_tests("07_capstone")
     capstone.cells.append(report_cell(REPORTS["07_capstone"]))
-    jobs["07_capstone", "grading"] = (capstone, solution_env | {"NBGRADER_EXECUTION": "autograde"})
+    jobs["07_capstone", "grading"] = (capstone, grading_env)
     return execute_all(jobs)
 
 
@@ -277,6 +297,24 @@ def test_capstone_under_nbgrader_shortens_only_ungraded_training(executed):
     notebook = executed["07_capstone", "grading"]
     assert not any(errors(cell) or stderr(cell) for cell in notebook.cells)
     assert report(notebook)["steps"] == 100 and report(notebook)["spiral_steps"] == 300
+
+
+# --- the graded path ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", STEMS)
+def test_the_graded_path_passes_without_importing_what_only_illustrations_use(executed, stem):
+    notebook = executed[stem, "graded"]
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        skipped = SKIP in cell.metadata.get("tags", [])
+        ran = cell.execution_count is not None
+        assert ran != skipped, f"{stem}: skip-tagged {skipped} but ran {ran}:\n{cell.source}"
+        assert not errors(cell) and not stderr(cell), f"{stem}: error or stderr in\n{cell.source}"
+    assert any(SKIP in cell.metadata.get("tags", []) for cell in notebook.cells), f"{stem}: no illustration cell"
+    assert report(notebook)["imported"] == [], f"{stem}: the graded path imports what only illustrations use"
 
 
 # --- student mode -------------------------------------------------------------------------------------------

@@ -43,7 +43,6 @@
 # %%
 # %load_ext autoreload
 # %autoreload 2
-import matplotlib.pyplot as plt
 import numpy as np
 
 import backprop_lib
@@ -197,6 +196,8 @@ assert result.passed, result.report()
 # fall and $w_1$ approach the true weights.
 
 # %% tags=["illustration"]
+import matplotlib.pyplot as plt
+
 rng = np.random.default_rng(0)
 w_true = np.array([2.0, -1.0, 0.5])
 inputs = rng.normal(size=(40, 3))
@@ -299,7 +300,10 @@ print(f"de/dw1 = upstream * local = {upstream * dh1_dw1}")
 # derivative $2x\,e^{x^2}$. Before you run it: which curve will reach the smaller error, and at which $h$?
 
 
-# %%
+# %% tags=["illustration"]
+import matplotlib.pyplot as plt
+
+
 def exp_of_square(dtype):
     """f(x) = exp(x^2), computed in the float type dtype."""
     return lambda v: float(np.exp(np.asarray(v, dtype=dtype) ** 2))

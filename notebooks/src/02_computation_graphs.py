@@ -63,7 +63,6 @@ from backprop_lib.gates import (
 )
 from backprop_lib.graph import Node, apply
 from backprop_lib.kit.notebook import checked, setup, show
-from backprop_lib.kit.widgets import graph_viewer
 
 setup()
 
@@ -280,6 +279,8 @@ show(*graph)
 # itself). Each step runs your own backward function for that gate.
 
 # %% tags=["illustration"]
+from backprop_lib.kit.widgets import graph_viewer
+
 graph_viewer(f, order=graph)
 
 # %% [markdown]

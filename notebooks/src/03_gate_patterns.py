@@ -45,7 +45,6 @@ from backprop_lib.gates import (
 )
 from backprop_lib.graph import Node, apply
 from backprop_lib.kit.notebook import checked, setup, show
-from backprop_lib.kit.widgets import gate_explorer
 
 setup()
 
@@ -148,6 +147,8 @@ show(*circuit)
 # sends everything to the larger input.
 
 # %% tags=["illustration"]
+from backprop_lib.kit.widgets import gate_explorer
+
 gate_explorer()
 
 # %% [markdown]

@@ -27,13 +27,11 @@
 # %%
 # %load_ext autoreload
 # %autoreload 2
-import matplotlib.pyplot as plt
 import numpy as np
 
 import backprop_lib
 from backprop_lib.graph import Node, apply, backward, maximum, topological_sort
 from backprop_lib.kit.notebook import checked, setup, show
-from backprop_lib.kit.widgets import depth_flow, graph_viewer
 
 setup()
 
@@ -176,6 +174,8 @@ assert np.allclose(t_got, [-8, 6, 2, 0]), f"circuit: df/d(x, y, z, w) = {t_got};
 # graph of your own, e.g. `graph_viewer(g)`.
 
 # %% tags=["illustration"]
+from backprop_lib.kit.widgets import graph_viewer
+
 graph_viewer(f)
 
 # %% [markdown]
@@ -208,6 +208,9 @@ graph_viewer(f)
 
 
 # %% tags=["illustration"]
+import matplotlib.pyplot as plt
+
+
 def block(h, weight, residual):
     """One layer: sigmoid(weight * h), plus h itself when residual (the skip connection)."""
     out = apply("sigmoid", apply("multiply", h, weight))
@@ -251,6 +254,8 @@ print(f"first block: plain {plain[0]:.1e}, residual {residual[0]:.1e}")
 # ReLU, your exercises of notebooks 5 and 6: until you have written them it says which one is missing.)
 
 # %% tags=["illustration"]
+from backprop_lib.kit.widgets import depth_flow
+
 depth_flow()
 
 # %% [markdown]

@@ -30,11 +30,7 @@
 # %%
 # %load_ext autoreload
 # %autoreload 2
-import time
-
-import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.datasets import load_digits
 
 import backprop_lib
 from backprop_lib.activations import (
@@ -48,7 +44,6 @@ from backprop_lib.activations import (
 )
 from backprop_lib.gradient_check import numerical_gradient, relative_error
 from backprop_lib.kit.notebook import checked, setup
-from backprop_lib.kit.widgets import dead_relu, sigmoid_saturation
 from backprop_lib.layers import linear_forward
 
 setup()
@@ -130,6 +125,8 @@ print("ReLU Jacobian at x =", x, "\n", J_relu.round(3))
 # gradient directly.
 
 # %% tags=["illustration"]
+import time
+
 M = 2048
 rng = np.random.default_rng(0)
 x, upstream = rng.normal(size=M), rng.normal(size=M)
@@ -283,6 +280,8 @@ for value, slope in zip(pre_activations, local, strict=True):
 # ReLUs do not saturate for positive inputs, but they can die (next section).
 
 # %% tags=["illustration"]
+from backprop_lib.kit.widgets import sigmoid_saturation
+
 sigmoid_saturation()
 
 # %% [markdown]
@@ -301,6 +300,8 @@ sigmoid_saturation()
 # `relu_backward`, given an upstream gradient of ones for every example, passes nothing back through it.
 
 # %% tags=["illustration"]
+from sklearn.datasets import load_digits
+
 inputs = load_digits().data / 16.0  # (1797, 64), pixels in [0, 1]
 rng = np.random.default_rng(0)
 W = rng.normal(scale=np.sqrt(2 / 64), size=(64, 128))
@@ -323,6 +324,8 @@ print(f"fraction of dead units after initialisation: {dead_fraction(W, b):.1%}")
 # same amount, as one SGD step with a large learning rate does when the gradient pushes the outputs down.
 
 # %% tags=["illustration"]
+import matplotlib.pyplot as plt
+
 shifts = np.arange(0, 3.25, 0.25)
 fractions = [dead_fraction(W, b - shift) for shift in shifts]
 fig, ax = plt.subplots(figsize=(5.5, 3))
@@ -344,6 +347,8 @@ for shift, fraction in zip(shifts[::4], fractions[::4], strict=True):
 # take a real gradient step): the fractions differ a little from the 128 units above, the picture is the same.
 
 # %% tags=["illustration"]
+from backprop_lib.kit.widgets import dead_relu
+
 dead_relu()
 
 # %% [markdown]

@@ -36,7 +36,6 @@ import numpy as np
 
 import backprop_lib
 from backprop_lib.kit.notebook import checked, setup
-from backprop_lib.kit.widgets import linear_jacobian
 from backprop_lib.layers import linear_backward, linear_forward, residual_backward, residual_forward
 
 setup()
@@ -176,6 +175,8 @@ assert result.passed, result.report()
 # compare with the one-element formulas you derived.
 
 # %% tags=["illustration"]
+from backprop_lib.kit.widgets import linear_jacobian
+
 linear_jacobian()
 
 # %% [markdown]

@@ -32,11 +32,8 @@
 # %load_ext autoreload
 # %autoreload 2
 import os
-import time
 
-import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.datasets import load_digits
 
 import backprop_lib
 from backprop_lib.activations import relu_forward, softmax_backward, softmax_forward
@@ -232,6 +229,10 @@ assert result.passed, result.report()
 
 # %%
 spiral_x, spiral_y = make_spiral()
+
+# %% tags=["illustration"]
+import matplotlib.pyplot as plt
+
 fig, ax = plt.subplots(figsize=(4, 4))
 ax.scatter(spiral_x[:, 0], spiral_x[:, 1], c=spiral_y, cmap="brg", s=12)
 ax.set(title="spiral data: 3 classes", aspect="equal")
@@ -284,7 +285,7 @@ assert result.passed, result.report()
 # each point of the plane.
 
 
-# %%
+# %% tags=["illustration"]
 def plot_decision_boundary(net, x, labels, ax):
     grid_x, grid_y = np.meshgrid(np.linspace(-1.1, 1.1, 200), np.linspace(-1.1, 1.1, 200))
     predicted = net.predict(np.column_stack([grid_x.ravel(), grid_y.ravel()])).reshape(grid_x.shape)
@@ -296,7 +297,11 @@ def plot_decision_boundary(net, x, labels, ax):
 spiral_net = TwoLayerNet(2, 100, 3)
 fresh_x, fresh_y = make_spiral(seed=1)
 
-# %%
+# %% tags=["illustration"]
+import time
+
+import matplotlib.pyplot as plt
+
 start = time.perf_counter()
 spiral_steps = 300 if GRADING else 2000  # shorter under nbgrader: the graded check trains its own network
 spiral_losses = train(spiral_net, softmax_cross_entropy, spiral_x, spiral_y, steps=spiral_steps, learning_rate=1.0)
@@ -328,6 +333,8 @@ assert result.passed, result.report()
 # minibatch SGD (batches of 32, learning rate 0.1). **Target: at least 95% accuracy on the test set.**
 
 # %% tags=["illustration"]
+from sklearn.datasets import load_digits
+
 digits = load_digits()
 images, digit_labels = digits.data / 16.0, digits.target
 order = np.random.default_rng(0).permutation(len(images))
@@ -336,6 +343,10 @@ digits_net = TwoLayerNet(64, 64, 10)
 rounds, steps_per_round = (2, 50) if GRADING else (15, 100)  # shorter under nbgrader: no grade depends on it
 
 # %% tags=["illustration"]
+import time
+
+import matplotlib.pyplot as plt
+
 train_curve, test_curve = [], []
 start = time.perf_counter()
 for _ in range(rounds):
@@ -368,6 +379,8 @@ plt.show()
 # curve, here $y = \sin(3x)$ from 64 points.
 
 # %% tags=["illustration"]
+import matplotlib.pyplot as plt
+
 curve_x = np.linspace(-1, 1, 64)[:, None]
 curve_y = np.sin(3 * curve_x)
 curve_net = TwoLayerNet(1, 50, 1)
