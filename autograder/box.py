@@ -110,31 +110,48 @@ class Unavailable(RuntimeError):
 
 @functools.cache
 def check_available():
-    """Raise Unavailable with the reason when bubblewrap cannot start a box on this machine."""
+    """Raise Unavailable with the reason when bubblewrap cannot start a box on this machine.
+
+    Two probes: the interpreter starts in a box, then it imports numpy there (the
+    environment's site-packages). As root, a failure caused by files other users
+    cannot read names the first such file and the chmod that opens it up.
+    """
     if shutil.which(BWRAP) is None:
         raise Unavailable("bubblewrap is not installed: `apt-get install bubblewrap` (Debian package bubblewrap)")
+    probes = [("pass", "bubblewrap cannot start a box here"),
+              ("import numpy", "the grading environment's packages cannot be imported in a box")]  # fmt: skip
+    for code, failing in probes:
+        done = _probe(code)
+        if done.returncode == 0:
+            continue
+        closed = closed_to_boxes() if mode() == ROOT else []
+        if closed:
+            raise Unavailable(
+                f"every box runs under a uid of its own, which cannot read {closed[0]} (mode "
+                f"{oct(os.stat(closed[0]).st_mode & 0o777)[2:]}): make the grading environment readable by all "
+                f"users (chmod -R o+rX {_installation_of(closed[0])}) or install it where every user can read it, "
+                f"e.g. under /opt"
+            )
+        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit code {done.returncode}"
+        raise Unavailable(f"{failing}: {reason}")
+
+
+def _probe(code):
     folder = Path(os.environ.get("TMPDIR", "/tmp"))
-    probe = argv(Box(str(folder)), [sys.executable, "-I", "-c", "import numpy"])
-    done = subprocess.run(probe, capture_output=True, text=True)
-    if done.returncode == 0:
-        return
-    closed = closed_to_boxes() if mode() == ROOT else []
-    if closed:
-        raise Unavailable(
-            f"every box runs under a uid of its own, which cannot read {closed[0]} (mode "
-            f"{oct(os.stat(closed[0]).st_mode & 0o777)[2:]}): make the grading environment readable by all users "
-            f"(chmod -R o+rX {_installation_of(closed[0])}) or install it where every user can read it, e.g. /opt"
-        )
-    reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit code {done.returncode}"
-    raise Unavailable(f"bubblewrap cannot start a box here: {reason}")
+    return subprocess.run(argv(Box(str(folder)), [sys.executable, "-I", "-c", code]), capture_output=True, text=True)
 
 
 def closed_to_boxes():
-    """The interpreter's files and folders a box's own uid cannot use (not readable, or not enterable, by others)."""
-    paths = [Path(sys.executable), Path(sys.executable).resolve()]
+    """Which of the interpreter, its bound folders and their direct entries others cannot read (or enter, or run)."""
+    interpreter = [Path(sys.executable), Path(sys.executable).resolve()]
+    paths = list(interpreter)
     for source, _ in python_binds():
         paths += [Path(source), *(Path(source).iterdir() if Path(source).is_dir() else [])]
-    return [str(path) for path in dict.fromkeys(paths) if path.exists() and not _open_to_others(path)]
+    return [
+        str(path)
+        for path in dict.fromkeys(paths)
+        if path.exists() and not _open_to_others(path, runnable=path in interpreter)
+    ]
 
 
 def _installation_of(path):
@@ -142,8 +159,8 @@ def _installation_of(path):
     return next((root for root in (sys.prefix, sys.base_prefix) if Path(path).is_relative_to(root)), path)
 
 
-def _open_to_others(path):
-    wanted = stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0)
+def _open_to_others(path, runnable=False):
+    wanted = stat.S_IROTH | (stat.S_IXOTH if runnable or path.is_dir() else 0)
     return path.stat().st_mode & wanted == wanted
 
 

@@ -36,8 +36,8 @@ def test_terminal_check_on_untouched_stubs_prints_not_implemented_rows():
 def test_the_students_commands_start_without_loading_the_graders():
     code = "import sys; from backprop_lib.kit import cli; cli.main(['exercises']); print(sorted(sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=student_env(), capture_output=True, text=True)
+    assert done.returncode == 0 and "relu_backward" in done.stdout, done.stderr
     loaded = done.stdout.splitlines()[-1]
-    assert done.returncode == 0 and "relu_backward" in done.stdout
     assert "'nbgrader'" not in loaded and "'autograder'" not in loaded
 
 
