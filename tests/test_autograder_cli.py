@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 
 import pytest
+from conftest import REPO
 from nbgrader.api import Gradebook
 from scratch_home import scratch_home
 
@@ -105,3 +106,17 @@ def test_nbgrader_s_own_grades_csv_is_never_overwritten(kit, course):
     done = kit("course", "export", "-C", course.root, "--to", course.root / "grades.csv")
     assert done.returncode == 2 and "nbgrader's own export file" in done.stderr
     assert not (course.root / "grades.csv").exists()
+
+
+def test_the_grader_starts_without_compiling_iri_grammars_and_still_validates_notebooks():
+    code = (
+        "import sys, autograder.grading, nbformat\n"
+        "nbformat.validate(nbformat.read('notebooks/01_chain_rule.ipynb', 4))\n"
+        "broken = nbformat.v4.new_notebook()\n"
+        "broken.cells.append({'cell_type': 'code', 'id': 'x'})\n"
+        "try:\n    nbformat.validate(broken)\nexcept nbformat.ValidationError:\n    print('refused')\n"
+        "print('lark' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["refused", "False"]
