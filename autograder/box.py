@@ -119,9 +119,10 @@ def check_available():
         raise Unavailable(f"bubblewrap cannot start a box here: {done.stderr.strip() or done.returncode}")
 
 
-def give_to_box(folder):
-    """Hand ``folder`` (and everything in it) to the box user, so the box can write it (root only)."""
-    uid = box_uid()
+def give_to_box(folder, uid=None):
+    """Hand ``folder`` (and everything in it) to the box user (``uid``, default this process's boxes' uid), so the
+    box can write it (root only)."""
+    uid = box_uid() if uid is None else uid
     if uid is None:
         return
     for path in [Path(folder), *Path(folder).rglob("*")]:

@@ -37,7 +37,7 @@ from multiprocessing.connection import wait
 
 from sqlalchemy.engine import make_url
 
-from autograder import store, verify
+from autograder import store, verify, warm
 from autograder.autograde import (
     FAILED,
     MISSING,
@@ -171,13 +171,14 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
     record = GradingRecord(student, intake.notes)
     clock.lap("intake")
     logs = course.reports / "logs" / student
-    for notebook in course.notebooks():
-        if notebook in intake.notebooks:
-            outcome = autograde_notebook(course, student, notebook, notebook_seconds, logs / f"{notebook}.log")
-        else:
-            zero_notebook(course, student, notebook)
-            outcome = NotebookOutcome(notebook, MISSING, "not graded: see the notes on the submission")
-        record.notebooks.append(outcome)
+    with warm.kernels_for(course, student, wanted=bool(intake.notebooks)):
+        for notebook in course.notebooks():
+            if notebook in intake.notebooks:
+                outcome = autograde_notebook(course, student, notebook, notebook_seconds, logs / f"{notebook}.log")
+            else:
+                zero_notebook(course, student, notebook)
+                outcome = NotebookOutcome(notebook, MISSING, "not graded: see the notes on the submission")
+            record.notebooks.append(outcome)
     clock.lap("notebooks")
     record.verification = verify.verify(course, student, secret, isolation)
     clock.lap("verification")
