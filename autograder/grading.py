@@ -6,6 +6,8 @@ For each student (up to ``jobs`` at once):
 2. nbgrader autograde, one notebook at a time, each in a child process with a
    time limit; a notebook whose kernel dies is graded up to that cell, one that
    cannot be graded scores 0, each with its reason (``autograder.autograde``);
+   the kernels fork from the submission's warm kernel server, in its box, while
+   the notebooks run (``autograder.warm``);
 3. integrity verification of the library in the sandbox (``autograder.verify``);
 4. the grading record and the final grade, in the gradebook (``autograder.store``).
 

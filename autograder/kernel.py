@@ -6,7 +6,9 @@ the kernel dies or stops answering, it throws the whole notebook away. The
 course configuration (``autograder.course``) replaces nbgrader's ``Execute``
 preprocessor with ``ConfinedExecute``:
 
-- every kernel starts in a box of its own (``autograder.box``, bubblewrap:
+- every kernel starts confined (``autograder.box``, bubblewrap: forked from the
+  submission's warm kernel server in the submission's box when ``warm`` and
+  ``autograder.warm`` runs one, else cold in a box of its own; either box has its
   own process namespace and /proc, no network, its own uid or user namespace,
   no capabilities, process, CPU, memory, file-size and open-file limits). The box
   holds the interpreter, the notebook's folder (read-only, the working folder),

@@ -47,9 +47,10 @@ current = None  # the Server of the submission this worker grades, inherited by 
 
 @dataclass
 class Server:
-    """A kernel server's box process (started by this worker), writable folder, socket, notebook folder, box uid."""
+    """A kernel server: its box process (a child of this worker), writable folder, socket, notebook folder,
+    box uid."""
 
-    pid: int
+    process: subprocess.Popen
     scratch: str
     socket: str
     folder: str
@@ -60,7 +61,7 @@ class Server:
         """Whether the server answers with a clean box (waiting while it starts); else sets ``why_not``."""
         deadline = time.monotonic() + timeout
         while True:
-            if not _alive(self.pid):
+            if not _alive(self.process.pid):
                 self.why_not = "the submission's kernel server has ended (a kernel may have killed it)"
                 return False
             if forkserver.ping(self.socket, PING_SECONDS):
@@ -79,6 +80,16 @@ class Server:
         request = json.dumps({"argv": list(kernel_arguments), "cwd": cwd, "env": env})
         return [sys.executable, "-I", "-S", forkserver.__file__, "connect", self.socket, request]
 
+    def stop(self):
+        """End the server (it cleans its box first) and remove its folder; only in the process that started it."""
+        self.process.stdin.close()
+        try:
+            self.process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
 
 @contextlib.contextmanager
 def kernels_for(course, student, wanted=True):
@@ -91,23 +102,17 @@ def kernels_for(course, student, wanted=True):
     if not (wanted and manager.warm):
         yield None
         return
-    process, current = start(manager, course.folder("autograded", student), course.folder("intake", student))
+    current = start(manager, course.folder("autograded", student), course.folder("intake", student))
     try:
         yield current
     finally:
-        process.stdin.close()  # the server cleans its box and ends
-        try:
-            process.wait(STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        shutil.rmtree(current.scratch, ignore_errors=True)
+        current.stop()
         current = None
 
 
 def start(manager, folder, submitted):
-    """(the box process, the Server) for the notebooks that run in ``folder``; the student's exercise files
-    are bound from ``submitted``, where nbgrader copies them from into ``folder`` before each notebook."""
+    """A Server for the notebooks that run in ``folder``; the student's exercise files are bound from
+    ``submitted``, where nbgrader copies them from into ``folder`` before each notebook."""
     from autograder.kernel import kernel_environment, library_binds
 
     folder, scratch = str(folder), tempfile.mkdtemp(prefix="backprop-warm-")
@@ -128,7 +133,7 @@ def start(manager, folder, submitted):
     command = [sys.executable, SERVER_FILE, "serve", socket_path, folder]
     argv = box.argv(box.Box(scratch, read_only, env, folder, limits), command)
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    return process, Server(process.pid, scratch, socket_path, folder, box.box_uid())
+    return Server(process, scratch, socket_path, folder, box.box_uid())
 
 
 def _alive(pid):

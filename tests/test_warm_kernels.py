@@ -32,9 +32,9 @@ print(json.dumps({
     "cwd": os.getcwd(),
     "tmp": tempfile.gettempdir().replace(home, "HOME"),
     "backend": matplotlib.get_backend(),
-    "student modules": sorted(set(sys.modules) & {"backprop_lib." + m for m in %r}),
+    "student modules": sorted(set(sys.modules) & {"backprop_lib." + m for m in EXERCISE_MODULES}),
 }))
-""" % (EXERCISE_MODULES,)
+""".replace("EXERCISE_MODULES", repr(EXERCISE_MODULES))
 FIGURE_AND_WIDGET = """
 import matplotlib.pyplot as plt, ipywidgets
 plt.plot([1, 2])
@@ -68,9 +68,8 @@ def server(folder):
 
 async def run(folder, *cells, warm_kernel=True, kill_client=False):
     """The text each cell printed (display data: its MIME types), in a fresh confined kernel; and its manager."""
-    manager = ConfinedKernelManager(
-        library=str(folder / "library"), font_cache=str(folder / "fonts"), warm=warm_kernel, log=logging.getLogger("warm")
-    )
+    library, fonts = str(folder / "library"), str(folder / "fonts")
+    manager = ConfinedKernelManager(library=library, font_cache=fonts, warm=warm_kernel, log=logging.getLogger("warm"))
     await manager.start_kernel(cwd=str(folder / "notebook"))
     client = manager.client()
     client.start_channels()
