@@ -188,9 +188,12 @@ class Server:
         pid, pidfd = self.kernels.pop(connection)
         self.selector.unregister(pidfd)
         os.close(pidfd)
-        _, status, usage = os.wait4(pid, 0)
+        try:
+            _, status, usage = os.wait4(pid, 0)
+            cpu = usage.ru_utime + usage.ru_stime
+        except ChildProcessError:  # reaped by an earlier sweep (another kernel of this box ended first)
+            status, cpu = signal.SIGKILL, 0.0
         sweep()
-        cpu = usage.ru_utime + usage.ru_stime
         print(f"forkserver: kernel {pid} ended ({_status(status)}), {cpu:.2f} s of CPU", file=sys.stderr, flush=True)
         try:
             connection.send(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())

@@ -120,7 +120,10 @@ def breakdown(course, kit, env, skipping, warm):
         event = json.loads(line)
         events[event["pid"]].append(event)
     parts = defaultdict(float)
-    record = json.loads((course / "reports" / "reference.json").read_text())
+    from autograder import store
+    from autograder.course import open_course
+
+    record = store.load(open_course(course), "reference")
     executed = 0.0
     for run in events.values():
         at = {e["event"]: e["t"] for e in run}
@@ -133,7 +136,7 @@ def breakdown(course, kit, env, skipping, warm):
             if not cell["skipped"]:
                 kind = "first cell (imports)" if number == 0 else f"{cell['kind']} cells"
                 parts[kind] += ends[cell["index"]] - cell["t"]
-    parts["nbgrader's own steps"] = sum(o["seconds"] for o in record["notebooks"]) - executed
+    parts["nbgrader's own steps"] = sum(o.seconds for o in record.notebooks) - executed
     timing = (course / "reports" / "logs" / "reference" / "worker.log").read_text()
     server = re.search(r"forkserver: ready in ([\d.]+) s of CPU", timing)
     kernels = [float(cpu) for cpu in re.findall(r"forkserver: kernel \d+ ended .*?, ([\d.]+) s of CPU", timing)]
@@ -152,6 +155,7 @@ def main():
     args = parser.parse_args()
     count = args.submissions
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    sys.path.insert(0, str(BENCHMARKS.parent))
 
     scratch = Path(tempfile.mkdtemp(prefix="backprop-bench-"))
     env = {key: value for key, value in os.environ.items() if key != "BACKPROP_KIT_SOLUTIONS"}
@@ -184,7 +188,6 @@ def main():
         figures["nbgrader autograde"] = batch(nbgrader, SKIP_OFF + COLD)
         verify_runs = [measured([*kit, "course", "verify", "-C", course, "--jobs", "1"], course, env) for _ in range(3)]
 
-        sys.path.insert(0, str(BENCHMARKS.parent))
         from autograder import grading, store
         from autograder.course import open_course
         from autograder.fingerprint import course_fingerprint
