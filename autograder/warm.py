@@ -38,7 +38,7 @@ from autograder import box, forkserver
 from autograder.course import load_config
 
 SERVER_FILE = "/run/backprop-kit/forkserver.py"
-START_SECONDS = 120.0
+START_SECONDS = 60.0
 PING_SECONDS = 15.0
 STOP_SECONDS = 15.0
 
