@@ -33,6 +33,7 @@ integrity step (``autograder.verify``) does not trust it.
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -128,8 +129,8 @@ class ConfinedKernelManager(AsyncKernelManager):
             return None
         if os.path.realpath(self.folder) != os.path.realpath(server.folder):
             server.why_not = f"the submission's kernel server serves {server.folder}, not {self.folder}"
-        elif self.kernel_spec.argv[1:3] != ["-m", "ipykernel_launcher"]:
-            server.why_not = f"the kernel is not ipykernel's launcher: {self.kernel_spec.argv}"
+        elif not _this_ipykernel(self.kernel_spec.argv):
+            server.why_not = f"the kernel is not this interpreter's ipykernel: {self.kernel_spec.argv}"
         elif server.ready():
             return server
         self.log.warning("%s %s; this notebook's kernel starts cold, in a box of its own", WARM_FAILED, server.why_not)
@@ -206,6 +207,13 @@ class ConfinedExecute(Execute):
             self.log.error("%s %s", STOPPED, self._stopped)
             cell.outputs = [*cell.get("outputs", []), _error(type(error).__name__, self._stopped)]
             return cell, resources
+
+
+def _this_ipykernel(argv):
+    """Whether a kernel spec's command is ipykernel's launcher on this interpreter (jupyter_client runs
+    ``python`` as ``sys.executable``)."""
+    interpreter = argv[0] in ("python", f"python{sys.version_info[0]}", sys.executable)
+    return interpreter and argv[1:3] == ["-m", "ipykernel_launcher"]
 
 
 def describe(error):
