@@ -164,9 +164,10 @@ def _open_to_others(path, runnable=False):
     return path.stat().st_mode & wanted == wanted
 
 
-def give_to_box(folder):
-    """Hand ``folder`` (and everything in it) to the box user, so the box can write it (root only)."""
-    uid = box_uid()
+def give_to_box(folder, uid=None):
+    """Hand ``folder`` (and everything in it) to the box user (``uid``, default this process's boxes' uid), so the
+    box can write it (root only)."""
+    uid = box_uid() if uid is None else uid
     if uid is None:
         return
     for path in [Path(folder), *Path(folder).rglob("*")]:

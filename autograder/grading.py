@@ -6,6 +6,8 @@ For each student (up to ``jobs`` at once):
 2. nbgrader autograde, one notebook at a time, each in a child process with a
    time limit; a notebook whose kernel dies is graded up to that cell, one that
    cannot be graded scores 0, each with its reason (``autograder.autograde``);
+   the kernels fork from the submission's warm kernel server, in its box, while
+   the notebooks run (``autograder.warm``);
 3. integrity verification of the library in the sandbox (``autograder.verify``);
 4. the grading record and the final grade, in the gradebook (``autograder.store``).
 
@@ -37,7 +39,7 @@ from multiprocessing.connection import wait
 
 from sqlalchemy.engine import make_url
 
-from autograder import store, verify
+from autograder import store, verify, warm
 from autograder.autograde import (
     FAILED,
     MISSING,
@@ -171,13 +173,14 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
     record = GradingRecord(student, intake.notes, hints=intake.hints)
     clock.lap("intake")
     logs = course.reports / "logs" / student
-    for notebook in course.notebooks():
-        if notebook in intake.notebooks:
-            outcome = autograde_notebook(course, student, notebook, notebook_seconds, logs / f"{notebook}.log")
-        else:
-            zero_notebook(course, student, notebook)
-            outcome = NotebookOutcome(notebook, MISSING, "not graded: see the notes on the submission")
-        record.notebooks.append(outcome)
+    with warm.kernels_for(course, student, wanted=bool(intake.notebooks)):
+        for notebook in course.notebooks():
+            if notebook in intake.notebooks:
+                outcome = autograde_notebook(course, student, notebook, notebook_seconds, logs / f"{notebook}.log")
+            else:
+                zero_notebook(course, student, notebook)
+                outcome = NotebookOutcome(notebook, MISSING, "not graded: see the notes on the submission")
+            record.notebooks.append(outcome)
     clock.lap("notebooks")
     record.verification = verify.verify(course, student, secret, isolation)
     clock.lap("verification")

@@ -6,7 +6,9 @@ the kernel dies or stops answering, it throws the whole notebook away. The
 course configuration (``autograder.course``) replaces nbgrader's ``Execute``
 preprocessor with ``ConfinedExecute``:
 
-- every kernel starts in a box of its own (``autograder.box``, bubblewrap:
+- every kernel starts confined (``autograder.box``, bubblewrap: forked from the
+  submission's warm kernel server in the submission's box when ``warm`` and
+  ``autograder.warm`` runs one, else cold in a box of its own; either box has its
   own process namespace and /proc, no network, its own uid or user namespace,
   no capabilities, process, CPU, memory, file-size and open-file limits). The box
   holds the interpreter, the notebook's folder (read-only, the working folder),
@@ -31,6 +33,7 @@ integrity step (``autograder.verify``) does not trust it.
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -38,13 +41,14 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, Unicode
 
-from autograder import box
+from autograder import box, warm
 from backprop_lib import EXERCISE_MODULES
 
 GiB = 1 << 30
 STOPPED = "STOPPED the notebook:"
+WARM_FAILED = "NO WARM KERNEL:"
 PASSED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION")
 RICH_OUTPUTS = ("display_data", "execute_result", "update_display_data")
 
@@ -69,20 +73,22 @@ def kernel_environment(scratch):
     return {**env, **threads, "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
-def library_binds(library, folder):
+def library_binds(library, folder, submitted=None):
     """(host, box) binds putting the course's ``library`` over ``folder``/backprop_lib, the student's exercises on top.
 
-    Only the exercise files (``EXERCISE_MODULES``) come from the student's folder, and only
-    regular files: anything else the student put in backprop_lib/ is not visible.
+    Only the exercise files (``EXERCISE_MODULES``) come from the student's folder (``submitted``
+    when given, where nbgrader copies them from, else ``folder``), and only regular files:
+    anything else the student put in backprop_lib/ is not visible.
     """
     target = os.path.join(folder, "backprop_lib")
-    if not library or not os.path.isdir(target) or os.path.islink(target):
+    own_folder = os.path.join(submitted or folder, "backprop_lib")
+    if not library or (submitted is None and not os.path.isdir(target)) or os.path.islink(own_folder):
         return []
     binds = [(library, target)]
     for module in EXERCISE_MODULES:
-        own = os.path.join(target, f"{module}.py")
+        own = os.path.join(own_folder, f"{module}.py")
         if os.path.isfile(own) and not os.path.islink(own) and os.path.isfile(os.path.join(library, f"{module}.py")):
-            binds.append((own, own))
+            binds.append((own, os.path.join(target, f"{module}.py")))
     return binds
 
 
@@ -97,20 +103,45 @@ class ConfinedKernelManager(AsyncKernelManager):
         config=True
     )
     library = Unicode("", help="The course's backprop_lib: the kit's files every kernel imports.").tag(config=True)
+    warm = Bool(
+        True,
+        help="Fork each kernel from the submission's warm kernel server (autograder.warm) instead of starting "
+        "it cold in a box of its own.",
+    ).tag(config=True)
 
     scratch = None
     folder = None
+    server = None
 
     async def _async_pre_start_kernel(self, **kw):
-        self.scratch = tempfile.mkdtemp(prefix="backprop-kernel-")
         self.folder = os.path.abspath(kw.get("cwd") or os.getcwd())
+        self.server = self._warm_server()
+        self.scratch = self.server.new_kernel_folder() if self.server else tempfile.mkdtemp(prefix="backprop-kernel-")
         self.connection_file = os.path.join(self.scratch, "connection.json")
         self.transport, self.ip = "ipc", os.path.join(self.scratch, "socket")
         self.kernel_spec.interrupt_mode = "message"
         return await super()._async_pre_start_kernel(**kw)
 
+    def _warm_server(self):
+        """The submission's kernel server to fork this kernel from, or None (the log says why, if there is one)."""
+        server = warm.current
+        if not self.warm or server is None:
+            return None
+        if os.path.realpath(self.folder) != os.path.realpath(server.folder):
+            server.why_not = f"the submission's kernel server serves {server.folder}, not {self.folder}"
+        elif not _this_ipykernel(self.kernel_spec.argv):
+            server.why_not = f"the kernel is not this interpreter's ipykernel: {self.kernel_spec.argv}"
+        elif server.ready():
+            return server
+        self.log.warning("%s %s; this notebook's kernel starts cold, in a box of its own", WARM_FAILED, server.why_not)
+        return None
+
     def format_kernel_cmd(self, extra_arguments=None):
         env = kernel_environment(self.scratch)
+        if self.server:
+            box.give_to_box(self.scratch, self.server.uid)
+            command = super().format_kernel_cmd(extra_arguments)
+            return self.server.kernel_command(command[3:], self.folder, env)
         if self.font_cache and os.path.isdir(self.font_cache):
             shutil.copytree(self.font_cache, env["MPLCONFIGDIR"], dirs_exist_ok=True)
         box.give_to_box(self.scratch)
@@ -176,6 +207,13 @@ class ConfinedExecute(Execute):
             self.log.error("%s %s", STOPPED, self._stopped)
             cell.outputs = [*cell.get("outputs", []), _error(type(error).__name__, self._stopped)]
             return cell, resources
+
+
+def _this_ipykernel(argv):
+    """Whether a kernel spec's command is ipykernel's launcher on this interpreter (jupyter_client runs
+    ``python`` as ``sys.executable``)."""
+    interpreter = argv[0] in ("python", f"python{sys.version_info[0]}", sys.executable)
+    return interpreter and argv[1:3] == ["-m", "ipykernel_launcher"]
 
 
 def describe(error):

@@ -4,28 +4,36 @@ Builds a course in a scratch folder, makes ``--submissions`` sample submissions
 of the full assignment (reference, untouched and the catalog's mistake groups,
 repeated if needed), then measures in one run, each batch once (``--runs``):
 
-- ``backprop-kit course grade --force`` with ``--jobs 1`` and ``--jobs 2``, and
-  ``--jobs 1`` with illustration skipping off (what grading cost before it);
+- ``backprop-kit course grade --force`` with ``--jobs 1`` and ``--jobs 2`` (warm
+  kernels, the course's default), ``--jobs 1`` with cold kernels (each in a box of
+  its own, ``c.ConfinedKernelManager.warm = False``), and ``--jobs 1`` cold with
+  illustration skipping off (what grading cost before both);
 - ``nbgrader autograde backprop --force`` on the same course and configuration
-  with illustration skipping off: every submission in one process, one after
-  the other (nbgrader's own way; it has no --jobs);
+  with illustration skipping and warm kernels off: every submission in one
+  process, one after the other (nbgrader's own way; it has no --jobs);
 - an unchanged re-grade (``course grade`` without --force: every student skipped)
   and the in-process cost of deciding that a student is up to date;
 - the integrity step (``course verify --jobs 1``, three runs) and its own cost
   per submission as recorded by ``autograder.verify``;
-- where one submission's time goes (the reference solution, graded alone, with
-  and without skipping): kernel start, the first cell (imports), graded,
+- where one submission's time goes (the reference solution, graded alone: cold
+  kernels with and without skipping, warm kernels with skipping): kernel start, the first cell (imports), graded,
   illustration and other cells, kernel shutdown, nbgrader's own steps per
   notebook (from timestamps written by ``grading_timing.py``), and intake,
   notebooks, verification and record (the ``timing:`` line of the worker's log).
 
 CPU seconds are those of the whole process tree (``getrusage(RUSAGE_CHILDREN)``
-deltas: grader, forked workers, nbgrader children, kernels, sandboxes).
+deltas: grader, forked workers, nbgrader children, kernels, sandboxes). The
+benchmark is a child subreaper (``PR_SET_CHILD_SUBREAPER``) and reaps what is
+orphaned under it: bubblewrap's outer process exits without reaping the box's
+init, so without it every boxed process (kernels, kernel servers, sandboxes)
+would be missing from the figures, as it was from the figures measured before
+this (docs/autograder.md).
 
     python benchmarks/grading.py [--submissions 4] [--runs 1]
 """
 
 import argparse
+import ctypes
 import json
 import os
 import re
@@ -41,6 +49,8 @@ from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parent
 SKIP_OFF = "c.SkipIllustrations.enabled = False\n"
+COLD = "c.ConfinedKernelManager.warm = False\n"
+PR_SET_CHILD_SUBREAPER = 36
 TIMING_ON = f"import sys\nsys.path.insert(0, {str(BENCHMARKS)!r})\n__import__('grading_timing').configure(c)\n"
 
 
@@ -50,10 +60,25 @@ def measured(command, cwd, env):
     start = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
+    reap_orphans()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(map(str, command))} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def reap_orphans(settle=0.5):
+    """Reap the processes orphaned under this subreaper (boxes' inits), so their CPU joins RUSAGE_CHILDREN."""
+    deadline = time.monotonic() + settle
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0 and time.monotonic() > deadline:
+            return
+        if pid == 0:
+            time.sleep(0.05)
 
 
 class ConfigEdit:
@@ -82,11 +107,11 @@ def make_submissions(course, count, kit, env):
         shutil.copytree(source, course / "submitted" / f"{source.name}-copy{k}")
 
 
-def breakdown(course, kit, env, skipping):
+def breakdown(course, kit, env, skipping, warm):
     """{part: seconds} for the reference submission graded alone, from the timing events and the worker's log."""
     log = course / "timing.jsonl"
     log.unlink(missing_ok=True)
-    extra = TIMING_ON + ("" if skipping else SKIP_OFF)
+    extra = TIMING_ON + ("" if skipping else SKIP_OFF) + ("" if warm else COLD)
     with ConfigEdit(course, extra):
         grade = [*kit, "course", "grade", "-C", course, "--student", "reference", "--jobs", "1", "--force"]
         wall, cpu = measured(grade, course, {**env, "BACKPROP_TIMING_LOG": str(log)})
@@ -95,7 +120,10 @@ def breakdown(course, kit, env, skipping):
         event = json.loads(line)
         events[event["pid"]].append(event)
     parts = defaultdict(float)
-    record = json.loads((course / "reports" / "reference.json").read_text())
+    from autograder import store
+    from autograder.course import open_course
+
+    record = store.load(open_course(course), "reference")
     executed = 0.0
     for run in events.values():
         at = {e["event"]: e["t"] for e in run}
@@ -108,13 +136,16 @@ def breakdown(course, kit, env, skipping):
             if not cell["skipped"]:
                 kind = "first cell (imports)" if number == 0 else f"{cell['kind']} cells"
                 parts[kind] += ends[cell["index"]] - cell["t"]
-    parts["nbgrader's own steps"] = sum(o["seconds"] for o in record["notebooks"]) - executed
+    parts["nbgrader's own steps"] = sum(o.seconds for o in record.notebooks) - executed
     timing = (course / "reports" / "logs" / "reference" / "worker.log").read_text()
+    server = re.search(r"forkserver: ready in ([\d.]+) s of CPU", timing)
+    kernels = [float(cpu) for cpu in re.findall(r"forkserver: kernel \d+ ended .*?, ([\d.]+) s of CPU", timing)]
+    cpu_parts = {"kernel server start-up (CPU)": float(server[1]) if server else 0.0, "kernels (CPU)": sum(kernels)}
     steps = dict(re.findall(r"(\w+) ([\d.]+) s", timing.split("timing:")[-1]))
     for step in ("intake", "verification", "record"):
         parts[step] = float(steps[step])
     parts["grader start-up and rest"] = wall - sum(parts.values())
-    return parts, wall, cpu
+    return parts, wall, cpu, cpu_parts
 
 
 def main():
@@ -123,6 +154,8 @@ def main():
     parser.add_argument("--submissions", type=int, default=4, help="sample submissions graded (default 4)")
     args = parser.parse_args()
     count = args.submissions
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    sys.path.insert(0, str(BENCHMARKS.parent))
 
     scratch = Path(tempfile.mkdtemp(prefix="backprop-bench-"))
     env = {key: value for key, value in os.environ.items() if key != "BACKPROP_KIT_SOLUTIONS"}
@@ -134,8 +167,11 @@ def main():
         measured([*kit, "course", "release", "-C", course], scratch, env)
         make_submissions(course, count, kit, env)
 
-        parts_all, wall_all, cpu_all = breakdown(course, kit, env, skipping=False)
-        parts_skip, wall_skip, cpu_skip = breakdown(course, kit, env, skipping=True)
+        columns = {
+            "cold, every cell": breakdown(course, kit, env, skipping=False, warm=False),
+            "cold, skipping": breakdown(course, kit, env, skipping=True, warm=False),
+            "warm, skipping": breakdown(course, kit, env, skipping=True, warm=True),
+        }
 
         def batch(command, config=""):
             with ConfigEdit(course, config):
@@ -143,15 +179,15 @@ def main():
             return statistics.median(w for w, _ in runs) / count, statistics.median(c for _, c in runs) / count
 
         grade = [*kit, "course", "grade", "-C", course, "--force", "--jobs"]
-        figures = {"kit --jobs 1, no skipping": batch([*grade, "1"], SKIP_OFF)}
-        figures["kit --jobs 1"] = batch([*grade, "1"])
-        figures["kit --jobs 2"] = batch([*grade, "2"])
+        figures = {"kit --jobs 1, cold, no skipping": batch([*grade, "1"], SKIP_OFF + COLD)}
+        figures["kit --jobs 1, cold"] = batch([*grade, "1"], COLD)
+        figures["kit --jobs 1 (warm)"] = batch([*grade, "1"])
+        figures["kit --jobs 2 (warm)"] = batch([*grade, "2"])
         figures["kit, unchanged re-grade"] = batch([*kit, "course", "grade", "-C", course])
         nbgrader = [Path(sys.executable).parent / "nbgrader", "autograde", "backprop", "--force"]
-        figures["nbgrader autograde"] = batch(nbgrader, SKIP_OFF)
+        figures["nbgrader autograde"] = batch(nbgrader, SKIP_OFF + COLD)
         verify_runs = [measured([*kit, "course", "verify", "-C", course, "--jobs", "1"], course, env) for _ in range(3)]
 
-        sys.path.insert(0, str(BENCHMARKS.parent))
         from autograder import grading, store
         from autograder.course import open_course
         from autograder.fingerprint import course_fingerprint
@@ -178,11 +214,14 @@ def main():
             f"(course fingerprint included; {sum(fresh)}/{len(fresh)} up to date)"
         )
         print("\nwhere the reference submission's time goes, graded alone (--jobs 1), seconds of wall clock:")
-        print(f"  {'':28} {'every cell':>11} {'skipping':>9}")
-        for part in parts_all:
-            print(f"  {part:28} {parts_all[part]:11.2f} {parts_skip.get(part, 0.0):9.2f}")
-        print(f"  {'whole command':28} {wall_all:11.2f} {wall_skip:9.2f}")
-        print(f"  {'CPU of the process tree':28} {cpu_all:11.2f} {cpu_skip:9.2f}")
+        print(f"  {'':30}" + "".join(f" {name:>17}" for name in columns))
+        names = list(dict.fromkeys(part for parts, *_ in columns.values() for part in parts))
+        for part in names:
+            print(f"  {part:30}" + "".join(f" {parts.get(part, 0.0):17.2f}" for parts, *_ in columns.values()))
+        print(f"  {'whole command':30}" + "".join(f" {wall:17.2f}" for _, wall, _, _ in columns.values()))
+        print(f"  {'CPU of the process tree':30}" + "".join(f" {cpu:17.2f}" for _, _, cpu, _ in columns.values()))
+        for part in ("kernel server start-up (CPU)", "kernels (CPU)"):
+            print(f"  {part:30}" + "".join(f" {more[part]:17.2f}" for *_, more in columns.values()))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

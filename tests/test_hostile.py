@@ -402,6 +402,8 @@ def check_batch(course, user, before, graded, escaped, exported):
     formula = next(row for row in rows if "HYPERLINK" in row[0])
     assert formula[0] == "'=HYPERLINK(1)" and float(formula[rows[0].index("grade")]) == maximum
 
+    for name in ("honest", "hijack", "forkbomb"):  # graded with warm kernels: each student's own kernel server
+        assert "forkserver: kernel" in (course.reports / "logs" / name / "worker.log").read_text(), name
     assert snapshot(course) == before, "the course folder changed outside the kit's own outputs"
     assert not box_processes(course, user)
     assert not list(batch_tmp(course).glob("backprop-secret-*")), "secret cases outlived the grading"

@@ -1,0 +1,333 @@
+"""Warm kernels: a server in a submission's box that forks a fresh ipykernel per notebook, and its client.
+
+A fresh kernel pays for starting Python, importing ipykernel, IPython, numpy,
+matplotlib, scikit-learn and ipywidgets, every notebook again. The server
+(``serve``, run inside one submission's box by ``autograder.warm``) pays for
+them once: it imports ``PRELOADED`` (third-party libraries and the kit's own
+notebook support, never a student's exercise module: student code first runs
+in a kernel), then listens on a unix socket. Each request makes it fork; the
+child becomes exactly the kernel a cold start would give (``become_kernel``):
+the client's stdin/stdout/stderr, the notebook folder as its
+working folder, the kernel's own environment and nothing else, the numpy
+random state drawn afresh, ``sys.path`` and ``sys.argv`` as ``python -m
+ipykernel_launcher -f CONNECTION`` has them; then it runs ipykernel's
+``IPKernelApp``. Libraries that hook into a running IPython when imported
+(ipywidgets) are hooked in once the kernel's shell exists.
+
+When a kernel ends (it exits, or its client goes away: then the server kills
+it), the server kills every other process of the box (``kill(-1)``: all but
+the box's init and itself), so the next notebook starts as in a box of its
+own: nothing a notebook started outlives it. The server makes itself
+non-dumpable, so a kernel (same uid, no capabilities) can neither trace it nor
+write its memory; a kernel can kill it, which ends the box: that notebook's
+kernel dies with it and the student's later notebooks start cold.
+
+The client (``connect``, run outside the box as the grader, stdlib only:
+``python -I -S forkserver.py connect SOCKET REQUEST``) is the kernel command
+jupyter_client starts: it hands the server its stdin/stdout/stderr and the
+request, then lives exactly as long as the kernel and exits with its status
+(128 + the signal when a signal ended it). Killing the client kills the kernel.
+
+Protocol: a SOCK_SEQPACKET unix socket; one JSON message per packet.
+``{"ping": true}`` is answered ``{"ready": true}`` once the box is clean (no
+process left of an earlier kernel). ``{"argv": [...], "cwd": ..., "env": {...}}``
+with three file descriptors attached is answered ``{"pid": PID}`` (the kernel's
+pid in the box), and ``{"exit": STATUS}`` when the kernel has ended and the box
+is clean again (or ``{"error": WHY}`` when no kernel could start).
+
+This file runs by its path (inside the box the kit's packages are hidden), so it
+imports only the standard library at module level.
+"""
+
+import atexit
+import ctypes
+import gc
+import json
+import os
+import resource
+import selectors
+import signal
+import socket
+import sys
+import time
+import traceback
+
+PRELOADED = (
+    "numpy",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "sklearn.datasets",
+    "ipywidgets",
+    "IPython.display",
+    "ipykernel.kernelapp",
+    "backprop_lib",
+    "backprop_lib.kit.notebook",
+    "backprop_lib.kit.gradcheck",
+)
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets when MPLBACKEND is unset
+PACKET = 1 << 20
+SWEEP_SECONDS = 10.0
+PR_SET_DUMPABLE, PR_SET_PDEATHSIG = 4, 1
+
+
+def serve(path, folder):
+    """Preload, listen on ``path`` and fork a kernel per request, until stdin ends."""
+    _prctl(PR_SET_DUMPABLE, 0)
+    os.chdir(folder)
+    sys.path[0] = folder  # as a kernel's `-m ipykernel_launcher` started here has it, until the launcher removes it
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
+    preloaded = _preload()
+    del os.environ["MPLBACKEND"]
+    import threading
+
+    if threading.active_count() != 1:
+        raise SystemExit(f"forkserver: a preloaded library started a thread ({threading.enumerate()}); no fork")
+    gc.freeze()  # preloaded objects stay shared with the kernels instead of being copied by the collector
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(8)
+    print(
+        f"forkserver: ready in {_cpu(resource.RUSAGE_SELF):.2f} s of CPU, preloaded {', '.join(preloaded)}",
+        file=sys.stderr,
+        flush=True,
+    )
+    Server(listener).run()
+
+
+def _preload():
+    loaded = []
+    for name in PRELOADED:
+        try:
+            __import__(name)
+            loaded.append(name)
+        except Exception as error:  # a library that cannot load here is imported by the kernel, as cold
+            print(f"forkserver: not preloaded: {name}: {type(error).__name__}: {error}", file=sys.stderr)
+    return loaded
+
+
+class Server:
+    """The event loop: the listening socket, each client's connection, each kernel's pidfd."""
+
+    def __init__(self, listener):
+        self.listener, self.selector = listener, selectors.DefaultSelector()
+        self.kernels = {}  # connection -> (pid, pidfd)
+        self.selector.register(listener, selectors.EVENT_READ)
+        self.selector.register(0, selectors.EVENT_READ, "stdin")
+
+    def run(self):
+        """Serve until stdin ends (the grader closed it, or died): then clean the box and return."""
+        while True:
+            for key, _ in self.selector.select():
+                if key.data == "stdin":
+                    if not os.read(0, 4096):
+                        sweep()
+                        print(
+                            f"forkserver: done, {_cpu(resource.RUSAGE_SELF):.2f} s of CPU, kernels "
+                            f"{_cpu(resource.RUSAGE_CHILDREN):.2f} s",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        return
+                elif key.fileobj is self.listener:
+                    connection, _ = self.listener.accept()
+                    self.selector.register(connection, selectors.EVENT_READ, "connection")
+                elif key.data == "connection":
+                    self.receive(key.fileobj)
+                else:
+                    self.ended(key.data)
+
+    def receive(self, connection):
+        try:
+            data, fds, _, _ = socket.recv_fds(connection, PACKET, 3)
+        except OSError:
+            data, fds = b"", []
+        if not data:  # the client went away: its kernel goes too
+            self.close(connection)
+            return
+        try:
+            request = json.loads(data)
+            if request.get("ping"):
+                connection.send(json.dumps({"ready": True}).encode())
+            elif connection not in self.kernels and len(fds) == 3:
+                self.fork(connection, request, fds)
+            else:
+                raise ValueError("one kernel per connection, with stdin, stdout and stderr attached")
+        except (ValueError, TypeError, AttributeError, OSError) as error:
+            print(f"forkserver: refused a request: {error}", file=sys.stderr)
+            self.close(connection)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def fork(self, connection, request, fds):
+        argv, cwd, env = list(request["argv"]), str(request["cwd"]), dict(request["env"])
+        if not all(isinstance(x, str) for x in [*argv, *env, *env.values()]):
+            raise TypeError("argv and env hold strings only")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            pid = os.fork()
+        except OSError as error:
+            connection.send(json.dumps({"error": f"the kernel server could not fork a kernel ({error})"}).encode())
+            raise
+        if pid == 0:
+            code = 1
+            try:
+                code = become_kernel(argv, cwd, env, fds)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        pidfd = os.pidfd_open(pid)
+        self.kernels[connection] = (pid, pidfd)
+        self.selector.register(pidfd, selectors.EVENT_READ, connection)
+        connection.send(json.dumps({"pid": pid}).encode())
+
+    def ended(self, connection):
+        """A kernel ended: reap it, clean the box, tell its client how it ended."""
+        pid, pidfd = self.kernels.pop(connection)
+        self.selector.unregister(pidfd)
+        os.close(pidfd)
+        try:
+            _, status, usage = os.wait4(pid, 0)
+            cpu = usage.ru_utime + usage.ru_stime
+        except ChildProcessError:  # reaped by an earlier sweep (another kernel of this box ended first)
+            status, cpu = signal.SIGKILL, 0.0
+        sweep()
+        print(f"forkserver: kernel {pid} ended ({_status(status)}), {cpu:.2f} s of CPU", file=sys.stderr, flush=True)
+        try:
+            connection.send(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
+        except OSError:
+            pass
+        self.close(connection)
+
+    def close(self, connection):
+        if connection in self.kernels:
+            pid, _ = self.kernels[connection]
+            os.kill(pid, signal.SIGKILL)
+            self.ended(connection)  # reaps, sweeps and closes
+            return
+        self.selector.unregister(connection)
+        connection.close()
+
+
+def _cpu(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _status(status):
+    code = os.waitstatus_to_exitcode(status)
+    return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+
+
+def sweep():
+    """Kill every process of the box but its init and this server, and wait until they are gone."""
+    deadline = time.monotonic() + SWEEP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+        if not _others():
+            return
+        time.sleep(0.005)
+
+
+def _others():
+    """Processes of the box other than its init and this server (zombies included until reaped)."""
+    mine = {"1", str(os.getpid())}
+    return [entry for entry in os.listdir("/proc") if entry.isdigit() and entry not in mine]
+
+
+def become_kernel(argv, cwd, env, fds):
+    """In the forked child: reset what a fresh kernel has fresh, run ipykernel; returns the exit status."""
+    _prctl(PR_SET_DUMPABLE, 1)
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env, PWD=cwd)  # as bubblewrap's --chdir sets it
+    import tempfile
+
+    tempfile.tempdir = None
+    if "numpy.random" in sys.modules:
+        sys.modules["numpy.random"].seed()  # fresh entropy, as a fresh import draws
+    gc.unfreeze()
+    import ipykernel_launcher
+    from ipykernel.kernelapp import IPKernelApp
+
+    sys.argv = [ipykernel_launcher.__file__, *argv]
+    del sys.path[0]  # what ipykernel_launcher does; IPython puts '' back
+    app = IPKernelApp.instance()
+    code = 0
+    try:
+        app.initialize(argv)
+        _hook_into_shell()
+        app.start()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    return code
+
+
+def _hook_into_shell():
+    """What preloaded libraries do on import when a shell is running (they were imported before it existed)."""
+    if "ipywidgets" in sys.modules:
+        sys.modules["ipywidgets"]._handle_ipython()
+
+
+def connect(path, request):
+    """The client: ask the server at ``path`` for a kernel, live as long as it, exit with its status."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:
+        return 1
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as connection:
+        try:
+            connection.connect(path)
+            socket.send_fds(connection, [request.encode()], [0, 1, 2])
+            started = json.loads(connection.recv(PACKET) or b"{}")
+            ended = json.loads(connection.recv(PACKET) or b"{}") if "pid" in started else started
+        except OSError as error:
+            ended = {"error": f"the submission's kernel server is gone ({error})"}
+    if "exit" not in ended:
+        print(f"warm kernel: {ended.get('error', 'the kernel server ended')}", file=sys.stderr, flush=True)
+        return 1
+    status = ended["exit"]
+    return 128 - status if status < 0 else status
+
+
+def ping(path, timeout):
+    """Whether the server at ``path`` answers, with a clean box, within ``timeout`` seconds."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as connection:
+            connection.settimeout(timeout)
+            connection.connect(path)
+            connection.send(json.dumps({"ping": True}).encode())
+            return json.loads(connection.recv(PACKET) or b"{}").get("ready") is True
+    except (OSError, ValueError):
+        return False
+
+
+def _prctl(option, value):
+    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        serve(*sys.argv[2:4])
+    elif sys.argv[1:2] == ["connect"]:
+        sys.exit(connect(*sys.argv[2:4]))
+    else:
+        sys.exit(f"usage: {sys.argv[0]} serve SOCKET FOLDER | connect SOCKET REQUEST")

@@ -1,0 +1,145 @@
+"""One warm kernel server per submission, in that submission's box (``autograder.forkserver`` runs in it).
+
+``grading.grade_student`` opens ``kernels_for(course, student)`` around the
+student's notebooks: it starts the server box and publishes it in ``current``,
+which the per-notebook autograde children (forked from the worker) inherit;
+``autograder.kernel.ConfinedKernelManager`` then starts each kernel through the
+server (``Server.kernel_command``), or cold, in a box of its own, when warm
+kernels are switched off (``ConfinedKernelManager.warm``), or the server did not
+start, is gone, or serves another folder: then the notebook's log says why.
+
+The server's box is what a kernel's box is (``autograder.box``): the notebook
+folder read-only with the course's library and the student's exercise files
+over its ``backprop_lib/``, the same environment, the same limits, its own uid
+(root) or user namespace. Its writable folder (``Server.scratch``, the grader's)
+holds the server's home and socket (``server/``) and one folder per kernel
+under ``kernels/`` (the grader's too: the box cannot rename a kernel's folder
+away). The kit's packages stay hidden in the box: the server's one file is
+bound read-only at ``SERVER_FILE``. The box dies with the worker (bubblewrap's
+--die-with-parent); ``kernels_for`` ends it before the integrity verification.
+
+What changes against a box per kernel: a submission's kernels share one box,
+one after the other (the server kills whatever a notebook left running before
+the next one starts); kernels of two students never share one.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder import box, forkserver
+from autograder.course import load_config
+
+SERVER_FILE = "/run/backprop-kit/forkserver.py"
+START_SECONDS = 60.0
+PING_SECONDS = 15.0
+STOP_SECONDS = 15.0
+
+current = None  # the Server of the submission this worker grades, inherited by its autograde children
+
+
+@dataclass
+class Server:
+    """A kernel server: its box process (a child of this worker), writable folder, socket, notebook folder,
+    box uid."""
+
+    process: subprocess.Popen
+    scratch: str
+    socket: str
+    folder: str
+    uid: int | None
+    why_not: str = ""
+
+    def ready(self, timeout=START_SECONDS):
+        """Whether the server answers with a clean box (waiting while it starts); else sets ``why_not``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not _alive(self.process.pid):
+                self.why_not = "the submission's kernel server has ended (a kernel may have killed it)"
+                return False
+            if forkserver.ping(self.socket, PING_SECONDS):
+                return True
+            if time.monotonic() > deadline:
+                self.why_not = f"the submission's kernel server did not answer within {timeout:g} s"
+                return False
+            time.sleep(0.05)
+
+    def new_kernel_folder(self):
+        """A fresh scratch folder for one kernel, inside the box's writable folder."""
+        return tempfile.mkdtemp(prefix="kernel-", dir=os.path.join(self.scratch, "kernels"))
+
+    def kernel_command(self, kernel_arguments, cwd, env):
+        """The command jupyter_client runs: the client (outside the box) asking the server for a kernel."""
+        request = json.dumps({"argv": list(kernel_arguments), "cwd": cwd, "env": env})
+        return [sys.executable, "-I", "-S", forkserver.__file__, "connect", self.socket, request]
+
+    def stop(self):
+        """End the server (it cleans its box first) and remove its folder; only in the process that started it."""
+        self.process.stdin.close()
+        try:
+            self.process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def kernels_for(course, student, wanted=True):
+    """A kernel server for ``student``'s notebooks while the block runs, if ``wanted`` and the course's config
+    asks for warm kernels (``ConfinedKernelManager.warm``); ``current`` names it meanwhile."""
+    global current
+    from autograder.kernel import ConfinedKernelManager
+
+    manager = ConfinedKernelManager(config=load_config(course))
+    if not (wanted and manager.warm):
+        yield None
+        return
+    current = start(manager, course.folder("autograded", student), course.folder("intake", student))
+    try:
+        yield current
+    finally:
+        current.stop()
+        current = None
+
+
+def start(manager, folder, submitted):
+    """A Server for the notebooks that run in ``folder``; the student's exercise files are bound from
+    ``submitted``, where nbgrader copies them from into ``folder`` before each notebook."""
+    from autograder.kernel import kernel_environment, library_binds
+
+    folder, scratch = str(folder), tempfile.mkdtemp(prefix="backprop-warm-")
+    os.chmod(scratch, 0o755)
+    home, kernels = os.path.join(scratch, "server"), os.path.join(scratch, "kernels")
+    os.mkdir(home)
+    os.mkdir(kernels)
+    os.chmod(kernels, 0o755)
+    env = kernel_environment(home)
+    if manager.font_cache and os.path.isdir(manager.font_cache):
+        shutil.copytree(manager.font_cache, env["MPLCONFIGDIR"], dirs_exist_ok=True)
+    box.give_to_box(home)
+    libraries = library_binds(manager.library, folder, submitted)
+    Path(folder, "backprop_lib" if libraries else "").mkdir(parents=True, exist_ok=True)  # the mount points
+    read_only = ((folder, folder), *libraries, (forkserver.__file__, SERVER_FILE))
+    limits = box.Limits(manager.cpu_seconds, manager.memory_bytes, manager.file_size_bytes, 1024, manager.processes)
+    socket_path = os.path.join(home, "server.sock")
+    command = [sys.executable, SERVER_FILE, "serve", socket_path, folder]
+    argv = box.argv(box.Box(scratch, read_only, env, folder, limits), command)
+    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    return Server(process, scratch, socket_path, folder, box.box_uid())
+
+
+def _alive(pid):
+    """Whether process ``pid`` runs (not gone, not a zombie); works in any process, not only its parent."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")

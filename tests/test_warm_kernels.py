@@ -1,0 +1,122 @@
+"""Warm kernels (autograder.warm, autograder.forkserver): a kernel forked from a submission's server is the
+kernel a cold start gives, nothing a notebook leaves running reaches the next one, and a student who breaks
+the server only loses speed. Real bubblewrap boxes, real ipykernel kernels."""
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograder import box, warm
+from autograder.kernel import WARM_FAILED, ConfinedKernelManager
+from backprop_lib import EXERCISE_MODULES
+from backprop_lib.kit.workspace import copy_library
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which(box.BWRAP) is None, reason="bubblewrap is not installed"),
+]
+
+SEEN = """
+import json, os, sys, tempfile, matplotlib
+home = os.environ["HOME"]
+print(json.dumps({
+    "path": sys.path,
+    "argv0": sys.argv[0],
+    "env": {k: v.replace(home, "HOME") for k, v in os.environ.items()},
+    "cwd": os.getcwd(),
+    "tmp": tempfile.gettempdir().replace(home, "HOME"),
+    "backend": matplotlib.get_backend(),
+    "student modules": sorted(set(sys.modules) & {"backprop_lib." + m for m in EXERCISE_MODULES}),
+}))
+""".replace("EXERCISE_MODULES", repr(EXERCISE_MODULES))
+FIGURE_AND_WIDGET = """
+import matplotlib.pyplot as plt, ipywidgets
+plt.plot([1, 2])
+display(ipywidgets.IntSlider())
+"""
+PROCESSES = "import os; print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A notebook folder with a student's library, and the course's library beside it."""
+    (tmp_path / "notebook").mkdir()
+    copy_library(tmp_path / "notebook" / "backprop_lib")
+    copy_library(tmp_path / "library")
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path / "fonts")}  # as the course build prepares it
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, check=True)
+    for path in [tmp_path, *tmp_path.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return tmp_path
+
+
+@pytest.fixture
+def server(folder):
+    manager = ConfinedKernelManager(library=str(folder / "library"), font_cache=str(folder / "fonts"))
+    warm.current = warm.start(manager, folder / "notebook", folder / "notebook")
+    yield warm.current
+    warm.current.stop()
+    assert not os.path.exists(warm.current.scratch)
+    warm.current = None
+
+
+async def run(folder, *cells, warm_kernel=True, kill_client=False):
+    """The text each cell printed (display data: its MIME types), in a fresh confined kernel; and its manager."""
+    library, fonts = str(folder / "library"), str(folder / "fonts")
+    manager = ConfinedKernelManager(library=library, font_cache=fonts, warm=warm_kernel, log=logging.getLogger("warm"))
+    await manager.start_kernel(cwd=str(folder / "notebook"))
+    client = manager.client()
+    client.start_channels()
+    outputs = []
+    try:
+        await client.wait_for_ready(timeout=60)
+        for cell in cells:
+            texts = []
+
+            def keep(message, texts=texts):
+                content = message["content"]
+                if message["msg_type"] == "stream":
+                    texts.append(content["text"])
+                elif message["msg_type"] in ("display_data", "execute_result"):
+                    texts.append(" ".join(sorted(content["data"])))
+                elif message["msg_type"] == "error":
+                    texts.append(f"{content['ename']}: {content['evalue']}")
+
+            await client.execute_interactive(cell, output_hook=keep, timeout=60)
+            outputs.append("".join(texts).strip())
+    finally:
+        client.stop_channels()
+        if kill_client:
+            manager.provisioner.process.kill()
+        await manager.shutdown_kernel(now=kill_client)
+    return outputs, manager
+
+
+def test_a_warm_kernel_sees_what_a_cold_one_sees(folder, server):
+    (warm_seen, warm_shown), _ = asyncio.run(run(folder, SEEN, FIGURE_AND_WIDGET))
+    (cold_seen, cold_shown), _ = asyncio.run(run(folder, SEEN, FIGURE_AND_WIDGET, warm_kernel=False))
+    assert json.loads(warm_seen) == json.loads(cold_seen)
+    assert json.loads(warm_seen)["student modules"] == []
+    assert warm_shown == cold_shown == "application/vnd.jupyter.widget-view+json text/plain" + "image/png text/plain"
+
+
+def test_nothing_a_notebook_leaves_running_reaches_the_next_kernel(folder, server):
+    leave = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\nprint('left one')"
+    assert asyncio.run(run(folder, leave))[0] == ["left one"]
+    asyncio.run(run(folder, leave, kill_client=True))  # its client killed: the server kills the kernel too
+    (processes,), _ = asyncio.run(run(folder, PROCESSES))
+    assert len(json.loads(processes)) == 3, processes  # the box's init, the server, this kernel
+
+
+def test_a_kernel_that_kills_the_server_costs_its_notebook_and_the_next_start_cold(folder, server, caplog):
+    (killed,), _ = asyncio.run(run(folder, "import os, signal; os.kill(os.getppid(), signal.SIGKILL)"))
+    with caplog.at_level(logging.WARNING, logger="warm"):
+        (processes,), manager = asyncio.run(run(folder, PROCESSES))
+    assert manager.server is None and len(json.loads(processes)) == 2  # a box of its own: init and the kernel
+    assert f"{WARM_FAILED} the submission's kernel server has ended" in caplog.text
