@@ -1,7 +1,7 @@
 """Warm kernels: a server in a submission's box that forks a fresh ipykernel per notebook, and its client.
 
-A fresh kernel pays for starting Python, importing ipykernel, IPython, numpy,
-matplotlib, scikit-learn and ipywidgets, every notebook again. The server
+A fresh kernel pays for starting Python, importing ipykernel, IPython, numpy
+and the kit's notebook support, every notebook again. The server
 (``serve``, run inside one submission's box by ``autograder.warm``) pays for
 them once: it imports ``PRELOADED`` (third-party libraries and the kit's own
 notebook support, never a student's exercise module: student code first runs
@@ -11,8 +11,7 @@ the client's stdin/stdout/stderr, the notebook folder as its
 working folder, the kernel's own environment and nothing else, the numpy
 random state drawn afresh, ``sys.path`` and ``sys.argv`` as ``python -m
 ipykernel_launcher -f CONNECTION`` has them; then it runs ipykernel's
-``IPKernelApp``. Libraries that hook into a running IPython when imported
-(ipywidgets) are hooked in once the kernel's shell exists.
+``IPKernelApp``.
 
 When a kernel ends (it exits, or its client goes away: then the server kills
 it), the server kills every other process of the box (``kill(-1)``: all but
@@ -52,19 +51,16 @@ import sys
 import time
 import traceback
 
+# What every notebook's graded path imports. matplotlib, scikit-learn and ipywidgets are left out: only
+# illustration cells import them, and those are skipped in an unchanged copy (autograder.illustrations).
 PRELOADED = (
     "numpy",
-    "matplotlib",
-    "matplotlib.pyplot",
-    "sklearn.datasets",
-    "ipywidgets",
     "IPython.display",
     "ipykernel.kernelapp",
     "backprop_lib",
     "backprop_lib.kit.notebook",
     "backprop_lib.kit.gradcheck",
 )
-INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets when MPLBACKEND is unset
 PACKET = 1 << 20
 SWEEP_SECONDS = 10.0
 PR_SET_DUMPABLE, PR_SET_PDEATHSIG = 4, 1
@@ -75,9 +71,7 @@ def serve(path, folder):
     _prctl(PR_SET_DUMPABLE, 0)
     os.chdir(folder)
     sys.path[0] = folder  # as a kernel's `-m ipykernel_launcher` started here has it, until the launcher removes it
-    os.environ["MPLBACKEND"] = INLINE_BACKEND
     preloaded = _preload()
-    del os.environ["MPLBACKEND"]
     import threading
 
     if threading.active_count() != 1:
@@ -269,7 +263,6 @@ def become_kernel(argv, cwd, env, fds):
     code = 0
     try:
         app.initialize(argv)
-        _hook_into_shell()
         app.start()
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
@@ -280,12 +273,6 @@ def become_kernel(argv, cwd, env, fds):
         except Exception:
             pass
     return code
-
-
-def _hook_into_shell():
-    """What preloaded libraries do on import when a shell is running (they were imported before it existed)."""
-    if "ipywidgets" in sys.modules:
-        sys.modules["ipywidgets"]._handle_ipython()
 
 
 def connect(path, request):

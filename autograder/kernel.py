@@ -138,12 +138,12 @@ class ConfinedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         env = kernel_environment(self.scratch)
+        if self.font_cache and os.path.isdir(self.font_cache):
+            shutil.copytree(self.font_cache, env["MPLCONFIGDIR"], dirs_exist_ok=True)
         if self.server:
             box.give_to_box(self.scratch, self.server.uid)
             command = super().format_kernel_cmd(extra_arguments)
             return self.server.kernel_command(command[3:], self.folder, env)
-        if self.font_cache and os.path.isdir(self.font_cache):
-            shutil.copytree(self.font_cache, env["MPLCONFIGDIR"], dirs_exist_ok=True)
         box.give_to_box(self.scratch)
         limits = box.Limits(self.cpu_seconds, self.memory_bytes, self.file_size_bytes, 1024, self.processes)
         read_only = ((self.folder, self.folder), *library_binds(self.library, self.folder))
