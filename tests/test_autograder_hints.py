@@ -21,13 +21,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 from conftest import student_env
+from one_notebook import NOTEBOOK, one_notebook_course
 from postgres_server import postgres  # noqa: F401 (a fixture)
 from scratch_home import scratch_home
 
 from autograder import feedback, grading, intake, report, samples, store
 from autograder.course import (
-    HIDDEN_TESTS_DIR,
-    NOTEBOOKS_DIR,
     TA_CONFIG,
     BuildError,
     build,
@@ -39,7 +38,6 @@ from autograder.exporters import export
 from autograder.fingerprint import course_fingerprint
 from backprop_lib.kit.hints import MAX_STATE_BYTES, STATE_NAME, Opened
 
-NOTEBOOK = "02_computation_graphs"
 OFF = "c.BackpropCourse.record_hints = False"
 ON = "c.BackpropCourse.record_hints = True"
 RECORD = {
@@ -50,17 +48,6 @@ RECORD = {
     },
 }
 RECORDED = {"add_backward": Opened(3, "2026-01-12T09:30:00Z"), "multiply_backward": Opened(1, "2026-01-12T09:45:00Z")}
-
-
-def one_notebook_course(parent):
-    """A released course of notebook 02 alone (its seven gate exercises and a worked example)."""
-    notebooks, hidden = parent / "notebooks", parent / "hidden"
-    notebooks.mkdir()
-    shutil.copyfile(NOTEBOOKS_DIR / f"{NOTEBOOK}.ipynb", notebooks / f"{NOTEBOOK}.ipynb")
-    shutil.copytree(HIDDEN_TESTS_DIR / NOTEBOOK, hidden / NOTEBOOK)
-    course = build(parent / "course", cell_timeout=10, notebooks_dir=notebooks, hidden_tests_dir=hidden)
-    release(course)
-    return course
 
 
 def record_hints(course, on):
