@@ -230,11 +230,11 @@ def _verify(args):
 
 
 def _report(args):
-    from autograder import report, store
+    from autograder import store
 
     course = _open(args)
     students = _students(args, set(store.load_all(course)), "the students the kit has graded")
-    show(course, students, args.json, report.collect(course, students))
+    show(course, students, args.json)
 
 
 def _feedback(args):

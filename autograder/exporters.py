@@ -28,15 +28,19 @@ def generic_rows(scores, cells):
     before the notes.
     """
     maximum = sum(cell.points for cell in cells)
-    hints = any(s.hints is not None for s in scores)
+    showing_hints = any(s.hints is not None for s in scores)
     header = ["student_id", "first_name", "last_name", "email", "lms_user_id", "grade", "max_grade"]
     header += ["nbgrader_raw", "late_penalty", "flagged"] + [f"points:{cell.key}" for cell in cells]
-    rows = [header + ["hints_opened"] * hints + ["notes"]]
+    if showing_hints:
+        header.append("hints_opened")
+    rows = [header + ["notes"]]
     for s in scores:
         row = [s.student, s.first_name, s.last_name, s.email, s.lms_user_id, _number(s.total), _number(maximum)]
         row += [_number(s.raw_total), _number(s.late_penalty), "yes" if s.flagged else "no"]
-        row += [_number(s.score(cell.key)) for cell in cells] + [s.hints] * hints + [" | ".join(s.notes())]
-        rows.append(row)
+        row += [_number(s.score(cell.key)) for cell in cells]
+        if showing_hints:
+            row.append(s.hints)
+        rows.append(row + [" | ".join(s.notes())])
     return rows
 
 

@@ -108,7 +108,10 @@ def _read_hints(folder, intake):
         return read_record(folder / STATE_NAME)
     except RecordError as problem:
         intake.notes.append(f"hint record unreadable ({STATE_NAME}: {problem}): no hints recorded")
-        return None
+    except Exception as error:  # a case read_record does not foresee: the student's file, never the grader's failure
+        why = f"{type(error).__name__}: {str(error)[:80]}"
+        intake.notes.append(f"hint record unreadable ({STATE_NAME}: unexpected {why}): no hints recorded")
+    return None
 
 
 def _read_notebooks(folder, intake):

@@ -133,8 +133,11 @@ def student_table(scores, cells):
     """One row per student: final grade, nbgrader's in-kernel score, checks passed, flag (hints opened, in a
     course that records them); then the notes."""
     maximum = sum(cell.points for cell in cells)
-    hints = any(s.hints is not None for s in scores)
-    rows = [("student", "grade", "nbgrader", "checks", "flag") + ("hints opened",) * hints]
+    showing_hints = any(s.hints is not None for s in scores)
+    header = ("student", "grade", "nbgrader", "checks", "flag")
+    if showing_hints:
+        header += ("hints opened",)
+    rows = [header]
     for s in scores:
         passed = sum(r.passed for r in s.verified.values())
         row = (
@@ -144,7 +147,9 @@ def student_table(scores, cells):
             f"{passed}/{len(s.verified)}" if s.verified else "not verified",
             "FLAGGED" if s.flagged else "",
         )
-        rows.append(row + (s.hints,) * hints)
+        if showing_hints:
+            row += (s.hints,)
+        rows.append(row)
     lines = _columns([tuple(map(names.terminal, row)) for row in rows])
     notes = [(s.student, note) for s in scores for note in s.notes()]
     if notes:

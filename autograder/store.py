@@ -33,7 +33,7 @@ from autograder.autograde import FAILED, MISSING, NotebookOutcome
 from autograder.course import ASSIGNMENT, course_id, db_url
 from autograder.final_grade import CellGrade
 from autograder.verify import Verification
-from backprop_lib.kit.hints import Opened
+from backprop_lib.kit.hints import Opened, as_json
 from backprop_lib.kit.results import CheckResult
 
 SCHEMA_VERSION = 2
@@ -171,8 +171,9 @@ def migrate(course):
                 raise RuntimeError(f"the gradebook's kit tables are version {found}, newer than this kit's")
             metadata.create_all(connection)
             for added_in, columns in ADDED_COLUMNS.items():
-                for column in columns if 0 < found < added_in else []:
-                    _add_column(connection, column)
+                if 0 < found < added_in:
+                    for column in columns:
+                        _add_column(connection, column)
             connection.execute(schema_table.delete())
             connection.execute(schema_table.insert().values(version=SCHEMA_VERSION))
     finally:
@@ -289,7 +290,7 @@ def _submission_row(record):
 
 def hints_as_json(hints):
     """A hint record as JSON, ``{exercise: {"rung": r, "first_opened": time}}``; None stays None."""
-    return None if hints is None else {exercise: asdict(opened) for exercise, opened in sorted(hints.items())}
+    return None if hints is None else as_json(hints)
 
 
 def _read(connection, students):
@@ -332,7 +333,11 @@ _checked = set()
 
 
 def _ensure_schema(course, create=True):
-    """The kit's schema version in the gradebook, migrating first if ``create`` (checked once per process)."""
+    """The kit's schema version in the gradebook (checked once per process).
+
+    Migrates first if ``create``, and always when the tables are an older version (a course
+    graded by an earlier kit): reading them as they are would miss the newer columns.
+    """
     url = db_url(course)
     if url in _checked:
         return SCHEMA_VERSION
@@ -347,6 +352,8 @@ def _ensure_schema(course, create=True):
                 found = _schema_version(connection)
         finally:
             engine.dispose()
+        if 0 < found < SCHEMA_VERSION:  # an upgraded kit reading an older course: its tables need new columns first
+            found = migrate(course)
     if found == SCHEMA_VERSION:
         _checked.add(url)
     return found
@@ -359,7 +366,13 @@ def _missing_sqlite_file(url):
 
 
 def _add_column(connection, column):
-    """ALTER TABLE ... ADD COLUMN, in the gradebook's own SQL dialect (sqlite and PostgreSQL alike)."""
+    """ALTER TABLE ... ADD COLUMN, in the gradebook's own SQL dialect (sqlite and PostgreSQL alike).
+
+    A column already there is left alone: sqlite keeps an ADD COLUMN through a rollback,
+    so a migration interrupted before its version row was written has added it already.
+    """
+    if column.name in {present["name"] for present in sa.inspect(connection).get_columns(column.table.name)}:
+        return
     kind = column.type.compile(dialect=connection.dialect)
     connection.execute(sa.text(f"ALTER TABLE {column.table.name} ADD COLUMN {column.name} {kind}"))
 

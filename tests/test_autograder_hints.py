@@ -21,13 +21,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 from conftest import student_env
+from one_notebook import NOTEBOOK, one_notebook_course
 from postgres_server import postgres  # noqa: F401 (a fixture)
 from scratch_home import scratch_home
 
 from autograder import feedback, grading, intake, report, samples, store
 from autograder.course import (
-    HIDDEN_TESTS_DIR,
-    NOTEBOOKS_DIR,
     TA_CONFIG,
     BuildError,
     build,
@@ -39,7 +38,6 @@ from autograder.exporters import export
 from autograder.fingerprint import course_fingerprint
 from backprop_lib.kit.hints import MAX_STATE_BYTES, STATE_NAME, Opened
 
-NOTEBOOK = "02_computation_graphs"
 OFF = "c.BackpropCourse.record_hints = False"
 ON = "c.BackpropCourse.record_hints = True"
 RECORD = {
@@ -50,17 +48,6 @@ RECORD = {
     },
 }
 RECORDED = {"add_backward": Opened(3, "2026-01-12T09:30:00Z"), "multiply_backward": Opened(1, "2026-01-12T09:45:00Z")}
-
-
-def one_notebook_course(parent):
-    """A released course of notebook 02 alone (its seven gate exercises and a worked example)."""
-    notebooks, hidden = parent / "notebooks", parent / "hidden"
-    notebooks.mkdir()
-    shutil.copyfile(NOTEBOOKS_DIR / f"{NOTEBOOK}.ipynb", notebooks / f"{NOTEBOOK}.ipynb")
-    shutil.copytree(HIDDEN_TESTS_DIR / NOTEBOOK, hidden / NOTEBOOK)
-    course = build(parent / "course", cell_timeout=10, notebooks_dir=notebooks, hidden_tests_dir=hidden)
-    release(course)
-    return course
 
 
 def record_hints(course, on):
@@ -154,6 +141,17 @@ HOSTILE = [
         "first_opened is not a time with a time zone",
         writes('{"opened": {"add_backward": {"rung": 1, "first_opened": "yesterday"}}}'),
     ),
+    ("long number", "a number too long", writes('{"opened": {"add_backward": 1%s}}' % ("0" * 5000))),
+    (
+        "before year 1",
+        "first_opened is out of range",
+        writes('{"opened": {"add_backward": {"rung": 1, "first_opened": "0001-01-01T00:00:00+01:00"}}}'),
+    ),
+    (
+        "after year 9999",
+        "first_opened is out of range",
+        writes('{"opened": {"add_backward": {"rung": 1, "first_opened": "9999-12-31T23:59:59-01:00"}}}'),
+    ),
 ]
 
 
@@ -189,8 +187,46 @@ def test_switching_the_option_changes_the_course_fingerprint_and_switching_back_
     assert course_fingerprint(course) == off
 
 
-def test_a_schema_1_gradebook_gains_the_hints_column_and_keeps_its_records(course):
-    upgrade_from_schema_1(course)
+def test_a_reader_that_fails_unforeseen_is_a_note_never_the_grader_s_failure(course, monkeypatch):
+    def unforeseen(path):  # read_record with a bug nobody foresaw (every known case is a RecordError)
+        raise OverflowError("a case nobody foresaw")
+
+    submit(course, "unforeseen", RECORD)
+    monkeypatch.setattr(intake, "read_record", unforeseen)
+    record_hints(course, True)
+    try:
+        found = taken_in(course, "unforeseen")
+    finally:
+        record_hints(course, False)
+    assert found.hints is None and found.notebooks == [NOTEBOOK]
+    assert hint_notes(found) == [
+        f"hint record unreadable ({STATE_NAME}: unexpected OverflowError: a case nobody foresaw): no hints recorded"
+    ]
+
+
+def first_use_migrates(course):
+    store.migrate(course)
+
+
+def first_use_checks_freshness(course):  # course grade: to_grade -> up_to_date -> last_graded
+    assert store.last_graded(course, "graded before") is not None
+
+
+def first_use_reports(course):  # course report, verify, feedback, export
+    assert "graded before" in {scores.student for scores in report.collect(course)}
+
+
+FIRST_USES = [first_use_migrates, first_use_checks_freshness, first_use_reports]
+
+
+@pytest.mark.parametrize("first_use", FIRST_USES, ids=["migrate", "last_graded", "report"])
+def test_a_schema_1_gradebook_gains_the_hints_column_on_first_use_and_keeps_its_records(course, first_use):
+    upgrade_from_schema_1(course, first_use)
+
+
+def test_a_migration_interrupted_after_adding_the_column_completes(course):
+    """sqlite keeps an ADD COLUMN through a rollback: the next migration finds the column and goes on."""
+    upgrade_from_schema_1(course, first_use_migrates, interrupted=True)
 
 
 @pytest.mark.slow
@@ -198,16 +234,25 @@ def test_a_schema_1_postgresql_gradebook_gains_the_hints_column(postgres, tmp_pa
     with scratch_home(tmp_path / "home"):
         course = build(tmp_path / "course", db_url=postgres)
         release(course)
-        upgrade_from_schema_1(course)
+        upgrade_from_schema_1(course, first_use_checks_freshness)
+        upgrade_from_schema_1(course, first_use_migrates, interrupted=True)
 
 
-def upgrade_from_schema_1(course):
-    """A record saved, the gradebook taken back to schema 1, migrated: the record is kept, hints round-trip."""
+def upgrade_from_schema_1(course, first_use, interrupted=False):
+    """A record saved, the gradebook taken back to schema 1 (``interrupted``: with the hints column already
+    added, as a migration that stopped before its version row leaves it), then ``first_use`` by a kit process
+    that has not seen the gradebook yet: it is upgraded, the record kept, and hints round-trip."""
     store.save(course, store.GradingRecord("graded before", ["a note kept across the upgrade"]))
     engine = sqlalchemy.create_engine(db_url(course))
     with engine.begin() as connection:  # the gradebook as kit schema 1 left it
         connection.execute(sqlalchemy.text("ALTER TABLE backprop_kit_submission DROP COLUMN hints"))
+        if interrupted:
+            connection.execute(sqlalchemy.text("ALTER TABLE backprop_kit_submission ADD COLUMN hints JSON"))
         connection.execute(store.schema_table.update().values(version=1))
+    store._checked.discard(db_url(course))  # a new process: an upgraded kit's first command on this course
+    first_use(course)
+    with engine.connect() as connection:
+        assert connection.execute(sqlalchemy.select(store.schema_table.c.version)).scalar() == 2
     engine.dispose()
     assert store.migrate(course) == store.SCHEMA_VERSION == 2
     kept = store.load(course, "graded before")

@@ -16,6 +16,12 @@ from backprop_lib.kit.exercises import STUDENT_EXERCISES
 from backprop_lib.kit.results import FAILED, CheckResult
 from backprop_lib.kit.selfcheck import format_table
 
+# records that are valid JSON and ISO 8601 yet beyond what Python reads: an int of 5000 digits, and
+# times that UTC moves before year 1 or after year 9999
+LONG_NUMBER = '{"opened": {"relu_backward": 1%s}}' % ("0" * 5000)
+EARLIEST = '{"opened": {"relu_backward": {"rung": 1, "first_opened": "0001-01-01T00:00:00+01:00"}}}'
+LATEST = '{"opened": {"relu_backward": {"rung": 1, "first_opened": "9999-12-31T23:59:59-01:00"}}}'
+
 
 def test_every_exercise_has_three_rungs():
     for name in STUDENT_EXERCISES:
@@ -49,7 +55,10 @@ def test_a_given_level_is_shown_and_remembered(tmp_path):
 def test_the_record_is_plain_json_for_the_student_and_says_so_once(tmp_path):
     first = hints.hint("relu_backward", 2, directory=tmp_path)
     assert str(first).endswith(hints.NOTICE) and hints.STATE_NAME in hints.NOTICE
-    assert "only if it says so" in hints.NOTICE and "never change a score" in hints.NOTICE
+    for told in (hints.NOTICE, hints.ABOUT):  # what the student is told is true: the file goes, recording is optional
+        assert "submitted with" in told
+        assert "records it only if it says so (off by default)" in told and "never change a score" in told
+        assert "collects it" not in told
     assert hints.NOTICE not in str(hints.hint("relu_backward", directory=tmp_path))
     assert hints.NOTICE not in str(hints.hint("exp_backward", directory=tmp_path))
     saved = json.loads((tmp_path / hints.STATE_NAME).read_text())
@@ -74,8 +83,11 @@ def test_a_record_of_the_earlier_form_is_climbed_on(tmp_path):
         lambda path: path.write_text(" " * (hints.MAX_STATE_BYTES + 1)),
         lambda path: path.mkdir(),
         lambda path: os.mkfifo(path),
+        lambda path: path.write_text(LONG_NUMBER),
+        lambda path: path.write_text(EARLIEST),
+        lambda path: path.write_text(LATEST),
     ],
-    ids=["bad json", "not utf-8", "rung 7", "huge", "a folder", "a fifo"],
+    ids=["bad json", "not utf-8", "rung 7", "huge", "a folder", "a fifo", "a long number", "before 1", "after 9999"],
 )
 def test_a_damaged_record_starts_from_the_first_rung_and_is_replaced(tmp_path, damage):
     damage(tmp_path / hints.STATE_NAME)
@@ -83,6 +95,17 @@ def test_a_damaged_record_starts_from_the_first_rung_and_is_replaced(tmp_path, d
     assert shown.level == 1 and hints.NOTICE not in str(shown)
     if not (tmp_path / hints.STATE_NAME).is_dir():
         assert hints.read_record(tmp_path / hints.STATE_NAME)["exp_backward"].rung == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [(LONG_NUMBER, "a number too long"), (EARLIEST, "first_opened is out of range"), (LATEST, "out of range")],
+    ids=["a long number", "before 1", "after 9999"],
+)
+def test_a_record_json_or_datetime_cannot_hold_is_a_record_error(tmp_path, text, why):
+    (tmp_path / hints.STATE_NAME).write_text(text)
+    with pytest.raises(hints.RecordError, match=why):
+        hints.read_record(tmp_path / hints.STATE_NAME)
 
 
 def test_a_symbolic_link_named_like_the_record_is_replaced_not_followed(tmp_path):

@@ -24,15 +24,15 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
+from one_notebook import NOTEBOOK, one_notebook_course
 
 from autograder import box, report, samples
-from autograder.course import HIDDEN_TESTS_DIR, NOTEBOOKS_DIR, TA_CONFIG, build, open_course, release
+from autograder.course import HIDDEN_TESTS_DIR, TA_CONFIG, open_course
 from backprop_lib import SOLUTIONS_DIR
 from backprop_lib.kit.hints import STATE_NAME
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent  # the repository
-NOTEBOOK = "02_computation_graphs"
 NONROOT_PYTHON = Path(os.environ.get("BACKPROP_KIT_NONROOT_PYTHON", "/opt/backprop-nonroot/bin/python"))
 NONROOT_USER = "nobody"
 KIT_OUTPUTS = {"intake", "autograded", "feedback", "reports", ".grader", "backprop-grades.csv"}
@@ -298,12 +298,7 @@ def box_processes(course, user):
 
 def course_for(parent, owner=None):
     """A one-notebook course with every submission, owned by ``owner`` (a user name) if given."""
-    notebooks, hidden = parent / "notebooks", parent / "hidden"
-    notebooks.mkdir()
-    shutil.copyfile(NOTEBOOKS_DIR / f"{NOTEBOOK}.ipynb", notebooks / f"{NOTEBOOK}.ipynb")
-    shutil.copytree(HIDDEN_TESTS_DIR / NOTEBOOK, hidden / NOTEBOOK)
-    course = build(parent / "course", cell_timeout=10, notebooks_dir=notebooks, hidden_tests_dir=hidden)
-    release(course)
+    course = one_notebook_course(parent)
     make_submissions(course)
     if owner:
         account = pwd.getpwnam(owner)

@@ -15,9 +15,10 @@ when the first one was opened, so "the next rung" survives a restart::
 
     {"about": "...", "opened": {"relu_backward": {"rung": 2, "first_opened": "2026-01-12T09:30:00Z"}}}
 
-It is the student's file, plain to read; it travels with an nbgrader
-submission, and a course that says so (``c.BackpropCourse.record_hints``)
-records it with the grade, read by ``read_record``: strictly, as untrusted input.
+It is the student's file, plain to read; it always travels with an nbgrader
+submission (``submit`` and ``collect`` copy every file), and only a course that
+says so (``c.BackpropCourse.record_hints``) records it with the grade, read by
+``read_record``: strictly, as untrusted input.
 Writing it never stops a hint from showing (a read-only folder, a damaged file).
 """
 
@@ -36,12 +37,12 @@ HINTS_FILE = Path(__file__).resolve().parent / "hints.json"
 STATE_NAME = ".backprop-kit-hints.json"
 MAX_STATE_BYTES = 64 << 10
 ABOUT = (
-    "The hints you opened: per exercise the highest rung and when you opened the first. It stays in your folder; "
-    "a course collects it with your submission only if it says so, and hints never change a score."
+    "The hints you opened: per exercise the highest rung and when you opened the first. It stays in your folder "
+    "and is submitted with it; a course records it only if it says so (off by default), and hints never change a score."
 )
 NOTICE = (
-    f"(noted in {STATE_NAME} beside backprop_lib/: the hints you opened, for you to read; a course collects it "
-    "with your submission only if it says so, and hints never change a score)"
+    f"(noted in {STATE_NAME} beside backprop_lib/: the hints you opened, for you to read; it is submitted with "
+    "your folder; a course records it only if it says so (off by default), and hints never change a score)"
 )
 
 
@@ -117,6 +118,8 @@ def hint(exercise, level=None, directory=None):
     """The next rung of ``exercise``'s ladder (or rung ``level``), noted in the student's hint record.
 
     Raises ValueError for an unknown exercise or a level outside 1..3, naming the valid ones.
+    The record is read, updated and replaced in one step each, not under a lock: two kernels opening
+    hints at the same moment can lose one of the updates, never the file.
     """
     ladders = _ladders()
     if exercise not in ladders:
@@ -146,15 +149,17 @@ def read_record(path):
     1..3 (or ``{"rung": r, "first_opened": ISO 8601 time}``). Never blocks.
     """
     try:
-        data = json.loads(_read_small(path))
+        text = _read_small(path)
     except FileNotFoundError:
         return {}
-    except UnicodeDecodeError:
-        raise RecordError("not UTF-8 text") from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         raise RecordError(f"not valid JSON ({error.msg}, line {error.lineno})") from None
     except RecursionError:
         raise RecordError("nested too deeply") from None
+    except ValueError:  # json turns an integer of more than sys.get_int_max_str_digits() digits into ValueError
+        raise RecordError("a number too long") from None
     opened = data.get("opened") if isinstance(data, dict) else None
     if not isinstance(opened, dict):
         raise RecordError('no "opened" table')
@@ -184,7 +189,10 @@ def _utc(exercise, text):
         moment = None
     if moment is None or moment.tzinfo is None:
         raise RecordError(f"{exercise}: first_opened is not a time with a time zone: {str(text)[:40]!r}")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:  # a time zone that moves it past year 1 or 9999
+        raise RecordError(f"{exercise}: first_opened is out of range: {text!r}") from None
 
 
 def _now():
@@ -206,13 +214,20 @@ def _read_small(path):
         data = file.read(MAX_STATE_BYTES + 1)
     if len(data) > MAX_STATE_BYTES:
         raise RecordError(f"larger than {MAX_STATE_BYTES >> 10} KB")
-    return data.decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RecordError("not UTF-8 text") from None
+
+
+def as_json(record):
+    """The "opened" table of a hint record, ``{exercise: {"rung": r, "first_opened": time}}``, sorted."""
+    return {name: asdict(entry) for name, entry in sorted(record.items())}
 
 
 def _write_record(path, record):
     """Replace the hint record at ``path`` in one step; False if the folder cannot be written."""
-    opened = {name: asdict(entry) for name, entry in sorted(record.items())}
-    text = json.dumps({"about": ABOUT, "opened": opened}, indent=1, sort_keys=True) + "\n"
+    text = json.dumps({"about": ABOUT, "opened": as_json(record)}, indent=1, sort_keys=True) + "\n"
     temporary = None
     try:
         with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=path.name, delete=False) as file:

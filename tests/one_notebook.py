@@ -1,0 +1,18 @@
+"""A small released course for tests that grade real submissions without paying for all six notebooks."""
+
+import shutil
+
+from autograder.course import HIDDEN_TESTS_DIR, NOTEBOOKS_DIR, build, release
+
+NOTEBOOK = "02_computation_graphs"
+
+
+def one_notebook_course(parent):
+    """A released course of notebook 02 alone (its seven gate exercises and a worked example) under ``parent``."""
+    notebooks, hidden = parent / "notebooks", parent / "hidden"
+    notebooks.mkdir()
+    shutil.copyfile(NOTEBOOKS_DIR / f"{NOTEBOOK}.ipynb", notebooks / f"{NOTEBOOK}.ipynb")
+    shutil.copytree(HIDDEN_TESTS_DIR / NOTEBOOK, hidden / NOTEBOOK)
+    course = build(parent / "course", cell_timeout=10, notebooks_dir=notebooks, hidden_tests_dir=hidden)
+    release(course)
+    return course
