@@ -12,7 +12,6 @@ fresh processes that have already imported ipykernel, as a kernel has. Prints th
 
 import argparse
 import ast
-import os
 import statistics
 import subprocess
 import sys
@@ -21,9 +20,9 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-ILLUSTRATION = "illustration"  # the cell tag autograder/illustrations.py skips
+from autograder.illustrations import ILLUSTRATION
+from notebooks import NOTEBOOKS, REPO, scratch_env  # benchmarks/notebooks.py: the course's notebooks, their env
+
 KERNEL_PRELUDE = "import ipykernel.ipkernel"  # imported by every kernel before the first cell runs
 TIMED = """
 import time
@@ -56,13 +55,6 @@ def cpu_seconds(imports, env):
     script = KERNEL_PRELUDE + "\n" + TIMED.format(imports=imports)
     done = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True, check=True)
     return float(done.stdout)
-
-
-def scratch_env(root):
-    """Solution mode, with a matplotlib folder in ``root`` whose font cache is built once, outside the timing."""
-    env = os.environ | {"BACKPROP_KIT_SOLUTIONS": "1", "MPLCONFIGDIR": str(root / "matplotlib")}
-    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, check=True)
-    return env
 
 
 def main(argv=None):
