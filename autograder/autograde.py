@@ -1,22 +1,28 @@
-"""Run nbgrader's autograde on one notebook of one submission, in a child process with a time limit.
+"""Run nbgrader's autograde on a submission's notebooks, one at a time, in a child process with time limits.
 
 nbgrader grades a whole submission in one go, and one notebook that kills its
 kernel fails all of them. Here every notebook is its own ``Autograde`` run
-(nbgrader's ``--notebook`` option) in a forked child process, so
+(nbgrader's ``--notebook`` option), in a child process forked from the worker
+that grades the submission's notebooks in order and reports each as it ends:
 
 - a notebook whose kernel dies or hangs is graded up to that cell and the rest
   scores 0 (``autograder.kernel.ConfinedExecute``): status 'stopped', with the reason;
-- a run that nbgrader cannot finish, or that exceeds ``time_limit`` seconds (it is
-  killed with its kernel), costs that notebook only: status 'failed', and its
-  grades are set to 0, never left stale (nbgrader keeps the previous scores
-  when a forced re-grade fails).
+- a run that nbgrader cannot finish, or that does not report within ``time_limit``
+  seconds (the child is killed with its kernel), costs that notebook only: status
+  'failed', and its grades are set to 0, never left stale (nbgrader keeps the
+  previous scores when a forced re-grade fails); the notebooks after it are graded
+  in a new child.
 
 The child reads the cleaned copy of the submission made by ``autograder.intake``
 (``CourseDirectory.submitted_directory = "intake"``). Forking, instead of
-starting ``nbgrader``, saves its 2.7 s start-up per notebook.
+starting ``nbgrader``, saves its 2.7 s start-up per notebook; one child for all
+the notebooks, with one database engine for all its gradebook connections
+(``_one_engine_per_database``), saves about 0.1 s of CPU per notebook more.
 """
 
+import copy
 import ctypes
+import functools
 import json
 import multiprocessing
 import os
@@ -27,6 +33,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+import nbgrader.api
+import sqlalchemy
 from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
@@ -49,33 +57,61 @@ class NotebookOutcome:
     seconds: float = 0.0
 
 
-def autograde_notebook(course, student, notebook, time_limit, log_file):
-    """Autograde ``notebook`` of ``student`` in a child process; zero its grades if that fails."""
+def autograde_notebooks(course, student, notebooks, time_limit, logs):
+    """Autograde ``notebooks`` of ``student`` in order; returns their NotebookOutcomes, in the same order.
+
+    Each notebook's nbgrader log goes to ``logs``/<notebook>.log. A notebook that fails
+    is zeroed, and the notebooks after it are graded in a fresh child process.
+    """
+    outcomes = []
+    while len(outcomes) < len(notebooks):
+        outcomes += _autograde_in_child(course, student, notebooks[len(outcomes) :], time_limit, logs)
+    return outcomes
+
+
+def _autograde_in_child(course, student, notebooks, time_limit, logs):
+    """The outcomes of ``notebooks`` graded in one child: all of them, or up to the first that failed."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     scratch = tempfile.mkdtemp(prefix="backprop-grade-")
-    child = context.Process(target=_run, args=(course, student, notebook, sender, log_file, scratch))
-    start = time.monotonic()
+    child = context.Process(target=_run, args=(course, student, notebooks, sender, logs, scratch))
     child.start()
     sender.close()
-    child.join(time_limit)
-    if child.is_alive():
-        child.kill()
+    outcomes = []
+    try:
+        for notebook in notebooks:
+            start = time.monotonic()
+            report = _next_report(receiver, child, time_limit)
+            outcomes.append(_outcome(course, student, notebook, report, round(time.monotonic() - start, 2)))
+            if outcomes[-1].status == FAILED:
+                break
+    finally:
+        if child.is_alive():
+            child.kill()
         child.join()
-        outcome = {"success": False, "reason": f"grading this notebook took longer than {time_limit:g} s"}
-    elif receiver.poll():
-        outcome = json.loads(receiver.recv_bytes())
-    else:
-        outcome = {"success": False, "reason": f"the grading process stopped (exit code {child.exitcode})"}
-    receiver.close()
-    shutil.rmtree(scratch, ignore_errors=True)
-    seconds = round(time.monotonic() - start, 2)
-    if outcome["success"] and outcome["reason"]:
-        return NotebookOutcome(notebook, STOPPED, f"stopped: {outcome['reason']}; later cells score 0", seconds)
-    if outcome["success"]:
+        receiver.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return outcomes
+
+
+def _next_report(receiver, child, time_limit):
+    """The child's report on its current notebook, {success, reason}, or why there is none."""
+    if not receiver.poll(time_limit):
+        return {"success": False, "reason": f"grading this notebook took longer than {time_limit:g} s"}
+    try:
+        return json.loads(receiver.recv_bytes())
+    except EOFError:
+        child.join()
+        return {"success": False, "reason": f"the grading process stopped (exit code {child.exitcode})"}
+
+
+def _outcome(course, student, notebook, report, seconds):
+    if report["success"] and report["reason"]:
+        return NotebookOutcome(notebook, STOPPED, f"stopped: {report['reason']}; later cells score 0", seconds)
+    if report["success"]:
         return NotebookOutcome(notebook, GRADED, seconds=seconds)
     zero_notebook(course, student, notebook)
-    return NotebookOutcome(notebook, FAILED, f"not graded: {outcome['reason']}; it scores 0", seconds)
+    return NotebookOutcome(notebook, FAILED, f"not graded: {report['reason']}; it scores 0", seconds)
 
 
 def zero_notebook(course, student, notebook):
@@ -96,19 +132,27 @@ def die_with_parent():
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _run(course, student, notebook, sender, log_file, scratch):
-    """Child process: nbgrader's Autograde for one notebook; sends {success, reason} as JSON.
+def _run(course, student, notebooks, sender, logs, scratch):
+    """Child process: nbgrader's Autograde for each notebook in turn; sends {success, reason} as JSON for each.
 
     The kernels' scratch folders go under ``scratch``, which the parent deletes
     even when it had to kill this process.
     """
     die_with_parent()
     tempfile.tempdir = scratch
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+    _one_engine_per_database()
+    config = load_config(course)
+    logs.mkdir(parents=True, exist_ok=True)
+    for notebook in notebooks:
+        report = _autograde(course, student, notebook, copy.deepcopy(config), logs / f"{notebook}.log")
+        sender.send_bytes(json.dumps(report).encode())
+
+
+def _autograde(course, student, notebook, config, log_file):
+    """nbgrader's Autograde of one notebook, its output and log in ``log_file``; returns {success, reason}."""
     with open(log_file, "w") as log:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
-    config = load_config(course)
     coursedir = CourseDirectory(config=config)
     coursedir.submitted_directory = "intake"
     coursedir.assignment_id, coursedir.notebook_id = ASSIGNMENT, notebook
@@ -120,7 +164,17 @@ def _run(course, student, notebook, sender, log_file, scratch):
     with open(log_file, "a") as log:
         log.write(text)
     reason = stop_reason(text) if result["success"] else failure_reason(text)
-    sender.send_bytes(json.dumps({"success": result["success"], "reason": reason}).encode())
+    return {"success": result["success"], "reason": reason}
+
+
+def _one_engine_per_database():
+    """Have every nbgrader Gradebook in this process share one SQLAlchemy engine per database URL.
+
+    nbgrader creates an engine for each Gradebook it opens (about ten per notebook),
+    each with an empty cache of compiled statements; sharing keeps that cache. A
+    Gradebook's close still disposes of the engine's connections, as before.
+    """
+    nbgrader.api.create_engine = functools.cache(sqlalchemy.create_engine)
 
 
 def stop_reason(log):

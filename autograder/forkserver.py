@@ -11,7 +11,11 @@ the client's stdin/stdout/stderr, the notebook folder as its
 working folder, the kernel's own environment and nothing else, the numpy
 random state drawn afresh, ``sys.path`` and ``sys.argv`` as ``python -m
 ipykernel_launcher -f CONNECTION`` has them; then it runs ipykernel's
-``IPKernelApp``.
+``IPKernelApp``. Two differences from a cold start serve speed only: the
+preloaded objects stay frozen (``gc.freeze``), so the kernel's garbage
+collections never walk them, and exit functions do not run when the kernel
+ends (it has answered its shutdown request; IPython's would clear the
+namespace and collect the garbage of a process about to go, 0.1 s of CPU).
 
 When a kernel ends (it exits, or its client goes away: then the server kills
 it), the server kills every other process of the box (``kill(-1)``: all but
@@ -38,7 +42,6 @@ This file runs by its path (inside the box the kit's packages are hidden), so it
 imports only the standard library at module level.
 """
 
-import atexit
 import ctypes
 import gc
 import json
@@ -51,12 +54,25 @@ import sys
 import time
 import traceback
 
-# What every notebook's graded path imports. matplotlib, scikit-learn and ipywidgets are left out: only
-# illustration cells import them, and those are skipped in an unchanged copy (autograder.illustrations).
+# What every kernel imports while it starts (ipykernel's kernel, its debugger support, the autoreload
+# extension every notebook loads) and what every notebook's graded path imports. matplotlib, scikit-learn
+# and ipywidgets are left out: only illustration cells import them, and those are skipped in an unchanged
+# copy (autograder.illustrations).
 PRELOADED = (
     "numpy",
     "IPython.display",
     "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.debugger",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.magics.extension",
+    "IPython.core.oinspect",
+    "IPython.extensions.autoreload",
+    "IPython.extensions.storemagic",
+    "psutil",
+    "sqlite3",
+    "tornado.platform.asyncio",
     "backprop_lib",
     "backprop_lib.kit.notebook",
     "backprop_lib.kit.gradcheck",
@@ -71,7 +87,7 @@ def serve(path, folder):
     _prctl(PR_SET_DUMPABLE, 0)
     os.chdir(folder)
     sys.path[0] = folder  # as a kernel's `-m ipykernel_launcher` started here has it, until the launcher removes it
-    preloaded = _preload()
+    preloaded, exported = _preload()
     import threading
 
     if threading.active_count() != 1:
@@ -85,25 +101,28 @@ def serve(path, folder):
         file=sys.stderr,
         flush=True,
     )
-    Server(listener).run()
+    Server(listener, exported).run()
 
 
 def _preload():
-    loaded = []
+    """Import PRELOADED; returns the names imported and the environment variables the imports set (a kernel
+    gets them as a cold one does: ipykernel's debugger support sets PYDEVD_USE_FRAME_EVAL)."""
+    before, loaded = dict(os.environ), []
     for name in PRELOADED:
         try:
             __import__(name)
             loaded.append(name)
         except Exception as error:  # a library that cannot load here is imported by the kernel, as cold
             print(f"forkserver: not preloaded: {name}: {type(error).__name__}: {error}", file=sys.stderr)
-    return loaded
+    return loaded, {name: value for name, value in os.environ.items() if before.get(name) != value}
 
 
 class Server:
-    """The event loop: the listening socket, each client's connection, each kernel's pidfd."""
+    """The event loop: the listening socket, each client's connection, each kernel's pidfd; ``exported``: the
+    environment variables the preloads set, which every kernel gets."""
 
-    def __init__(self, listener):
-        self.listener, self.selector = listener, selectors.DefaultSelector()
+    def __init__(self, listener, exported):
+        self.listener, self.exported, self.selector = listener, exported, selectors.DefaultSelector()
         self.kernels = {}  # connection -> (pid, pidfd)
         self.selector.register(listener, selectors.EVENT_READ)
         self.selector.register(0, selectors.EVENT_READ, "stdin")
@@ -167,7 +186,7 @@ class Server:
         if pid == 0:
             code = 1
             try:
-                code = become_kernel(argv, cwd, env, fds)
+                code = become_kernel(argv, cwd, {**env, **self.exported}, fds)
             except BaseException:
                 traceback.print_exc()
             finally:
@@ -253,7 +272,6 @@ def become_kernel(argv, cwd, env, fds):
     tempfile.tempdir = None
     if "numpy.random" in sys.modules:
         sys.modules["numpy.random"].seed()  # fresh entropy, as a fresh import draws
-    gc.unfreeze()
     import ipykernel_launcher
     from ipykernel.kernelapp import IPKernelApp
 
@@ -266,7 +284,6 @@ def become_kernel(argv, cwd, env, fds):
         app.start()
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             stream.flush()

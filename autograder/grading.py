@@ -3,7 +3,7 @@
 For each student (up to ``jobs`` at once):
 
 1. intake: a cleaned copy of the submission (``autograder.intake``);
-2. nbgrader autograde, one notebook at a time, each in a child process with a
+2. nbgrader autograde, one notebook at a time, in a child process, each with a
    time limit; a notebook whose kernel dies is graded up to that cell, one that
    cannot be graded scores 0, each with its reason (``autograder.autograde``);
    the kernels fork from the submission's warm kernel server, in its box, while
@@ -46,7 +46,7 @@ from autograder.autograde import (
     FAILED,
     MISSING,
     NotebookOutcome,
-    autograde_notebook,
+    autograde_notebooks,
     die_with_parent,
     zero_notebook,
 )
@@ -175,14 +175,14 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
     record = GradingRecord(student, intake.notes, hints=intake.hints)
     clock.lap("intake")
     logs = course.reports / "logs" / student
-    with warm.kernels_for(course, student, wanted=bool(intake.notebooks)):
-        for notebook in course.notebooks():
-            if notebook in intake.notebooks:
-                outcome = autograde_notebook(course, student, notebook, notebook_seconds, logs / f"{notebook}.log")
-            else:
-                zero_notebook(course, student, notebook)
-                outcome = NotebookOutcome(notebook, MISSING, "not graded: see the notes on the submission")
-            record.notebooks.append(outcome)
+    taken = [notebook for notebook in course.notebooks() if notebook in intake.notebooks]
+    with warm.kernels_for(course, student, wanted=bool(taken)):
+        graded = {o.notebook: o for o in autograde_notebooks(course, student, taken, notebook_seconds, logs)}
+    for notebook in course.notebooks():
+        if notebook not in graded:
+            zero_notebook(course, student, notebook)
+        missing = NotebookOutcome(notebook, MISSING, "not graded: see the notes on the submission")
+        record.notebooks.append(graded.get(notebook, missing))
     clock.lap("notebooks")
     record.verification = verify.verify(course, student, secret, isolation)
     clock.lap("verification")
@@ -211,8 +211,11 @@ class _Clock:
 
 def _prepare(course):
     """What every worker needs before the batch: alembic on PATH, WAL for sqlite, the kernels' font list, and
-    nbformat's compiled schema validators (compiled here once, inherited by every forked child: about 0.1 s of
-    CPU per notebook otherwise)."""
+    what every forked autograde child would otherwise load again for each notebook: nbformat's compiled schema
+    validators (about 0.1 s of CPU per notebook) and IPython, which jupyter_client imports to find kernel
+    folders (about 0.15 s)."""
+    import IPython.paths  # noqa: F401
+
     with_venv_on_path()
     for relaxed in (False, True):  # nbgrader validates both ways
         get_validator(nbformat.current_nbformat, nbformat.current_nbformat_minor, relax_add_props=relaxed)

@@ -7,12 +7,14 @@ from autograder.course import HIDDEN_TESTS_DIR, NOTEBOOKS_DIR, build, release
 NOTEBOOK = "02_computation_graphs"
 
 
-def one_notebook_course(parent):
-    """A released course of notebook 02 alone (its seven gate exercises and a worked example) under ``parent``."""
+def one_notebook_course(parent, names=(NOTEBOOK,)):
+    """A released course of notebook 02 alone (its seven gate exercises and a worked example) under ``parent``,
+    or of the notebooks ``names``."""
     notebooks, hidden = parent / "notebooks", parent / "hidden"
     notebooks.mkdir()
-    shutil.copyfile(NOTEBOOKS_DIR / f"{NOTEBOOK}.ipynb", notebooks / f"{NOTEBOOK}.ipynb")
-    shutil.copytree(HIDDEN_TESTS_DIR / NOTEBOOK, hidden / NOTEBOOK)
+    for name in names:
+        shutil.copyfile(NOTEBOOKS_DIR / f"{name}.ipynb", notebooks / f"{name}.ipynb")
+        shutil.copytree(HIDDEN_TESTS_DIR / name, hidden / name)
     course = build(parent / "course", cell_timeout=10, notebooks_dir=notebooks, hidden_tests_dir=hidden)
     release(course)
     return course

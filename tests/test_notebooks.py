@@ -360,6 +360,25 @@ def test_a_stub_error_lets_the_run_go_on_and_other_errors_stop_it(scratch):
     assert notebook.cells[4].execution_count is None
 
 
+@pytest.mark.parametrize(("grading", "reloads"), [("", True), ("autograde", False)])
+def test_setup_switches_autoreload_off_only_while_nbgrader_grades(monkeypatch, grading, reloads):
+    """No file changes during a grading run, and checking every module before each cell was the kernels' largest
+    CPU cost; a student's notebook keeps reloading saved exercise files."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from backprop_lib.kit.notebook import setup
+
+    monkeypatch.setenv("NBGRADER_EXECUTION", grading)
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_line_magic("load_ext", "autoreload")
+        shell.run_line_magic("autoreload", "2")
+        setup()
+        assert shell.magics_manager.registry["AutoreloadMagics"]._reloader.enabled is reloads
+    finally:
+        InteractiveShell.clear_instance()
+
+
 # --- metadata, pairing, nbgrader ---------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ Any other exception (a bug in your own code, a failed assert) keeps its full
 traceback and stops Run All as usual.
 """
 
+import os
 import re
 from pathlib import Path
 
@@ -55,11 +56,16 @@ def setup():
 
     Prints which library the notebook runs (your exercise files, or the
     reference solutions). Safe to call more than once; outside IPython it only prints.
+    While nbgrader grades the notebook, it switches ``autoreload`` off: no file
+    changes during a grading run, and checking every loaded module before each
+    cell cost more CPU than any graded cell.
     """
     print(library_summary())
     shell = get_ipython()
     if shell is None:
         return
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and shell.find_line_magic("autoreload"):
+        shell.run_line_magic("autoreload", "0")
     shell.set_custom_exc((NotImplementedError,), _show_error)
     if _continue_after_stub not in shell.events.callbacks["post_run_cell"]:
         shell.events.register("post_run_cell", _continue_after_stub)
