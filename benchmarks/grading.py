@@ -1,8 +1,9 @@
 """Grading cost: the kit's grade command against plain `nbgrader autograde`, wall and CPU, with a breakdown.
 
 Builds a course in a scratch folder, makes ``--submissions`` sample submissions
-of the full assignment (reference, untouched and the catalog's mistake groups,
-repeated if needed), then measures in one run, each batch once (``--runs``):
+of the full assignment (reference, untouched, then the catalog's mistake groups in
+order: mistakes-1, mistakes-2, ...; repeated if needed), then measures in one
+run, each batch once (``--runs``):
 
 - ``backprop-kit course grade --force`` with ``--jobs 1`` and ``--jobs 2`` (warm
   kernels, the course's default), ``--jobs 1`` with cold kernels (each in a box of
@@ -97,8 +98,11 @@ class ConfigEdit:
 
 def make_submissions(course, count, kit, env):
     measured([*kit, "course", "samples", "-C", course], course, env)
+    from autograder.samples import sample_names
+
     made = sorted(path.name for path in (course / "submitted").iterdir())
-    kinds = ["reference", "untouched", *(name for name in made if name.startswith("mistakes"))][:count]
+    kinds = [name for name in sample_names() if name == "reference" or name == "untouched" or "mistakes" in name]
+    kinds = kinds[:count]  # reference, untouched, mistakes-1, mistakes-2, ...: in the samples' own order
     for name in made:
         if name not in kinds:
             shutil.rmtree(course / "submitted" / name)
@@ -118,7 +122,7 @@ def breakdown(course, kit, env, skipping, warm):
     events = defaultdict(list)
     for line in log.read_text().splitlines():
         event = json.loads(line)
-        events[event["pid"]].append(event)
+        events[event["notebook"]].append(event)
     parts = defaultdict(float)
     from autograder import store
     from autograder.course import open_course

@@ -4,8 +4,7 @@
 appends the call for its instrumented run only): it replaces the executor
 ``autograder.kernel.ConfinedExecute`` with ``TimedExecute``, the same class
 (its configuration applies) writing one JSON line per event to the file named
-by $BACKPROP_TIMING_LOG, with the grading process's pid (one autograde child
-grades one notebook):
+by $BACKPROP_TIMING_LOG, with the notebook it belongs to:
 
     execute       the executor starts (it will start the kernel)
     kernel_ready  the kernel answers (nbclient's on_notebook_start hook)
@@ -24,7 +23,7 @@ from autograder.kernel import ConfinedExecute
 
 def _write(event, **fields):
     with open(os.environ["BACKPROP_TIMING_LOG"], "a") as log:
-        log.write(json.dumps({"event": event, "t": time.time(), "pid": os.getpid(), **fields}) + "\n")
+        log.write(json.dumps({"event": event, "t": time.time(), **fields}) + "\n")
 
 
 def _kind(cell):
@@ -37,23 +36,26 @@ def _kind(cell):
 class TimedExecute(ConfinedExecute):
     """ConfinedExecute writing the timestamps above."""
 
+    notebook = None
+
     def preprocess(self, nb, resources=None, km=None):
-        _write("execute", notebook=resources["nbgrader"]["notebook"])
-        self.on_notebook_start = lambda **_: _write("kernel_ready")
+        self.notebook = resources["nbgrader"]["notebook"]
+        _write("execute", notebook=self.notebook)
+        self.on_notebook_start = lambda **_: _write("kernel_ready", notebook=self.notebook)
         try:
             return super().preprocess(nb, resources, km)
         finally:
-            _write("kernel_gone")
+            _write("kernel_gone", notebook=self.notebook)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code" or not cell.source.strip():
             return super().preprocess_cell(cell, resources, index)
         skipped = SKIP in cell.get("metadata", {}).get("tags", [])
-        _write("cell_start", index=index, kind=_kind(cell), skipped=skipped)
+        _write("cell_start", notebook=self.notebook, index=index, kind=_kind(cell), skipped=skipped)
         try:
             return super().preprocess_cell(cell, resources, index)
         finally:
-            _write("cell_end", index=index)
+            _write("cell_end", notebook=self.notebook, index=index)
 
 
 def configure(c):
