@@ -26,23 +26,35 @@ the worker's local directory and checks its fingerprint, writes the submission
 under submitted/<student>, and grades it with ``autograder.grading.grade`` in a
 child process that dies with the worker: the very code of a local run, so the
 scores are the same. It then packs the student's results and deletes them.
+
+The grading processes fork from the worker's grading server (``serve``, one
+per worker process, started on its first task): a process that has imported
+the grader once, so a task does not pay for a Python start and the grader's
+imports (about 1.5 s of CPU). The server is ``autograder.forkserver``'s event
+loop, serving grading processes instead of kernels (``GradingServer``). It is
+a plain subprocess, not multiprocessing's fork server: a Dask worker is a
+daemonic process, and multiprocessing refuses to let it start children.
 """
 
+import gc
 import io
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tarfile
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from autograder import grading, store
+from autograder import forkserver, grading, store
 from autograder.autograde import die_with_parent, zero_notebook
 from autograder.course import db_url, open_course
 from autograder.fingerprint import course_fingerprint, kit_version
@@ -50,6 +62,7 @@ from autograder.progress import Progress
 from autograder.store import GradingRecord
 
 RETRIES = 2
+SERVER_SECONDS = 60.0
 
 
 class ClusterError(Exception):
@@ -125,11 +138,12 @@ def grade_remote(bundle, fingerprint, version, student, submission, notebook_sec
     logs = course.reports / "logs" / student
     logs.mkdir(parents=True, exist_ok=True)
     try:
-        with open(logs / "task.log", "w") as log:
-            command = [sys.executable, "-m", "autograder.distributed", str(course.root), student, str(notebook_seconds)]
-            done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        if done.returncode != 0:
-            raise RuntimeError(f"grading {student} on {socket.gethostname()} exited with {done.returncode}")
+        request = json.dumps({"root": str(course.root), "student": student, "seconds": float(notebook_seconds)})
+        with open(logs / "task.log", "w") as log, open(os.devnull) as nothing:
+            ended = forkserver.run_child(_grading_server(), request, [nothing.fileno(), log.fileno(), log.fileno()])
+        if ended.get("exit") != 0:
+            how = f"exited with {ended['exit']}" if "exit" in ended else ended.get("error", "failed")
+            raise RuntimeError(f"grading {student} on {socket.gethostname()} {how}")
         return pack(course.root, _results(student))
     finally:
         for path in ["submitted", "intake", "autograded", "reports/logs"]:
@@ -208,13 +222,77 @@ def _failed(course, student, why):
     store.save(course, GradingRecord(student, [f"grading on the cluster failed ({why}): every notebook scores 0"]))
 
 
-def main(root, student, notebook_seconds):
-    """The grading child of a task: the local grading of one student, dying with the worker."""
+_server, _starting = None, threading.Lock()
+
+
+def _grading_server():
+    """The socket of this worker process's grading server, started on first use and again if it has ended."""
+    global _server
+    with _starting:
+        if _server is None or _server[0].poll() is not None:
+            path = os.path.join(tempfile.mkdtemp(prefix="backprop-grader-"), "server.sock")
+            command = [sys.executable, "-m", "autograder.distributed", "serve", path]
+            _server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL), path
+        process, path = _server
+    deadline = time.monotonic() + SERVER_SECONDS
+    while not forkserver.ping(path, SERVER_SECONDS):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the grading server on {socket.gethostname()} did not start (see the worker's log)")
+        time.sleep(0.05)
+    return path
+
+
+class GradingServer(forkserver.Server):
+    """Forks one grading process per request: ``{"root", "student", "seconds"}``, its output to the attached
+    files; the grading process's own children die with it, and with the server."""
+
+    what = "grading"
+
+    def validate(self, request):
+        if not (isinstance(request["root"], str) and isinstance(request["student"], str)):
+            raise TypeError("root and student are strings")
+        float(request["seconds"])
+
+    def child(self, request, fds):
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        try:
+            grade_one(request["root"], request["student"], float(request["seconds"]))
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        return 0
+
+    def after_child(self):
+        pass
+
+    def finish(self):
+        for pid, _ in self.kernels.values():
+            os.kill(pid, signal.SIGKILL)
+
+
+def serve(path):
+    """A worker process's grading server: imports the grader once, then forks a grading process per request on
+    ``path``, until its stdin ends (the worker closed it, or died: then the server dies too)."""
+    die_with_parent()
+    grading.preload()
+    if threading.active_count() != 1:
+        sys.exit(f"grading server: an import started a thread ({threading.enumerate()}); no fork")
+    gc.freeze()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(8)
+    GradingServer(listener).run()
+
+
+def grade_one(root, student, notebook_seconds):
+    """The grading process of a task: the local grading of one student, dying with the server."""
     die_with_parent()
     if os.getppid() == 1:
-        sys.exit("the worker is gone")
-    grading.grade(open_course(root), [student], jobs=1, notebook_seconds=float(notebook_seconds), force=True)
+        sys.exit("the grading server is gone")
+    grading.grade(open_course(root), [student], jobs=1, notebook_seconds=notebook_seconds, force=True)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    serve(sys.argv[2])  # python -m autograder.distributed serve SOCKET

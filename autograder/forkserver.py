@@ -119,10 +119,17 @@ def _preload():
 
 class Server:
     """The event loop: the listening socket, each client's connection, each kernel's pidfd; ``exported``: the
-    environment variables the preloads set, which every kernel gets."""
+    environment variables the preloads set, which every kernel gets.
 
-    def __init__(self, listener, exported):
-        self.listener, self.exported, self.selector = listener, exported, selectors.DefaultSelector()
+    A subclass serves other children (``autograder.distributed``'s grading server): it says what a request
+    holds (``validate``), what the forked child does (``child``), and what to clean after each child and at
+    the end (``after_child``, ``finish``).
+    """
+
+    what = "kernel"
+
+    def __init__(self, listener, exported=None):
+        self.listener, self.exported, self.selector = listener, exported or {}, selectors.DefaultSelector()
         self.kernels = {}  # connection -> (pid, pidfd)
         self.selector.register(listener, selectors.EVENT_READ)
         self.selector.register(0, selectors.EVENT_READ, "stdin")
@@ -133,9 +140,9 @@ class Server:
             for key, _ in self.selector.select():
                 if key.data == "stdin":
                     if not os.read(0, 4096):
-                        sweep()
+                        self.finish()
                         print(
-                            f"forkserver: done, {_cpu(resource.RUSAGE_SELF):.2f} s of CPU, kernels "
+                            f"forkserver: done, {_cpu(resource.RUSAGE_SELF):.2f} s of CPU, {self.what}s "
                             f"{_cpu(resource.RUSAGE_CHILDREN):.2f} s",
                             file=sys.stderr,
                             flush=True,
@@ -164,7 +171,7 @@ class Server:
             elif connection not in self.kernels and len(fds) == 3:
                 self.fork(connection, request, fds)
             else:
-                raise ValueError("one kernel per connection, with stdin, stdout and stderr attached")
+                raise ValueError(f"one {self.what} per connection, with stdin, stdout and stderr attached")
         except (ValueError, TypeError, AttributeError, OSError) as error:
             print(f"forkserver: refused a request: {error}", file=sys.stderr)
             self.close(connection)
@@ -172,21 +179,39 @@ class Server:
             for fd in fds:
                 os.close(fd)
 
-    def fork(self, connection, request, fds):
-        argv, cwd, env = list(request["argv"]), str(request["cwd"]), dict(request["env"])
-        if not all(isinstance(x, str) for x in [*argv, *env, *env.values()]):
+    def validate(self, request):
+        """Raise TypeError unless ``request`` is a kernel's: argv, cwd and env, strings only."""
+        argv, env = list(request["argv"]), dict(request["env"])
+        if not all(isinstance(x, str) for x in [*argv, str(request["cwd"]), *env, *env.values()]):
             raise TypeError("argv and env hold strings only")
+
+    def child(self, request, fds):
+        """In the forked child: become the kernel ``request`` asks for; returns its exit status."""
+        env = {**request["env"], **self.exported}
+        return become_kernel(list(request["argv"]), str(request["cwd"]), env, fds)
+
+    def after_child(self):
+        """A child ended: kill what it left in the box."""
+        sweep()
+
+    def finish(self):
+        """Serving ends: kill everything left in the box."""
+        sweep()
+
+    def fork(self, connection, request, fds):
+        self.validate(request)
         sys.stdout.flush()
         sys.stderr.flush()
         try:
             pid = os.fork()
         except OSError as error:
-            connection.send(json.dumps({"error": f"the kernel server could not fork a kernel ({error})"}).encode())
+            why = f"the {self.what} server could not fork ({error})"
+            connection.send(json.dumps({"error": why}).encode())
             raise
         if pid == 0:
             code = 1
             try:
-                code = become_kernel(argv, cwd, {**env, **self.exported}, fds)
+                code = self.child(request, fds)
             except BaseException:
                 traceback.print_exc()
             finally:
@@ -197,7 +222,7 @@ class Server:
         connection.send(json.dumps({"pid": pid}).encode())
 
     def ended(self, connection):
-        """A kernel ended: reap it, clean the box, tell its client how it ended."""
+        """A child ended: reap it, clean up after it, tell its client how it ended."""
         pid, pidfd = self.kernels.pop(connection)
         self.selector.unregister(pidfd)
         os.close(pidfd)
@@ -206,8 +231,10 @@ class Server:
             cpu = usage.ru_utime + usage.ru_stime
         except ChildProcessError:  # reaped by an earlier sweep (another kernel of this box ended first)
             status, cpu = signal.SIGKILL, 0.0
-        sweep()
-        print(f"forkserver: kernel {pid} ended ({_status(status)}), {cpu:.2f} s of CPU", file=sys.stderr, flush=True)
+        self.after_child()
+        print(
+            f"forkserver: {self.what} {pid} ended ({_status(status)}), {cpu:.2f} s of CPU", file=sys.stderr, flush=True
+        )
         try:
             connection.send(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
         except OSError:
@@ -297,19 +324,25 @@ def connect(path, request):
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() == 1:
         return 1
-    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as connection:
-        try:
-            connection.connect(path)
-            socket.send_fds(connection, [request.encode()], [0, 1, 2])
-            started = json.loads(connection.recv(PACKET) or b"{}")
-            ended = json.loads(connection.recv(PACKET) or b"{}") if "pid" in started else started
-        except OSError as error:
-            ended = {"error": f"the submission's kernel server is gone ({error})"}
+    ended = run_child(path, request, [0, 1, 2])
     if "exit" not in ended:
         print(f"warm kernel: {ended.get('error', 'the kernel server ended')}", file=sys.stderr, flush=True)
         return 1
     status = ended["exit"]
     return 128 - status if status < 0 else status
+
+
+def run_child(path, request, fds):
+    """Have the server at ``path`` fork a child for ``request`` (JSON text) with ``fds`` as its stdin, stdout
+    and stderr; wait until it ends. Returns ``{"exit": STATUS}``, or ``{"error": WHY}``."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as connection:
+        try:
+            connection.connect(path)
+            socket.send_fds(connection, [request.encode()], fds)
+            started = json.loads(connection.recv(PACKET) or b"{}")
+            return json.loads(connection.recv(PACKET) or b"{}") if "pid" in started else started
+        except OSError as error:
+            return {"error": f"the server is gone ({error})"}
 
 
 def ping(path, timeout):

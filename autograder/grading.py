@@ -209,16 +209,21 @@ class _Clock:
         return ", ".join(f"{step} {seconds:.3f} s" for step, seconds in self.laps)
 
 
-def _prepare(course):
-    """What every worker needs before the batch: alembic on PATH, WAL for sqlite, the kernels' font list, and
-    what every forked autograde child would otherwise load again for each notebook: nbformat's compiled schema
-    validators (about 0.1 s of CPU per notebook) and IPython, which jupyter_client imports to find kernel
+def preload():
+    """What every forked grading process would otherwise load again, for each notebook: nbformat's compiled
+    schema validators (about 0.1 s of CPU per notebook) and IPython, which jupyter_client imports to find kernel
     folders (about 0.15 s)."""
     import IPython.paths  # noqa: F401
 
-    with_venv_on_path()
     for relaxed in (False, True):  # nbgrader validates both ways
         get_validator(nbformat.current_nbformat, nbformat.current_nbformat_minor, relax_add_props=relaxed)
+
+
+def _prepare(course):
+    """What every worker needs before the batch: alembic on PATH, WAL for sqlite, the kernels' font list, and
+    ``preload()``."""
+    preload()
+    with_venv_on_path()
     url = make_url(db_url(course))
     if url.get_backend_name() == "sqlite" and url.database:
         with closing(sqlite3.connect(url.database)) as connection:
