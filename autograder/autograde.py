@@ -17,7 +17,8 @@ The child reads the cleaned copy of the submission made by ``autograder.intake``
 (``CourseDirectory.submitted_directory = "intake"``). Forking, instead of
 starting ``nbgrader``, saves its 2.7 s start-up per notebook; one child for all
 the notebooks, with one database engine for all its gradebook connections
-(``_one_engine_per_database``), saves about 0.1 s of CPU per notebook more.
+(``_one_engine_per_database``) and the autograded folder prepared once
+(``_Autograde``), saves about 0.15 s of CPU per notebook more.
 """
 
 import copy
@@ -157,7 +158,7 @@ def _autograde(course, student, notebook, config, log_file):
     coursedir.submitted_directory = "intake"
     coursedir.assignment_id, coursedir.notebook_id = ASSIGNMENT, notebook
     coursedir.student_id = names.nbgrader_glob(student)  # nbgrader globs the id: `student [2]` matches itself only
-    app = names.literal_folders(Autograde)(coursedir=coursedir, config=config)
+    app = _Autograde(coursedir=coursedir, config=config)
     app.force, app.create_student = True, True
     result = capture_log(app)
     text = "\n".join(filter(None, [result.get("log"), result.get("error")]))
@@ -165,6 +166,22 @@ def _autograde(course, student, notebook, config, log_file):
         log.write(text)
     reason = stop_reason(text) if result["success"] else failure_reason(text)
     return {"success": result["success"], "reason": reason}
+
+
+class _Autograde(names.literal_folders(Autograde)):
+    """nbgrader's Autograde, preparing the student's autograded folder once per child process.
+
+    nbgrader's ``init_assignment`` copies the submission and the source's files into the autograded folder,
+    and records the student and the submission in the gradebook; a run per notebook would do it again for
+    every notebook, though nothing changes between them (the kernels see the folder read-only).
+    """
+
+    prepared = False
+
+    def init_assignment(self, assignment_id, student_id):
+        if not _Autograde.prepared:
+            super().init_assignment(assignment_id, student_id)
+            _Autograde.prepared = True
 
 
 def _one_engine_per_database():
