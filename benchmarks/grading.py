@@ -3,7 +3,7 @@
 Builds a course in a scratch folder, makes ``--submissions`` sample submissions
 of the full assignment (reference, untouched, then the catalog's mistake groups in
 order: mistakes-1, mistakes-2, ...; repeated if needed), then measures in one
-run, each batch once (``--runs``):
+run, each batch ``--runs`` times, in rounds (every batch once per round; medians):
 
 - ``backprop-kit course grade --force`` with ``--jobs 1`` and ``--jobs 2`` (warm
   kernels, the course's default), ``--jobs 1`` with cold kernels (each in a box of
@@ -154,7 +154,9 @@ def breakdown(course, kit, env, skipping, warm):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=1, help="runs of each whole-batch command (default 1)")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="rounds of the whole-batch commands, each once per round (default 1)"
+    )
     parser.add_argument("--submissions", type=int, default=4, help="sample submissions graded (default 4)")
     args = parser.parse_args()
     count = args.submissions
@@ -177,19 +179,25 @@ def main():
             "warm, skipping": breakdown(course, kit, env, skipping=True, warm=True),
         }
 
-        def batch(command, config=""):
-            with ConfigEdit(course, config):
-                runs = [measured(command, course, env) for _ in range(args.runs)]
-            return statistics.median(w for w, _ in runs) / count, statistics.median(c for _, c in runs) / count
-
         grade = [*kit, "course", "grade", "-C", course, "--force", "--jobs"]
-        figures = {"kit --jobs 1, cold, no skipping": batch([*grade, "1"], SKIP_OFF + COLD)}
-        figures["kit --jobs 1, cold"] = batch([*grade, "1"], COLD)
-        figures["kit --jobs 1 (warm)"] = batch([*grade, "1"])
-        figures["kit --jobs 2 (warm)"] = batch([*grade, "2"])
-        figures["kit, unchanged re-grade"] = batch([*kit, "course", "grade", "-C", course])
         nbgrader = [Path(sys.executable).parent / "nbgrader", "autograde", "backprop", "--force"]
-        figures["nbgrader autograde"] = batch(nbgrader, SKIP_OFF + COLD)
+        batches = {
+            "kit --jobs 1, cold, no skipping": ([*grade, "1"], SKIP_OFF + COLD),
+            "kit --jobs 1, cold": ([*grade, "1"], COLD),
+            "kit --jobs 1 (warm)": ([*grade, "1"], ""),
+            "kit --jobs 2 (warm)": ([*grade, "2"], ""),
+            "kit, unchanged re-grade": ([*kit, "course", "grade", "-C", course], ""),
+            "nbgrader autograde": (nbgrader, SKIP_OFF + COLD),
+        }
+        runs = defaultdict(list)
+        for _ in range(args.runs):  # in rounds, so that a slower spell of the machine slows every batch alike
+            for name, (command, config) in batches.items():
+                with ConfigEdit(course, config):
+                    runs[name].append(measured(command, course, env))
+        figures = {
+            name: (statistics.median(w for w, _ in done) / count, statistics.median(c for _, c in done) / count)
+            for name, done in runs.items()
+        }
         verify_runs = [measured([*kit, "course", "verify", "-C", course, "--jobs", "1"], course, env) for _ in range(3)]
 
         from autograder import grading, store
@@ -205,7 +213,8 @@ def main():
         own = [r.verification.seconds for r in store.load_all(opened).values() if r.verification]
 
         plain_cpu = figures["nbgrader autograde"][1]
-        print(f"grading {count} submissions of the full assignment (7 notebooks), {os.cpu_count()} cores, one run")
+        cores, rounds = os.cpu_count(), args.runs
+        print(f"grading {count} submissions of the full assignment (7 notebooks), {cores} cores, {rounds} round(s)")
         print(f"  {'per submission':40} {'wall s':>8} {'CPU s':>8} {'CPU / nbgrader':>15}")
         for name, (wall, cpu) in figures.items():
             print(f"  {name:40} {wall:8.2f} {cpu:8.2f} {cpu / plain_cpu:15.2f}")
