@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -147,10 +148,14 @@ def _run(course, student, notebooks, sender, logs, scratch):
     for notebook in notebooks:
         report = _autograde(course, student, notebook, copy.deepcopy(config), logs / f"{notebook}.log")
         sender.send_bytes(json.dumps(report).encode())
+        if not report["success"]:  # the parent zeroes it and grades the rest in a fresh child
+            return
 
 
 def _autograde(course, student, notebook, config, log_file):
     """nbgrader's Autograde of one notebook, its output and log in ``log_file``; returns {success, reason}."""
+    sys.stdout.flush()
+    sys.stderr.flush()
     with open(log_file, "w") as log:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)

@@ -36,6 +36,7 @@ a plain subprocess, not multiprocessing's fork server: a Dask worker is a
 daemonic process, and multiprocessing refuses to let it start children.
 """
 
+import atexit
 import gc
 import io
 import json
@@ -260,6 +261,7 @@ class GradingServer(forkserver.Server):
         try:
             grade_one(request["root"], request["student"], float(request["seconds"]))
         finally:
+            atexit._run_exitfuncs()  # as at a process's normal end: the batch's secret cases are removed
             sys.stdout.flush()
             sys.stderr.flush()
         return 0
@@ -268,14 +270,16 @@ class GradingServer(forkserver.Server):
         pass
 
     def finish(self):
-        for pid, _ in self.kernels.values():
+        for pid, _ in self.children.values():
             os.kill(pid, signal.SIGKILL)
 
 
 def serve(path):
     """A worker process's grading server: imports the grader once, then forks a grading process per request on
-    ``path``, until its stdin ends (the worker closed it, or died: then the server dies too)."""
-    die_with_parent()
+    ``path``, until its stdin ends (the worker closed it, or died: then its grading processes are killed).
+
+    Not PR_SET_PDEATHSIG: that fires when the thread that started the server ends (a Dask executor thread can),
+    not only the worker process."""
     grading.preload()
     if threading.active_count() != 1:
         sys.exit(f"grading server: an import started a thread ({threading.enumerate()}); no fork")
@@ -284,6 +288,7 @@ def serve(path):
     listener.bind(path)
     listener.listen(8)
     GradingServer(listener).run()
+    shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 
 def grade_one(root, student, notebook_seconds):
@@ -295,4 +300,6 @@ def grade_one(root, student, notebook_seconds):
 
 
 if __name__ == "__main__":
-    serve(sys.argv[2])  # python -m autograder.distributed serve SOCKET
+    if sys.argv[1:2] != ["serve"] or len(sys.argv) != 3:
+        sys.exit("usage: python -m autograder.distributed serve SOCKET")
+    serve(sys.argv[2])

@@ -130,12 +130,12 @@ class Server:
 
     def __init__(self, listener, exported=None):
         self.listener, self.exported, self.selector = listener, exported or {}, selectors.DefaultSelector()
-        self.kernels = {}  # connection -> (pid, pidfd)
+        self.children = {}  # connection -> (pid, pidfd)
         self.selector.register(listener, selectors.EVENT_READ)
         self.selector.register(0, selectors.EVENT_READ, "stdin")
 
     def run(self):
-        """Serve until stdin ends (the grader closed it, or died): then clean the box and return."""
+        """Serve until stdin ends (the grader closed it, or died): then clean up (``finish``) and return."""
         while True:
             for key, _ in self.selector.select():
                 if key.data == "stdin":
@@ -168,11 +168,11 @@ class Server:
             request = json.loads(data)
             if request.get("ping"):
                 connection.send(json.dumps({"ready": True}).encode())
-            elif connection not in self.kernels and len(fds) == 3:
+            elif connection not in self.children and len(fds) == 3:
                 self.fork(connection, request, fds)
             else:
                 raise ValueError(f"one {self.what} per connection, with stdin, stdout and stderr attached")
-        except (ValueError, TypeError, AttributeError, OSError) as error:
+        except (ValueError, TypeError, KeyError, AttributeError, OSError) as error:
             print(f"forkserver: refused a request: {error}", file=sys.stderr)
             self.close(connection)
         finally:
@@ -187,7 +187,7 @@ class Server:
 
     def child(self, request, fds):
         """In the forked child: become the kernel ``request`` asks for; returns its exit status."""
-        env = {**request["env"], **self.exported}
+        env = {**self.exported, **request["env"]}  # what the imports set, unless the kernel's own env says otherwise
         return become_kernel(list(request["argv"]), str(request["cwd"]), env, fds)
 
     def after_child(self):
@@ -217,19 +217,19 @@ class Server:
             finally:
                 os._exit(code)
         pidfd = os.pidfd_open(pid)
-        self.kernels[connection] = (pid, pidfd)
+        self.children[connection] = (pid, pidfd)
         self.selector.register(pidfd, selectors.EVENT_READ, connection)
         connection.send(json.dumps({"pid": pid}).encode())
 
     def ended(self, connection):
         """A child ended: reap it, clean up after it, tell its client how it ended."""
-        pid, pidfd = self.kernels.pop(connection)
+        pid, pidfd = self.children.pop(connection)
         self.selector.unregister(pidfd)
         os.close(pidfd)
         try:
             _, status, usage = os.wait4(pid, 0)
             cpu = usage.ru_utime + usage.ru_stime
-        except ChildProcessError:  # reaped by an earlier sweep (another kernel of this box ended first)
+        except ChildProcessError:  # reaped by an earlier clean-up (another child ended first and swept the box)
             status, cpu = signal.SIGKILL, 0.0
         self.after_child()
         print(
@@ -242,8 +242,8 @@ class Server:
         self.close(connection)
 
     def close(self, connection):
-        if connection in self.kernels:
-            pid, _ = self.kernels[connection]
+        if connection in self.children:
+            pid, _ = self.children[connection]
             os.kill(pid, signal.SIGKILL)
             self.ended(connection)  # reaps, sweeps and closes
             return

@@ -2,7 +2,7 @@
 
 ``grading.grade_student`` opens ``kernels_for(course, student)`` around the
 student's notebooks: it starts the server box and publishes it in ``current``,
-which the per-notebook autograde children (forked from the worker) inherit;
+which the autograde child (forked from the worker) inherits;
 ``autograder.kernel.ConfinedKernelManager`` then starts each kernel through the
 server (``Server.kernel_command``), or cold, in a box of its own, when warm
 kernels are switched off (``ConfinedKernelManager.warm``), or the server did not
@@ -112,7 +112,7 @@ def kernels_for(course, student, wanted=True):
 
 def start(manager, folder, submitted):
     """A Server for the notebooks that run in ``folder``; the student's exercise files are bound from
-    ``submitted``, where nbgrader copies them from into ``folder`` before each notebook."""
+    ``submitted``, where nbgrader copies them from into ``folder``."""
     from autograder.kernel import kernel_environment, library_binds
 
     folder, scratch = str(folder), tempfile.mkdtemp(prefix="backprop-warm-")
