@@ -99,6 +99,8 @@ def _autograde_in_child(course, student, notebooks, time_limit, logs):
 def _next_report(receiver, child, time_limit):
     """The child's report on its current notebook, {success, reason}, or why there is none."""
     if not receiver.poll(time_limit):
+        child.kill()  # before the notebook is zeroed: a late write of the child's must not land after it
+        child.join()
         return {"success": False, "reason": f"grading this notebook took longer than {time_limit:g} s"}
     try:
         return json.loads(receiver.recv_bytes())
