@@ -37,7 +37,6 @@ daemonic process, and multiprocessing refuses to let it start children.
 """
 
 import atexit
-import gc
 import io
 import json
 import os
@@ -49,7 +48,6 @@ import sys
 import tarfile
 import tempfile
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -235,11 +233,8 @@ def _grading_server():
             command = [sys.executable, "-m", "autograder.distributed", "serve", path]
             _server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL), path
         process, path = _server
-    deadline = time.monotonic() + SERVER_SECONDS
-    while not forkserver.ping(path, SERVER_SECONDS):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the grading server on {socket.gethostname()} did not start (see the worker's log)")
-        time.sleep(0.05)
+    if not forkserver.wait_ready(path, lambda: process.poll() is None, SERVER_SECONDS):
+        raise RuntimeError(f"the grading server on {socket.gethostname()} did not start (see the worker's log)")
     return path
 
 
@@ -281,13 +276,7 @@ def serve(path):
     Not PR_SET_PDEATHSIG: that fires when the thread that started the server ends (a Dask executor thread can),
     not only the worker process."""
     grading.preload()
-    if threading.active_count() != 1:
-        sys.exit(f"grading server: an import started a thread ({threading.enumerate()}); no fork")
-    gc.freeze()
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    listener.bind(path)
-    listener.listen(8)
-    GradingServer(listener).run()
+    GradingServer(forkserver.listen(path)).run()
     shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 

@@ -88,20 +88,28 @@ def serve(path, folder):
     os.chdir(folder)
     sys.path[0] = folder  # as a kernel's `-m ipykernel_launcher` started here has it, until the launcher removes it
     preloaded, exported = _preload()
-    import threading
-
-    if threading.active_count() != 1:
-        raise SystemExit(f"forkserver: a preloaded library started a thread ({threading.enumerate()}); no fork")
-    gc.freeze()  # preloaded objects stay shared with the kernels instead of being copied by the collector
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    listener.bind(path)
-    listener.listen(8)
+    listener = listen(path)
     print(
         f"forkserver: ready in {_cpu(resource.RUSAGE_SELF):.2f} s of CPU, preloaded {', '.join(preloaded)}",
         file=sys.stderr,
         flush=True,
     )
     Server(listener, exported).run()
+
+
+def listen(path):
+    """The listening socket at ``path`` of a server whose imports are done; refuses to serve if they started a
+    thread (a fork copies only the forking one), and freezes what they loaded, so that it stays shared with the
+    children instead of being copied by the garbage collector."""
+    import threading
+
+    if threading.active_count() != 1:
+        raise SystemExit(f"forkserver: a preloaded library started a thread ({threading.enumerate()}); no fork")
+    gc.freeze()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(8)
+    return listener
 
 
 def _preload():
@@ -118,7 +126,7 @@ def _preload():
 
 
 class Server:
-    """The event loop: the listening socket, each client's connection, each kernel's pidfd; ``exported``: the
+    """The event loop: the listening socket, each client's connection, each child's pidfd; ``exported``: the
     environment variables the preloads set, which every kernel gets.
 
     A subclass serves other children (``autograder.distributed``'s grading server): it says what a request
@@ -343,6 +351,19 @@ def run_child(path, request, fds):
             return json.loads(connection.recv(PACKET) or b"{}") if "pid" in started else started
         except OSError as error:
             return {"error": f"the server is gone ({error})"}
+
+
+def wait_ready(path, alive, timeout, ping_seconds=15.0):
+    """Whether the server at ``path`` answers ready within ``timeout`` seconds, waiting while it starts; False as
+    soon as ``alive()`` is false."""
+    deadline = time.monotonic() + timeout
+    while alive():
+        if ping(path, ping_seconds):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return False
 
 
 def ping(path, timeout):

@@ -181,8 +181,8 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
     for notebook in course.notebooks():
         if notebook not in graded:
             zero_notebook(course, student, notebook)
-        missing = NotebookOutcome(notebook, MISSING, "not graded: see the notes on the submission")
-        record.notebooks.append(graded.get(notebook, missing))
+            graded[notebook] = NotebookOutcome(notebook, MISSING, "not graded: see the notes on the submission")
+        record.notebooks.append(graded[notebook])
     clock.lap("notebooks")
     record.verification = verify.verify(course, student, secret, isolation)
     clock.lap("verification")

@@ -30,7 +30,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,17 +58,13 @@ class Server:
 
     def ready(self, timeout=START_SECONDS):
         """Whether the server answers with a clean box (waiting while it starts); else sets ``why_not``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if not _alive(self.process.pid):
-                self.why_not = "the submission's kernel server has ended (a kernel may have killed it)"
-                return False
-            if forkserver.ping(self.socket, PING_SECONDS):
-                return True
-            if time.monotonic() > deadline:
-                self.why_not = f"the submission's kernel server did not answer within {timeout:g} s"
-                return False
-            time.sleep(0.05)
+        if forkserver.wait_ready(self.socket, lambda: _alive(self.process.pid), timeout, PING_SECONDS):
+            return True
+        if not _alive(self.process.pid):
+            self.why_not = "the submission's kernel server has ended (a kernel may have killed it)"
+        else:
+            self.why_not = f"the submission's kernel server did not answer within {timeout:g} s"
+        return False
 
     def new_kernel_folder(self):
         """A fresh scratch folder for one kernel, inside the box's writable folder."""
