@@ -184,6 +184,8 @@ def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
         "# A Python warning on stderr does not zero a correct answer.",
         "c.IgnorePattern.enabled = True",
         f"c.IgnorePattern.pattern = {WARNING_LINE!r}",
+        "# nbconvert validates each notebook once, after all of its preprocessors, not after each one.",
+        "c.Exporter.optimistic_validation = True",
         "# A deleted test cell comes back (and fails) instead of waiting for a manual grade.",
         "c.OverwriteCells.add_missing_cells = True",
         "# Feedback shows the tests' results, never the hidden tests' code.",

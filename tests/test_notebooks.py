@@ -360,10 +360,11 @@ def test_a_stub_error_lets_the_run_go_on_and_other_errors_stop_it(scratch):
     assert notebook.cells[4].execution_count is None
 
 
-@pytest.mark.parametrize(("grading", "reloads"), [("", True), ("autograde", False)])
-def test_setup_switches_autoreload_off_only_while_nbgrader_grades(monkeypatch, grading, reloads):
+@pytest.mark.parametrize(("grading", "reloads", "tracebacks"), [("", True, "Context"), ("autograde", False, "Plain")])
+def test_setup_lightens_the_kernel_only_while_nbgrader_grades(monkeypatch, capsys, grading, reloads, tracebacks):
     """No file changes during a grading run, and checking every module before each cell was the kernels' largest
-    CPU cost; a student's notebook keeps reloading saved exercise files."""
+    CPU cost; verbose tracebacks were the next. A student's notebook keeps reloading saved exercise files and
+    IPython's tracebacks with context; a graded error still names its line and its message."""
     from IPython.core.interactiveshell import InteractiveShell
 
     from backprop_lib.kit.notebook import setup
@@ -375,6 +376,11 @@ def test_setup_switches_autoreload_off_only_while_nbgrader_grades(monkeypatch, g
         shell.run_line_magic("autoreload", "2")
         setup()
         assert shell.magics_manager.registry["AutoreloadMagics"]._reloader.enabled is reloads
+        assert shell.InteractiveTB.mode == tracebacks
+        capsys.readouterr()
+        shell.run_cell("x = 1\nassert x == 2, 'relu_backward: the diagnosis'")
+        shown = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+        assert "line 2" in shown and "AssertionError: relu_backward: the diagnosis" in shown
     finally:
         InteractiveShell.clear_instance()
 

@@ -41,6 +41,17 @@ def _show_error(shell, etype, value, tb, tb_offset=None):
     return stb
 
 
+def _grading_mode(shell):
+    """What a grading kernel does without, as no graded cell depends on it: ``autoreload`` (no file changes
+    during a grading run, and checking every loaded module before each cell cost more CPU than any graded
+    cell) and IPython's verbose tracebacks (source context highlighted with pygments, formatted twice per
+    failing cell, once for the history: about 10 ms a cell and 0.1 s for the first). Errors are shown in
+    IPython's Plain mode, Python's own layout: each frame's file, line and code, then the exception."""
+    if shell.find_line_magic("autoreload"):
+        shell.run_line_magic("autoreload", "0")
+    shell.InteractiveTB.set_mode("Plain")
+
+
 def _continue_after_stub(result):
     """post_run_cell hook: a stub error does not fail the cell's execution reply.
 
@@ -56,16 +67,14 @@ def setup():
 
     Prints which library the notebook runs (your exercise files, or the
     reference solutions). Safe to call more than once; outside IPython it only prints.
-    While nbgrader grades the notebook, it switches ``autoreload`` off: no file
-    changes during a grading run, and checking every loaded module before each
-    cell cost more CPU than any graded cell.
+    While nbgrader grades the notebook, see ``_grading_mode``.
     """
     print(library_summary())
     shell = get_ipython()
     if shell is None:
         return
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and shell.find_line_magic("autoreload"):
-        shell.run_line_magic("autoreload", "0")
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        _grading_mode(shell)
     shell.set_custom_exc((NotImplementedError,), _show_error)
     if _continue_after_stub not in shell.events.callbacks["post_run_cell"]:
         shell.events.register("post_run_cell", _continue_after_stub)
