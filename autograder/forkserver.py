@@ -25,11 +25,11 @@ non-dumpable, so a kernel (same uid, no capabilities) can neither trace it nor
 write its memory; a kernel can kill it, which ends the box: that notebook's
 kernel dies with it and the student's later notebooks start cold.
 
-The client (``connect``, run outside the box as the grader, stdlib only:
-``python -I -S forkserver.py connect SOCKET REQUEST``) is the kernel command
-jupyter_client starts: it hands the server its stdin/stdout/stderr and the
-request, then lives exactly as long as the kernel and exits with its status
-(128 + the signal when a signal ended it). Killing the client kills the kernel.
+A client watches the child it asked for through its connection (``Child``, stdlib
+only, used outside the box by the grader), as ``subprocess.Popen`` watches a
+process: it hands the server the child's stdin/stdout/stderr with the request,
+learns its exit status (negative: the signal that ended it) when it has ended and
+the box is clean again, and ends it by closing the connection.
 
 Protocol: a SOCK_SEQPACKET unix socket; one JSON message per packet.
 ``{"ping": true}`` is answered ``{"ready": true}`` once the box is clean (no
@@ -47,6 +47,7 @@ import gc
 import json
 import os
 import resource
+import select
 import selectors
 import signal
 import socket
@@ -79,7 +80,7 @@ PRELOADED = (
 )
 PACKET = 1 << 20
 SWEEP_SECONDS = 10.0
-PR_SET_DUMPABLE, PR_SET_PDEATHSIG = 4, 1
+PR_SET_DUMPABLE = 4
 
 
 def serve(path, folder):
@@ -327,30 +328,72 @@ def become_kernel(argv, cwd, env, fds):
     return code
 
 
-def connect(path, request):
-    """The client: ask the server at ``path`` for a kernel, live as long as it, exit with its status."""
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() == 1:
-        return 1
-    ended = run_child(path, request, [0, 1, 2])
-    if "exit" not in ended:
-        print(f"warm kernel: {ended.get('error', 'the kernel server ended')}", file=sys.stderr, flush=True)
-        return 1
-    status = ended["exit"]
-    return 128 - status if status < 0 else status
+class ChildError(Exception):
+    """The server could not start the child (it is gone, or refused the request)."""
+
+
+class Child:
+    """A child the server at ``path`` forked for ``request`` (JSON text), with ``fds`` as its stdin, stdout and
+    stderr: ``pid`` (in the server's box), ``poll()``, ``wait()``, ``kill()`` and ``returncode`` as
+    ``subprocess.Popen`` has them. Closing the connection (``kill``, or this process's end) makes the server kill
+    the child; other signals are not passed on (a kernel's interrupts travel as messages)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, path, request, fds):
+        self.returncode, self.connection = None, socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.connection.connect(path)
+            socket.send_fds(self.connection, [request.encode()], fds)
+            started = json.loads(self.connection.recv(PACKET) or b"{}")
+        except (OSError, ValueError) as error:
+            started = {"error": f"the server is gone ({error})"}
+        if "pid" not in started:
+            self.connection.close()
+            raise ChildError(started.get("error", "the server ended"))
+        self.pid = started["pid"]
+
+    def poll(self):
+        if self.returncode is None and select.select([self.connection], [], [], 0)[0]:
+            self._ended()
+        return self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            if not select.select([self.connection], [], [], timeout)[0]:
+                raise TimeoutError(f"child {self.pid} still runs after {timeout} s")
+            self._ended()
+        return self.returncode
+
+    def kill(self):
+        if self.returncode is None:
+            self.connection.close()
+            self.returncode = -signal.SIGKILL
+
+    def send_signal(self, signum):
+        if signum in (signal.SIGKILL, signal.SIGTERM):
+            self.kill()
+
+    terminate = kill
+
+    def _ended(self):
+        """The server's last word: ``{"exit": STATUS}`` once the child ended and the box is clean; nothing if the
+        server itself is gone (then the child is too: it dies with the box)."""
+        try:
+            ended = json.loads(self.connection.recv(PACKET) or b"{}")
+        except (OSError, ValueError):
+            ended = {}
+        self.connection.close()
+        self.returncode = ended.get("exit", -signal.SIGKILL)
 
 
 def run_child(path, request, fds):
     """Have the server at ``path`` fork a child for ``request`` (JSON text) with ``fds`` as its stdin, stdout
     and stderr; wait until it ends. Returns ``{"exit": STATUS}``, or ``{"error": WHY}``."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as connection:
-        try:
-            connection.connect(path)
-            socket.send_fds(connection, [request.encode()], fds)
-            started = json.loads(connection.recv(PACKET) or b"{}")
-            return json.loads(connection.recv(PACKET) or b"{}") if "pid" in started else started
-        except OSError as error:
-            return {"error": f"the server is gone ({error})"}
+    try:
+        return {"exit": Child(path, request, fds).wait()}
+    except ChildError as error:
+        return {"error": str(error)}
 
 
 def wait_ready(path, alive, timeout, ping_seconds=15.0):
@@ -385,7 +428,5 @@ def _prctl(option, value):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
         serve(*sys.argv[2:4])
-    elif sys.argv[1:2] == ["connect"]:
-        sys.exit(connect(*sys.argv[2:4]))
     else:
-        sys.exit(f"usage: {sys.argv[0]} serve SOCKET FOLDER | connect SOCKET REQUEST")
+        sys.exit(f"usage: {sys.argv[0]} serve SOCKET FOLDER")

@@ -112,10 +112,13 @@ class ConfinedKernelManager(AsyncKernelManager):
     scratch = None
     folder = None
     server = None
+    kernel_env = None
 
     async def _async_pre_start_kernel(self, **kw):
         self.folder = os.path.abspath(kw.get("cwd") or os.getcwd())
         self.server = self._warm_server()
+        if self.server:
+            self.provisioner = warm.WarmProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
         self.scratch = self.server.new_kernel_folder() if self.server else tempfile.mkdtemp(prefix="backprop-kernel-")
         self.connection_file = os.path.join(self.scratch, "connection.json")
         self.transport, self.ip = "ipc", os.path.join(self.scratch, "socket")
@@ -140,10 +143,10 @@ class ConfinedKernelManager(AsyncKernelManager):
         env = kernel_environment(self.scratch)
         if self.font_cache and os.path.isdir(self.font_cache):
             shutil.copytree(self.font_cache, env["MPLCONFIGDIR"], dirs_exist_ok=True)
-        if self.server:
+        if self.server:  # the arguments after `python -m ipykernel_launcher`, for WarmProvisioner
             box.give_to_box(self.scratch, self.server.uid)
-            command = super().format_kernel_cmd(extra_arguments)
-            return self.server.kernel_command(command[3:], self.folder, env)
+            self.kernel_env = env
+            return super().format_kernel_cmd(extra_arguments)[3:]
         box.give_to_box(self.scratch)
         limits = box.Limits(self.cpu_seconds, self.memory_bytes, self.file_size_bytes, 1024, self.processes)
         read_only = ((self.folder, self.folder), *library_binds(self.library, self.folder))

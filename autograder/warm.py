@@ -4,7 +4,8 @@
 student's notebooks: it starts the server box and publishes it in ``current``,
 which the autograde child (forked from the worker) inherits;
 ``autograder.kernel.ConfinedKernelManager`` then starts each kernel through the
-server (``Server.kernel_command``), or cold, in a box of its own, when warm
+server (``WarmProvisioner``: the kernel is the server's child, watched through its
+connection, with no client process), or cold, in a box of its own, when warm
 kernels are switched off (``ConfinedKernelManager.warm``), or the server did not
 start, is gone, or serves another folder: then the notebook's log says why.
 
@@ -32,6 +33,8 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from jupyter_client.provisioning import LocalProvisioner
 
 from autograder import box, forkserver
 from autograder.course import load_config
@@ -70,10 +73,12 @@ class Server:
         """A fresh scratch folder for one kernel, inside the box's writable folder."""
         return tempfile.mkdtemp(prefix="kernel-", dir=os.path.join(self.scratch, "kernels"))
 
-    def kernel_command(self, kernel_arguments, cwd, env):
-        """The command jupyter_client runs: the client (outside the box) asking the server for a kernel."""
+    def start_kernel(self, kernel_arguments, cwd, env):
+        """A kernel forked by the server (``forkserver.Child``): ipykernel with ``kernel_arguments``, working in
+        ``cwd`` with the environment ``env`` and nothing else; its output goes where this process's goes."""
         request = json.dumps({"argv": list(kernel_arguments), "cwd": cwd, "env": env})
-        return [sys.executable, "-I", "-S", forkserver.__file__, "connect", self.socket, request]
+        with open(os.devnull) as nothing:
+            return forkserver.Child(self.socket, request, [nothing.fileno(), 1, 2])
 
     def stop(self):
         """End the server (it cleans its box first) and remove its folder; only in the process that started it."""
@@ -129,6 +134,18 @@ def start(manager, folder, submitted):
     argv = box.argv(box.Box(scratch, read_only, env, folder, limits), command)
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     return Server(process, scratch, socket_path, folder, box.box_uid())
+
+
+class WarmProvisioner(LocalProvisioner):
+    """jupyter_client's provisioner of a kernel that the submission's kernel server forks: its process is the
+    server's ``forkserver.Child``, polled, waited for and killed through its connection. ``parent`` (the kernel
+    manager) names the ``server``, the notebook ``folder`` and the kernel's environment (``kernel_env``)."""
+
+    async def launch_kernel(self, cmd, **kwargs):
+        manager = self.parent
+        self.process = manager.server.start_kernel(cmd, manager.folder, manager.kernel_env)
+        self.pid, self.pgid, self.cwd = self.process.pid, None, manager.folder
+        return self.connection_info
 
 
 def _alive(pid):

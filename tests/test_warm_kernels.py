@@ -67,7 +67,7 @@ def server(folder):
     warm.current = None
 
 
-async def run(folder, *cells, warm_kernel=True, kill_client=False, timeout=60):
+async def run(folder, *cells, warm_kernel=True, kill_kernel=False, timeout=60):
     """The text each cell printed (display data: its MIME types), in a fresh confined kernel; and its manager."""
     library, fonts = str(folder / "library"), str(folder / "fonts")
     manager = ConfinedKernelManager(library=library, font_cache=fonts, warm=warm_kernel, log=logging.getLogger("warm"))
@@ -93,9 +93,9 @@ async def run(folder, *cells, warm_kernel=True, kill_client=False, timeout=60):
             outputs.append("".join(texts).strip())
     finally:
         client.stop_channels()
-        if kill_client:
+        if kill_kernel:
             manager.provisioner.process.kill()
-        await manager.shutdown_kernel(now=kill_client)
+        await manager.shutdown_kernel(now=kill_kernel)
     return outputs, manager
 
 
@@ -110,7 +110,7 @@ def test_a_warm_kernel_sees_what_a_cold_one_sees(folder, server):
 def test_nothing_a_notebook_leaves_running_reaches_the_next_kernel(folder, server):
     leave = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\nprint('left one')"
     assert asyncio.run(run(folder, leave))[0] == ["left one"]
-    asyncio.run(run(folder, leave, kill_client=True))  # its client killed: the server kills the kernel too
+    asyncio.run(run(folder, leave, kill_kernel=True))  # killed through its connection: the server kills the kernel
     (processes,), _ = asyncio.run(run(folder, PROCESSES))
     assert len(json.loads(processes)) == 3, processes  # the box's init, the server, this kernel
 
