@@ -37,6 +37,7 @@ daemonic process, and multiprocessing refuses to let it start children.
 """
 
 import atexit
+import contextlib
 import io
 import json
 import os
@@ -53,7 +54,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from autograder import forkserver, grading, store
+from autograder import box, forkserver, grading, store
 from autograder.autograde import die_with_parent, zero_notebook
 from autograder.course import db_url, open_course
 from autograder.fingerprint import course_fingerprint, kit_version
@@ -274,8 +275,11 @@ def serve(path):
     ``path``, until its stdin ends (the worker closed it, or died: then its grading processes are killed).
 
     Not PR_SET_PDEATHSIG: that fires when the thread that started the server ends (a Dask executor thread can),
-    not only the worker process."""
+    not only the worker process. It also probes once whether boxes start here (``box.check_available``, two boxes,
+    0.1 s), for its grading processes to inherit; if they do not, each task probes again and fails with the reason."""
     grading.preload()
+    with contextlib.suppress(box.Unavailable):
+        box.check_available()
     GradingServer(forkserver.listen(path)).run()
     shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
