@@ -278,7 +278,7 @@ def serve(path):
     not only the worker process. It also probes once whether boxes start here (``box.check_available``, two boxes,
     0.1 s), for its grading processes to inherit; if they do not, each task probes again and fails with the reason."""
     grading.preload()
-    with contextlib.suppress(box.Unavailable):
+    with contextlib.suppress(Exception):  # each task probes again and fails with the reason
         box.check_available()
     GradingServer(forkserver.listen(path)).run()
     shutil.rmtree(os.path.dirname(path), ignore_errors=True)

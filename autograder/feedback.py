@@ -94,6 +94,8 @@ def generate(course, students=None):
 def finish_page(text, notebook, scores):
     """nbgrader's page of ``notebook`` with the grade on top, no scripts, offline math and no grader paths."""
     soup = BeautifulSoup(text, "html.parser")
+    body = soup.body or soup
+    body.insert(0, BeautifulSoup(grade_section(notebook, scores), "html.parser"))  # scrubbed with the rest
     for script in soup.find_all("script"):
         if "widget-view" in (script.get("type") or ""):
             script.replace_with(soup.new_string(WIDGET_NOTE))
@@ -108,8 +110,6 @@ def finish_page(text, notebook, scores):
                 text_node.replace_with(BeautifulSoup(_math_html(str(text_node)), "html.parser"))
     head = soup.head or soup
     head.append(BeautifulSoup(f"<style>{STYLE}</style>", "html.parser"))
-    body = soup.body or soup
-    body.insert(0, BeautifulSoup(grade_section(notebook, scores), "html.parser"))
     return str(soup)
 
 

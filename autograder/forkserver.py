@@ -42,6 +42,7 @@ This file runs by its path (inside the box the kit's packages are hidden), so it
 imports only the standard library at module level.
 """
 
+import contextlib
 import ctypes
 import gc
 import json
@@ -147,6 +148,8 @@ class Server:
         """Serve until stdin ends (the grader closed it, or died): then clean up (``finish``) and return."""
         while True:
             for key, _ in self.selector.select():
+                if self.selector.get_map().get(key.fd) is not key:
+                    continue  # closed by an earlier event of this batch: a connection and its child's end at once
                 if key.data == "stdin":
                     if not os.read(0, 4096):
                         self.finish()
@@ -183,6 +186,8 @@ class Server:
                 raise ValueError(f"one {self.what} per connection, with stdin, stdout and stderr attached")
         except (ValueError, TypeError, KeyError, AttributeError, OSError) as error:
             print(f"forkserver: refused a request: {error}", file=sys.stderr)
+            with contextlib.suppress(OSError):
+                connection.send(json.dumps({"error": f"the {self.what} server refused the request: {error}"}).encode())
             self.close(connection)
         finally:
             for fd in fds:
@@ -334,33 +339,36 @@ class ChildError(Exception):
 
 class Child:
     """A child the server at ``path`` forked for ``request`` (JSON text), with ``fds`` as its stdin, stdout and
-    stderr: ``pid`` (in the server's box), ``poll()``, ``wait()``, ``kill()`` and ``returncode`` as
-    ``subprocess.Popen`` has them. Closing the connection (``kill``, or this process's end) makes the server kill
-    the child; other signals are not passed on (a kernel's interrupts travel as messages)."""
+    stderr: ``pid`` (in the server's box), ``poll()``, ``wait()`` (TimeoutError after ``timeout``), ``kill()``
+    and ``returncode`` as ``subprocess.Popen`` has them. Closing the connection (``kill``, or this process's end)
+    makes the server kill the child; other signals are not passed on (a kernel's interrupts travel as messages).
+    ChildError when the server does not start it within ``start_seconds``, refuses, or is gone."""
 
     stdin = stdout = stderr = None
 
-    def __init__(self, path, request, fds):
+    def __init__(self, path, request, fds, start_seconds=60.0):
         self.returncode, self.connection = None, socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
+            self.connection.settimeout(start_seconds)
             self.connection.connect(path)
             socket.send_fds(self.connection, [request.encode()], fds)
             started = json.loads(self.connection.recv(PACKET) or b"{}")
-        except (OSError, ValueError) as error:
-            started = {"error": f"the server is gone ({error})"}
+            self.connection.settimeout(None)
+        except (OSError, ValueError) as error:  # socket.timeout is an OSError
+            started = {"error": f"the server is gone or stuck ({error})"}
         if "pid" not in started:
             self.connection.close()
             raise ChildError(started.get("error", "the server ended"))
         self.pid = started["pid"]
 
     def poll(self):
-        if self.returncode is None and select.select([self.connection], [], [], 0)[0]:
+        if self.returncode is None and self._readable(0):
             self._ended()
         return self.returncode
 
     def wait(self, timeout=None):
         if self.returncode is None:
-            if not select.select([self.connection], [], [], timeout)[0]:
+            if not self._readable(timeout):
                 raise TimeoutError(f"child {self.pid} still runs after {timeout} s")
             self._ended()
         return self.returncode
@@ -376,9 +384,15 @@ class Child:
 
     terminate = kill
 
+    def _readable(self, timeout):
+        poller = select.poll()
+        poller.register(self.connection, select.POLLIN)
+        return bool(poller.poll(None if timeout is None else timeout * 1000))
+
     def _ended(self):
         """The server's last word: ``{"exit": STATUS}`` once the child ended and the box is clean; nothing if the
-        server itself is gone (then the child is too: it dies with the box)."""
+        server itself is gone, which ends its children too (a kernel dies with the box, a grading process with
+        its server): then -SIGKILL."""
         try:
             ended = json.loads(self.connection.recv(PACKET) or b"{}")
         except (OSError, ValueError):

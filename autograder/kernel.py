@@ -35,6 +35,7 @@ import os
 import shutil
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -117,8 +118,11 @@ class ConfinedKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         self.folder = os.path.abspath(kw.get("cwd") or os.getcwd())
         self.server = self._warm_server()
+        self.kernel_id = kw.pop("kernel_id", self.kernel_id or str(uuid.uuid4()))  # as jupyter_client sets it
         if self.server:
             self.provisioner = warm.WarmProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        elif isinstance(self.provisioner, warm.WarmProvisioner):  # a restart, cold: jupyter_client's own again
+            self.provisioner = None
         self.scratch = self.server.new_kernel_folder() if self.server else tempfile.mkdtemp(prefix="backprop-kernel-")
         self.connection_file = os.path.join(self.scratch, "connection.json")
         self.transport, self.ip = "ipc", os.path.join(self.scratch, "socket")

@@ -125,10 +125,12 @@ def graded_path(stem):
 
 
 def report(notebook):
-    """The values the report cell printed."""
-    (output,) = notebook.cells[-1].outputs
-    assert output.text.startswith("REPORT "), output.text
-    return json.loads(output.text.removeprefix("REPORT "))
+    """The values the report cell printed (one print, which ipykernel may send in more than one stream message)."""
+    outputs = notebook.cells[-1].outputs
+    assert all(output.output_type == "stream" and output.name == "stdout" for output in outputs), outputs
+    text = "".join(output.text for output in outputs)
+    assert text.startswith("REPORT "), text
+    return json.loads(text.removeprefix("REPORT "))
 
 
 def execute_all(jobs):

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from autograder import box, warm
+from autograder import box, forkserver, warm
 from autograder.kernel import WARM_FAILED, ConfinedKernelManager
 from backprop_lib import EXERCISE_MODULES
 from backprop_lib.kit.workspace import copy_library
@@ -123,3 +123,35 @@ def test_a_kernel_that_kills_the_server_costs_its_notebook_and_the_next_start_co
         (processes,), manager = asyncio.run(run(folder, PROCESSES))
     assert manager.server is None and len(json.loads(processes)) == 2  # a box of its own: init and the kernel
     assert f"{WARM_FAILED} the submission's kernel server has ended" in caplog.text
+
+
+def test_a_warm_kernel_restarted_cold_gets_jupyter_clients_own_provisioner(folder, server):
+    """jupyter_client keeps a manager's provisioner through a restart: a kernel restarted cold (no server for it
+    any more) must not go to the kernel server."""
+    manager = ConfinedKernelManager(library=str(folder / "library"), font_cache=str(folder / "fonts"))
+
+    async def restart_cold():
+        kinds = []
+        await manager.start_kernel(cwd=str(folder / "notebook"))
+        kinds.append(type(manager.provisioner).__name__)
+        manager.warm = False
+        await manager.restart_kernel()
+        kinds.append(type(manager.provisioner).__name__)
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel()
+        return kinds
+
+    assert asyncio.run(restart_cold()) == ["WarmProvisioner", "LocalProvisioner"]
+
+
+def test_the_server_says_why_it_refuses_a_request(server):
+    not_a_kernel = json.dumps({"argv": [1], "cwd": "/", "env": {}})
+    assert server.ready()
+    with pytest.raises(forkserver.ChildError, match="refused the request: argv and env hold strings only"):
+        forkserver.Child(server.socket, not_a_kernel, [0, 1, 2])
+    assert server.ready()
