@@ -140,10 +140,13 @@ def grade_remote(bundle, fingerprint, version, student, submission, notebook_sec
     try:
         request = json.dumps({"root": str(course.root), "student": student, "seconds": float(notebook_seconds)})
         with open(logs / "task.log", "w") as log, open(os.devnull) as nothing:
-            ended = forkserver.run_child(_grading_server(), request, [nothing.fileno(), log.fileno(), log.fileno()])
-        if ended.get("exit") != 0:
-            how = f"exited with {ended['exit']}" if "exit" in ended else ended.get("error", "failed")
-            raise RuntimeError(f"grading {student} on {socket.gethostname()} {how}")
+            fds = [nothing.fileno(), log.fileno(), log.fileno()]
+            try:
+                code = forkserver.Child(_grading_server(), request, fds).wait()
+            except forkserver.ChildError as error:
+                raise RuntimeError(f"grading {student} on {socket.gethostname()}: {error}") from None
+        if code != 0:
+            raise RuntimeError(f"grading {student} on {socket.gethostname()} exited with {code}")
         return pack(course.root, _results(student))
     finally:
         for path in ["submitted", "intake", "autograded", "reports/logs"]:

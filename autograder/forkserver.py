@@ -401,15 +401,6 @@ class Child:
         self.returncode = ended.get("exit", -signal.SIGKILL)
 
 
-def run_child(path, request, fds):
-    """Have the server at ``path`` fork a child for ``request`` (JSON text) with ``fds`` as its stdin, stdout
-    and stderr; wait until it ends. Returns ``{"exit": STATUS}``, or ``{"error": WHY}``."""
-    try:
-        return {"exit": Child(path, request, fds).wait()}
-    except ChildError as error:
-        return {"error": str(error)}
-
-
 def wait_ready(path, alive, timeout, ping_seconds=15.0):
     """Whether the server at ``path`` answers ready within ``timeout`` seconds, waiting while it starts; False as
     soon as ``alive()`` is false."""

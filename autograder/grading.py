@@ -211,9 +211,9 @@ class _Clock:
 
 
 def preload():
-    """What every forked grading process would otherwise load again, for each notebook: nbformat's compiled
-    schema validators (about 0.1 s of CPU per notebook) and IPython, which jupyter_client imports to find kernel
-    folders (about 0.15 s); and, once per student, the configuration of nbgrader's ORM mappers."""
+    """What every forked grading process (each student's worker, its autograde child) would otherwise load again:
+    nbformat's compiled schema validators (about 0.1 s of CPU), IPython, which jupyter_client imports to find
+    kernel folders (about 0.15 s), and the configuration of nbgrader's ORM mappers."""
     import IPython.paths  # noqa: F401
 
     configure_mappers()
