@@ -57,11 +57,16 @@ import time
 import traceback
 
 # What every kernel imports while it starts (ipykernel's kernel, its debugger support, the autoreload
-# extension every notebook loads) and what every notebook's graded path imports. matplotlib, scikit-learn
-# and ipywidgets are left out: only illustration cells import them, and those are skipped in an unchanged
-# copy (autograder.illustrations).
+# extension every notebook loads) and what every notebook's graded path imports (numpy.random: a kernel
+# reseeds it, as a fresh import draws fresh entropy). matplotlib, scikit-learn and ipywidgets are left out:
+# only illustration cells import them, and those are skipped in an unchanged copy (autograder.illustrations).
+# A student's exercise modules are never preloaded: they are imported in the kernel, from the student's files.
 PRELOADED = (
     "numpy",
+    "numpy.random",
+    "faulthandler",
+    "secrets",
+    "IPython.core.logger",
     "IPython.display",
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
@@ -78,6 +83,7 @@ PRELOADED = (
     "backprop_lib",
     "backprop_lib.kit.notebook",
     "backprop_lib.kit.gradcheck",
+    "backprop_lib.kit.selfcheck",
 )
 PACKET = 1 << 20
 SWEEP_SECONDS = 10.0
@@ -90,6 +96,7 @@ def serve(path, folder):
     os.chdir(folder)
     sys.path[0] = folder  # as a kernel's `-m ipykernel_launcher` started here has it, until the launcher removes it
     preloaded, exported = _preload()
+    _compile_tokenizer()
     listener = listen(path)
     print(
         f"forkserver: ready in {_cpu(resource.RUSAGE_SELF):.2f} s of CPU, preloaded {', '.join(preloaded)}",
@@ -125,6 +132,15 @@ def _preload():
         except Exception as error:  # a library that cannot load here is imported by the kernel, as cold
             print(f"forkserver: not preloaded: {name}: {type(error).__name__}: {error}", file=sys.stderr)
     return loaded, {name: value for name, value in os.environ.items() if before.get(name) != value}
+
+
+def _compile_tokenizer():
+    """IPython tokenizes every cell it runs: compiling tokenize's patterns here spares every kernel doing it."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return
+    TransformerManager().transform_cell("x = 1\n")
 
 
 class Server:

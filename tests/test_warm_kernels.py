@@ -107,6 +107,14 @@ def test_a_warm_kernel_sees_what_a_cold_one_sees(folder, server):
     assert warm_shown == cold_shown == "application/vnd.jupyter.widget-view+json text/plain" + "image/png text/plain"
 
 
+def test_every_warm_kernel_draws_its_own_random_numbers(folder, server):
+    """The server imports numpy.random and random before it forks: each kernel must still draw fresh entropy, as a
+    cold kernel's own import does, or every notebook of a submission would see the same 'random' data."""
+    draw = "import random, numpy as np; print(np.random.rand(), np.random.default_rng().random(), random.random())"
+    draws = [asyncio.run(run(folder, draw))[0][0].split() for _ in range(2)]
+    assert all(first != second for first, second in zip(*draws, strict=True)), draws
+
+
 def test_nothing_a_notebook_leaves_running_reaches_the_next_kernel(folder, server):
     leave = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\nprint('left one')"
     assert asyncio.run(run(folder, leave))[0] == ["left one"]
