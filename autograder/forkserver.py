@@ -32,11 +32,15 @@ learns its exit status (negative: the signal that ended it) when it has ended an
 the box is clean again, and ends it by closing the connection.
 
 Protocol: a SOCK_SEQPACKET unix socket; one JSON message per packet.
-``{"ping": true}`` is answered ``{"ready": true}`` once the box is clean (no
-process left of an earlier kernel). ``{"argv": [...], "cwd": ..., "env": {...}}``
+``{"ping": true}`` is answered ``{"ready": true}`` when the box is clean (no
+process left of an earlier request), else ``{"ready": false}``. ``{"argv": [...], "cwd": ..., "env": {...}}``
 with three file descriptors attached is answered ``{"pid": PID}`` (the kernel's
 pid in the box), and ``{"exit": STATUS}`` when the kernel has ended and the box
 is clean again (or ``{"error": WHY}`` when no kernel could start).
+``{"verify": [NAME, ...], "cwd": ..., "env": {...}, "limits": {...}}`` asks for
+the integrity verification of those exercises instead (``become_verifier``:
+``autograder.sandbox_runner``, bound beside this file, in the student's
+library, within the verification's lower limits), answered the same way.
 
 This file runs by its path (inside the box the kit's packages are hidden), so it
 imports only the standard library at module level.
@@ -85,6 +89,13 @@ PRELOADED = (
     "backprop_lib.kit.gradcheck",
     "backprop_lib.kit.selfcheck",
 )
+LIMITS = {
+    "cpu_seconds": resource.RLIMIT_CPU,
+    "memory_bytes": resource.RLIMIT_AS,
+    "file_bytes": resource.RLIMIT_FSIZE,
+    "open_files": resource.RLIMIT_NOFILE,
+    "processes": resource.RLIMIT_NPROC,
+}  # what a verification request may lower, by autograder.box.Limits' names
 PACKET = 1 << 20
 SWEEP_SECONDS = 10.0
 PR_SET_DUMPABLE = 4
@@ -156,7 +167,7 @@ class Server:
 
     def __init__(self, listener, exported=None):
         self.listener, self.exported, self.selector = listener, exported or {}, selectors.DefaultSelector()
-        self.children = {}  # connection -> (pid, pidfd)
+        self.children = {}  # connection -> (pid, pidfd, what the child is)
         self.selector.register(listener, selectors.EVENT_READ)
         self.selector.register(0, selectors.EVENT_READ, "stdin")
 
@@ -194,8 +205,8 @@ class Server:
             return
         try:
             request = json.loads(data)
-            if request.get("ping"):
-                connection.send(json.dumps({"ready": True}).encode())
+            if request.get("ping"):  # ready once the box is clean: no child of an earlier request left
+                connection.send(json.dumps({"ready": not self.children}).encode())
             elif connection not in self.children and len(fds) == 3:
                 self.fork(connection, request, fds)
             else:
@@ -210,15 +221,27 @@ class Server:
                 os.close(fd)
 
     def validate(self, request):
-        """Raise TypeError unless ``request`` is a kernel's: argv, cwd and env, strings only."""
-        argv, env = list(request["argv"]), dict(request["env"])
-        if not all(isinstance(x, str) for x in [*argv, str(request["cwd"]), *env, *env.values()]):
-            raise TypeError("argv and env hold strings only")
+        """Raise TypeError unless ``request`` is a kernel's (argv, cwd and env) or a verification's (``verify``:
+        exercise names, cwd, env and ``limits``: resource name to number), strings and numbers only."""
+        words, env = list(request.get("verify") or request["argv"]), dict(request["env"])
+        if not all(isinstance(x, str) for x in [*words, str(request["cwd"]), *env, *env.values()]):
+            raise TypeError("argv, exercise names and env hold strings only")
+        limits = dict(request.get("limits", {}))
+        if not all(name in LIMITS and type(value) is int and value >= 0 for name, value in limits.items()):
+            raise TypeError(f"limits are whole numbers of {', '.join(LIMITS)}")
 
     def child(self, request, fds):
-        """In the forked child: become the kernel ``request`` asks for; returns its exit status."""
+        """In the forked child: become the kernel or the verification ``request`` asks for; returns its exit
+        status."""
+        if request.get("verify"):
+            limits = request.get("limits", {})
+            return become_verifier(list(request["verify"]), str(request["cwd"]), request["env"], limits, fds)
         env = {**self.exported, **request["env"]}  # what the imports set, unless the kernel's own env says otherwise
         return become_kernel(list(request["argv"]), str(request["cwd"]), env, fds)
+
+    def name(self, request):
+        """What the child ``request`` asks for is, in the server's messages."""
+        return "verification" if request.get("verify") else self.what
 
     def after_child(self):
         """A child ended: kill what it left in the box."""
@@ -247,13 +270,13 @@ class Server:
             finally:
                 os._exit(code)
         pidfd = os.pidfd_open(pid)
-        self.children[connection] = (pid, pidfd)
+        self.children[connection] = (pid, pidfd, self.name(request))
         self.selector.register(pidfd, selectors.EVENT_READ, connection)
         connection.send(json.dumps({"pid": pid}).encode())
 
     def ended(self, connection):
         """A child ended: reap it, clean up after it, tell its client how it ended."""
-        pid, pidfd = self.children.pop(connection)
+        pid, pidfd, what = self.children.pop(connection)
         self.selector.unregister(pidfd)
         os.close(pidfd)
         try:
@@ -262,9 +285,7 @@ class Server:
         except ChildProcessError:  # reaped by an earlier clean-up (another child ended first and swept the box)
             status, cpu = signal.SIGKILL, 0.0
         self.after_child()
-        print(
-            f"forkserver: {self.what} {pid} ended ({_status(status)}), {cpu:.2f} s of CPU", file=sys.stderr, flush=True
-        )
+        print(f"forkserver: {what} {pid} ended ({_status(status)}), {cpu:.2f} s of CPU", file=sys.stderr, flush=True)
         try:
             connection.send(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
         except OSError:
@@ -273,7 +294,7 @@ class Server:
 
     def close(self, connection):
         if connection in self.children:
-            pid, _ = self.children[connection]
+            pid = self.children[connection][0]
             os.kill(pid, signal.SIGKILL)
             self.ended(connection)  # reaps, sweeps and closes
             return
@@ -317,18 +338,7 @@ def _others():
 
 def become_kernel(argv, cwd, env, fds):
     """In the forked child: reset what a fresh kernel has fresh, run ipykernel; returns the exit status."""
-    _prctl(PR_SET_DUMPABLE, 1)
-    for target, fd in enumerate(fds):
-        os.dup2(fd, target)
-    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-    os.chdir(cwd)
-    os.environ.clear()
-    os.environ.update(env, PWD=cwd)  # as bubblewrap's --chdir sets it
-    import tempfile
-
-    tempfile.tempdir = None
-    if "numpy.random" in sys.modules:
-        sys.modules["numpy.random"].seed()  # fresh entropy, as a fresh import draws
+    _start_afresh(cwd, env, fds)
     import ipykernel_launcher
     from ipykernel.kernelapp import IPKernelApp
 
@@ -347,6 +357,42 @@ def become_kernel(argv, cwd, env, fds):
         except Exception:
             pass
     return code
+
+
+def become_verifier(names, cwd, env, limits, fds):
+    """In the forked child: the integrity verification (``autograder.sandbox_runner``, bound beside this file) of
+    exercises ``names`` in ``cwd``, the folder for its answers (``out/``, beside ``cases/``), within ``limits``
+    (only ever lowered); returns 0."""
+    _start_afresh(cwd, env, fds)
+    for name, value in limits.items():
+        _, hard = resource.getrlimit(LIMITS[name])
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(LIMITS[name], (value, value))
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_runner.py")
+    spec = importlib.util.spec_from_file_location("sandbox_runner", path)
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    runner.main([os.path.dirname(cwd), *names])
+    return 0
+
+
+def _start_afresh(cwd, env, fds):
+    """In a forked child: the given stdin, stdout and stderr and no other file, ``cwd``, only ``env``, fresh
+    temporary folder and random state (as a fresh process has them)."""
+    _prctl(PR_SET_DUMPABLE, 1)
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env, PWD=cwd)  # as bubblewrap's --chdir sets it
+    import tempfile
+
+    tempfile.tempdir = None
+    if "numpy.random" in sys.modules:
+        sys.modules["numpy.random"].seed()  # fresh entropy, as a fresh import draws
 
 
 class ChildError(Exception):

@@ -177,16 +177,16 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
     clock.lap("intake")
     logs = course.reports / "logs" / student
     taken = [notebook for notebook in course.notebooks() if notebook in intake.notebooks]
-    with warm.kernels_for(course, student, wanted=bool(taken)):
+    with warm.kernels_for(course, student, wanted=bool(taken)) as server:
         graded = {o.notebook: o for o in autograde_notebooks(course, student, taken, notebook_seconds, logs)}
+        clock.lap("notebooks")
+        record.verification = verify.verify(course, student, secret, isolation, server)
+    clock.lap("verification")
     for notebook in course.notebooks():
         if notebook not in graded:
             zero_notebook(course, student, notebook)
             graded[notebook] = NotebookOutcome(notebook, MISSING, "not graded: see the notes on the submission")
         record.notebooks.append(graded[notebook])
-    clock.lap("notebooks")
-    record.verification = verify.verify(course, student, secret, isolation)
-    clock.lap("verification")
     if fingerprint and all(outcome.status != FAILED for outcome in record.notebooks):
         record.content_hash, record.course_fingerprint = submission, fingerprint
     store.save(course, record)

@@ -5,28 +5,38 @@ replace numpy.allclose or the checker itself. This step does not trust that
 kernel. For every exercise of ``backprop_lib.kit.exercises.EXERCISES``:
 
 1. the grader draws cases from a secret seed (``SecretCases``; new each batch);
-2. a box (``autograder.box``) runs ``autograder.sandbox_runner``: ``exercise.run(case)``
-   on the course's library with the student's exercise files on top, writing
-   plain arrays (.npz) into the box's one writable folder;
+2. ``autograder.sandbox_runner`` runs ``exercise.run(case)`` on the course's
+   library with the student's exercise files on top, writing plain arrays (.npz)
+   into its one writable folder: forked by the submission's kernel server
+   (``autograder.warm``) once the student's notebooks are done, or in a box of
+   its own (``autograder.box``: ``course verify``, warm kernels off, or the
+   server gone);
 3. the grader, which never imports student code, reads only regular files of
    that folder (no link followed, no blocking open, size-capped), loads them with
    ``allow_pickle=False``, checks their dtype and shape, and calls
    ``exercise.judge(case, got)`` against its own reference gradients.
 
-The box holds the interpreter, the course's ``backprop_lib/`` (read-only) with
-only the student's six exercise files bound over their stubs (a file the student
+A box of its own holds the interpreter, the course's ``backprop_lib/`` (read-only)
+with only the student's exercise files bound over their stubs (a file the student
 added, such as ``backprop_lib/kit/checking/__init__.py``, does not exist there),
 the runner, this student's cases (read-only) and its output folder: not the
 repository, the solutions, the kit's ``autograder`` package, the course or any
-other student's folder. It has no network, its own processes and /proc, its own
+other student's folder. The kernel server's box is the same box around the
+student's autograded notebook folder (read-only), which the student's kernels
+saw already; the cases enter its writable folder only after the last kernel
+ended and the box is clean, and the verification runs with its own, lower
+limits. It has no network, its own processes and /proc, its own
 uid (as root) or user namespace, no capability at any moment, and limits on
 processes, CPU, memory, file size and open files; every process in it ends with
-it. An exercise that hangs or kills the box fails alone; the others run again
-in a new box. Whatever the box writes can only make that student's exercises
+it. An exercise that hangs or kills its process fails alone; the others run
+again in a new round (a new box, or a new child of the server, which kills
+whatever the round left). Whatever the box writes can only make that student's exercises
 fail: a malformed, oversized or non-regular answer is a failed exercise.
 
 Secret cases live in a folder of the grader's (mode 0700) for the length of the
-batch (removed when the grader exits, even after a worker was killed); the
+batch (removed when the grader exits, even after a worker was killed), or, for
+a verification the kernel server forks, in a folder of the box's (mode 0700)
+for the length of that verification; the
 reference answers exist only in the grader's memory. A failed secret case is
 reported without its expected values (a worked case from the course keeps them).
 """
@@ -48,18 +58,20 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import box
+from autograder import box, forkserver
 from backprop_lib import EXERCISE_MODULES
 from backprop_lib.kit.exercises import EXERCISES
 from backprop_lib.kit.results import FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
 
 LIMITS = box.Limits(cpu_seconds=30, memory_bytes=2 << 30, file_bytes=64 << 20, open_files=64, processes=32)
 EXERCISE_SECONDS = 5.0
+SERVER_SECONDS = 5.0  # how long a kernel server may take to answer before the verification takes a box of its own
 STUDENT_SECONDS = 60.0
 MAX_OUTPUT_BYTES = 32 << 20
 MAX_REPORT_BYTES = 1 << 20
 NUMERIC_KINDS = "fiub"
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
+BOX_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1"}
 BOOTSTRAP = (
     "import sys; work = sys.argv[1]; sys.path[:0] = [work + '/lib', work + '/runner']; sys.path.append(sys.argv[2]); "
     "import sandbox_runner; sandbox_runner.main(sys.argv[1:2] + sys.argv[3:])"
@@ -130,19 +142,70 @@ class Verification:
         return cls([CheckResult.from_dict(r) for r in data["results"]], data["seconds"], data["isolation"])
 
 
-def verify(course, student, secret, isolation):
-    """Run ``student``'s exercises in a box on ``secret``'s cases and judge the answers."""
+def verify(course, student, secret, isolation, server=None):
+    """Run ``student``'s exercises on ``secret``'s cases and judge the answers: in children of the submission's
+    kernel ``server`` (``autograder.warm``) when one is given and answers, else in a box of their own."""
     start = time.monotonic()
-    secret.folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="student-", dir=secret.folder) as folder:
-        work = Path(folder)
+    results = None
+    if server is not None:
+        with tempfile.TemporaryDirectory(prefix="verify-", dir=os.path.join(server.scratch, "kernels")) as folder:
+            try:
+                results = _run_rounds(_ServerRunner(server, Path(folder), secret), secret, start + STUDENT_SECONDS)
+            except forkserver.ChildError:
+                pass  # the server went away (a kernel of the student's may have killed it): a box of its own
+    if results is None:
+        secret.folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="student-", dir=secret.folder) as folder:
+            results = _run_rounds(_BoxRunner(Path(folder), course, student, secret), secret, start + STUDENT_SECONDS)
+    ordered = [results[name] for name in secret.cases]
+    return Verification(ordered, round(time.monotonic() - start, 3), isolation.describe())
+
+
+class _BoxRunner:
+    """Each round of one student's verification in a box of its own: the library, runner and cases read-only,
+    ``work``/out writable."""
+
+    def __init__(self, work, course, student, secret):
+        self.work, self.library = work, f"{work}/lib/"
         secret.write(work / "cases")
         (work / "out").mkdir()
         box.give_to_box(work / "out")
-        sandbox = _box(work, course, student)
-        results = _run_rounds(sandbox, work, secret, start + STUDENT_SECONDS)
-    ordered = [results[name] for name in secret.cases]
-    return Verification(ordered, round(time.monotonic() - start, 3), isolation.describe())
+        self.sandbox = _box(work, course, student)
+
+    def start(self, names):
+        site = os.path.dirname(os.path.dirname(np.__file__))
+        command = [sys.executable, "-I", "-S", "-B", "-c", BOOTSTRAP, str(self.work), site, *names]
+        quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        return subprocess.Popen(box.argv(self.sandbox, command), **quiet)
+
+    @staticmethod
+    def signal(code):
+        """The signal that ended the round, from its exit code (bubblewrap reports one as 128 + its number)."""
+        return code - 128 if code > 128 else None
+
+
+class _ServerRunner:
+    """Each round of one student's verification forked by the submission's kernel server, whose box holds the same
+    library (the course's, the student's exercise files over it) and the runner: cases in ``work``/cases, which
+    only the server's box sees, and only now that the student's kernels have ended; ``work``/out writable. The
+    box may change its own copy of the cases: that can only fail its answers, judged on the grader's cases."""
+
+    def __init__(self, server, work, secret):
+        self.server, self.work, self.library = server, work, f"{server.folder}/"
+        secret.write(work / "cases")
+        (work / "out").mkdir()
+        box.give_to_box(work, server.uid)  # mode 0700: only the box's uid (and the grader) reads the cases
+        self.env = {**BOX_ENV, "HOME": str(work / "out")}
+
+    def start(self, names):
+        """The round's process (``forkserver.Child``), once the box is clean; ChildError if the server is gone."""
+        if not self.server.ready(SERVER_SECONDS):
+            raise forkserver.ChildError(self.server.why_not)
+        return self.server.start_verification(names, str(self.work), self.env, LIMITS, SERVER_SECONDS)
+
+    @staticmethod
+    def signal(code):
+        return -code if code < 0 else None
 
 
 def _box(work, course, student):
@@ -155,12 +218,12 @@ def _box(work, course, student):
         if path.is_file() and not path.is_symlink():
             read_only.append((str(path), f"{library}/{module}.py"))
     read_only += [(str(RUNNER), str(work / "runner" / RUNNER.name)), (str(work / "cases"),) * 2]
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(work / "out"), "OPENBLAS_NUM_THREADS": "1"}
+    env = {**BOX_ENV, "HOME": str(work / "out")}
     return box.Box(str(work / "out"), tuple(read_only), env, str(work / "out"), LIMITS)
 
 
-def _run_rounds(sandbox, work, secret, deadline):
-    """Start the box until every exercise has a result; one that hangs or crashes is dropped."""
+def _run_rounds(runner, secret, deadline):
+    """Start rounds until every exercise has a result; one that hangs or crashes is dropped."""
     results, pending = {}, list(secret.cases)
     while pending:
         if time.monotonic() >= deadline:
@@ -168,7 +231,7 @@ def _run_rounds(sandbox, work, secret, deadline):
                 name: _failed(name, f"not verified: the sandbox used up its {STUDENT_SECONDS:g} s") for name in pending
             }
             break
-        stopped = _sandbox(sandbox, work, pending, secret, results, deadline)
+        stopped = _round(runner, pending, secret, results, deadline)
         pending = [name for name in pending if name not in results]
         if pending:
             stuck = pending.pop(0)
@@ -176,14 +239,12 @@ def _run_rounds(sandbox, work, secret, deadline):
     return results
 
 
-def _sandbox(sandbox, work, names, secret, results, deadline):
-    """Run the box on ``names``, judging each answer as it appears (into ``results``).
+def _round(runner, names, secret, results, deadline):
+    """Run one round on ``names``, judging each answer as it appears (into ``results``).
 
-    Returns why the box stopped before the first exercise without an answer.
+    Returns why the round stopped before the first exercise without an answer.
     """
-    site = os.path.dirname(os.path.dirname(np.__file__))
-    command = [sys.executable, "-I", "-S", "-B", "-c", BOOTSTRAP, str(work), site, *names]
-    out, waiting = work / "out", list(names)
+    out, waiting = runner.work / "out", list(names)
 
     def collect():
         """Judge the next exercise if its answer is there; True if it was."""
@@ -191,13 +252,11 @@ def _sandbox(sandbox, work, names, secret, results, deadline):
             return False
         name = waiting.pop(0)
         results[name] = judge_outputs(
-            EXERCISES[name], secret.cases[name], out, f"{work}/lib/", secret.public.get(name, set())
+            EXERCISES[name], secret.cases[name], out, runner.library, secret.public.get(name, set())
         )
         return True
 
-    process = subprocess.Popen(
-        box.argv(sandbox, command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    process = runner.start(names)
     since = time.monotonic()
     while process.poll() is None:
         if collect():
@@ -213,8 +272,8 @@ def _sandbox(sandbox, work, names, secret, results, deadline):
             return f"did not finish within {EXERCISE_SECONDS:g} s (an endless loop?)"
     while collect():
         pass
-    code = process.returncode  # bwrap reports a signal that ended the command as 128 + its number
-    cause = f"killed by signal {code - 128}" if code > 128 else f"exit code {code}"
+    signum = runner.signal(process.returncode)
+    cause = f"killed by signal {signum}" if signum else f"exit code {process.returncode}"
     return f"the sandbox process stopped during this exercise ({cause}: a crash, os._exit or a resource limit)"
 
 

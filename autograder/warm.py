@@ -16,8 +16,11 @@ over its ``backprop_lib/``, the same environment, the same limits, its own uid
 holds the server's home and socket (``server/``) and one folder per kernel
 under ``kernels/`` (the grader's too: the box cannot rename a kernel's folder
 away). The kit's packages stay hidden in the box: the server's one file is
-bound read-only at ``SERVER_FILE``. The box dies with the worker (bubblewrap's
---die-with-parent); ``kernels_for`` ends it before the integrity verification.
+bound read-only at ``SERVER_FILE``, and the integrity verification's runner
+beside it (``RUNNER_FILE``): once the notebooks are done, the server forks the
+verification too (``autograder.verify``, ``Server.start_verification``). The box
+dies with the worker (bubblewrap's --die-with-parent); ``kernels_for`` ends it
+after the verification.
 
 What changes against a box per kernel: a submission's kernels share one box,
 one after the other (the server kills whatever a notebook left running before
@@ -31,15 +34,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from autograder import box, forkserver
+from autograder import box, forkserver, verify
 from autograder.course import load_config
 
 SERVER_FILE = "/run/backprop-kit/forkserver.py"
+RUNNER_FILE = "/run/backprop-kit/sandbox_runner.py"  # beside the server's file: the verification's runner
 START_SECONDS = 60.0
 PING_SECONDS = 15.0
 STOP_SECONDS = 15.0
@@ -79,6 +83,14 @@ class Server:
         request = json.dumps({"argv": list(kernel_arguments), "cwd": cwd, "env": env})
         with open(os.devnull) as nothing:
             return forkserver.Child(self.socket, request, [nothing.fileno(), 1, 2])
+
+    def start_verification(self, names, work, env, limits, start_seconds):
+        """The integrity verification of exercises ``names`` forked by the server (``forkserver.Child``): cases in
+        ``work``/cases, answers into ``work``/out, its working folder, with the environment ``env`` and
+        ``limits`` (an ``autograder.box.Limits``); ChildError unless it starts within ``start_seconds``."""
+        request = {"verify": list(names), "cwd": os.path.join(work, "out"), "env": env, "limits": asdict(limits)}
+        with open(os.devnull) as nothing:
+            return forkserver.Child(self.socket, json.dumps(request), [nothing.fileno()] * 3, start_seconds)
 
     def stop(self):
         """End the server (it cleans its box first) and remove its folder; only in the process that started it."""
@@ -127,7 +139,7 @@ def start(manager, folder, submitted):
     box.give_to_box(home)
     libraries = library_binds(manager.library, folder, submitted)
     Path(folder, "backprop_lib" if libraries else "").mkdir(parents=True, exist_ok=True)  # the mount points
-    read_only = ((folder, folder), *libraries, (forkserver.__file__, SERVER_FILE))
+    read_only = ((folder, folder), *libraries, (forkserver.__file__, SERVER_FILE), (str(verify.RUNNER), RUNNER_FILE))
     limits = box.Limits(manager.cpu_seconds, manager.memory_bytes, manager.file_size_bytes, 1024, manager.processes)
     socket_path = os.path.join(home, "server.sock")
     command = [sys.executable, SERVER_FILE, "serve", socket_path, folder]

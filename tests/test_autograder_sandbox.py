@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 from scratch_home import scratch_home
 
-from autograder import box, samples, verify
+from autograder import box, samples, verify, warm
 from autograder.course import HIDDEN_TESTS_DIR, build
 from autograder.kernel import ConfinedKernelManager
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
@@ -59,25 +59,41 @@ def submit(course, student, replacements=(), extra=""):
     return library
 
 
-def results(course, student, secret, isolation):
-    return {r.exercise: r for r in verify.verify(course, student, secret, isolation).results}
+BOX, SERVER = "a box of its own", "the kernel server's box"
 
 
-def test_the_reference_passes_every_exercise_on_secret_cases(course, secret, isolation):
+@pytest.fixture(params=[BOX, SERVER])
+def results(request, course, secret, isolation, capfd):
+    """Verify a student as grading does: forked by the submission's kernel server (after the notebooks), or in a
+    box of its own (warm kernels off, or the server gone); {exercise: CheckResult}."""
+
+    def verified(student):
+        if request.param == BOX:
+            return {r.exercise: r for r in verify.verify(course, student, secret, isolation).results}
+        with warm.kernels_for(course, student) as server:
+            got = verify.verify(course, student, secret, isolation, server)
+        assert "forkserver: verification" in capfd.readouterr().err, "not forked by the server: a box of its own"
+        return {r.exercise: r for r in got.results}
+
+    verified.where = request.param
+    return verified
+
+
+def test_the_reference_passes_every_exercise_on_secret_cases(course, results):
     submit(course, "reference")
-    got = results(course, "reference", secret, isolation)
+    got = results("reference")
     assert list(got) == list(EXERCISES)
     assert all(r.passed for r in got.values()), [r.report() for r in got.values() if not r.passed]
 
 
-def test_untouched_stubs_are_not_implemented(course, secret, isolation):
+def test_untouched_stubs_are_not_implemented(course, results):
     course.folder("intake", "untouched").mkdir(parents=True, exist_ok=True)
-    got = results(course, "untouched", secret, isolation)
+    got = results("untouched")
     assert {r.status for r in got.values()} == {"not implemented"}
     assert "relu_backward is not implemented yet" in got["relu_backward"].summary
 
 
-def test_a_wrong_answer_fails_even_with_numpy_and_the_checker_patched(course, secret, isolation):
+def test_a_wrong_answer_fails_even_with_numpy_and_the_checker_patched(course, results):
     cheat = textwrap.dedent(
         """
         import numpy as _np
@@ -87,12 +103,12 @@ def test_a_wrong_answer_fails_even_with_numpy_and_the_checker_patched(course, se
         """
     )
     submit(course, "patcher", [("relu_backward", "def relu_backward(dout, cache):\n    return (dout,)")], cheat)
-    got = results(course, "patcher", secret, isolation)
+    got = results("patcher")
     assert got["relu_backward"].status == "failed"
     assert "passed on unchanged" in (got["relu_backward"].hint or "")
 
 
-def test_only_the_exercise_files_come_from_the_student(course, secret, isolation):
+def test_only_the_exercise_files_come_from_the_student(course, results):
     helper = """
         def relu_backward(dout, cache):
             from backprop_lib.masks import positive
@@ -100,12 +116,12 @@ def test_only_the_exercise_files_come_from_the_student(course, secret, isolation
     """
     library = submit(course, "helper", [("relu_backward", helper)])
     (library / "masks.py").write_text("def positive(x):\n    return x > 0\n")
-    (library / "kit" / "checking").mkdir(parents=True)
+    (library / "kit" / "checking").mkdir(parents=True, exist_ok=True)
     shadow = "raise SystemExit('a student copy of the kit is never used')\n"
     (library / "kit" / "checking" / "__init__.py").write_text(shadow)
-    (library / "kit" / "exercises").mkdir(parents=True)
+    (library / "kit" / "exercises").mkdir(parents=True, exist_ok=True)
     (library / "kit" / "exercises" / "__init__.py").write_text(shadow)
-    got = results(course, "helper", secret, isolation)
+    got = results("helper")
     assert "No module named 'backprop_lib.masks'" in got["relu_backward"].summary
     using_relu = {
         "relu_backward",
@@ -117,7 +133,7 @@ def test_only_the_exercise_files_come_from_the_student(course, secret, isolation
     assert all(r.passed for name, r in got.items() if name not in using_relu)
 
 
-def test_an_exercise_that_hangs_or_crashes_fails_alone(course, secret, isolation):
+def test_an_exercise_that_hangs_or_crashes_fails_alone(course, results):
     submit(
         course,
         "crasher",
@@ -128,7 +144,7 @@ def test_an_exercise_that_hangs_or_crashes_fails_alone(course, secret, isolation
             ("power_backward", "def power_backward(dout, cache):\n    import numpy\n    return (numpy.ones(1 << 34),)"),
         ],
     )
-    got = results(course, "crasher", secret, isolation)
+    got = results("crasher")
     assert "did not finish within 5 s" in got["negate_backward"].summary
     assert "exit code 0" in got["exp_backward"].summary
     assert "killed by signal 11" in got["log_backward"].summary
@@ -136,6 +152,18 @@ def test_an_exercise_that_hangs_or_crashes_fails_alone(course, secret, isolation
     broken = {"negate_backward", "exp_backward", "log_backward", "power_backward"}
     broken.add("engine_course_examples")  # the course's sigmoid neuron runs the student's exp gate
     assert all(r.passed for name, r in got.items() if name not in broken)
+
+
+def test_a_verification_that_kills_the_kernel_server_finishes_in_a_box_of_its_own(course, secret, isolation):
+    kill = "def relu_backward(dout, cache):\n    import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)"
+    submit(course, "server-killer", [("relu_backward", kill)])
+    with warm.kernels_for(course, "server-killer") as server:
+        got = verify.verify(course, "server-killer", secret, isolation, server).results
+        assert server.process.poll() is not None, "the student's code did not reach the server"
+    assert [r.exercise for r in got] == list(EXERCISES)
+    using_relu = {"relu_backward", "residual_backward", "two_layer_net_backward"}
+    using_relu |= {"network_gradient_check", "spiral_training"}
+    assert {r.exercise for r in got if not r.passed} == using_relu
 
 
 def leftover(marker, seconds=2.0):
@@ -154,7 +182,7 @@ def leftover(marker, seconds=2.0):
         time.sleep(0.05)
 
 
-def test_student_code_runs_in_a_box_of_its_own_and_reaches_nothing_else(course, secret, isolation):
+def test_student_code_runs_in_a_box_of_its_own_and_reaches_nothing_else(course, results):
     targets = [SOLUTIONS_DIR / "gates.py", REPO / ".git", HIDDEN_TESTS_DIR, course.config_file, course.root / "intake"]
     marker = f"{31 + os.getpid() % 1000}.417"
     probe = f"""
@@ -183,9 +211,10 @@ def test_student_code_runs_in_a_box_of_its_own_and_reaches_nothing_else(course, 
             raise RuntimeError(f"uid={{os.getuid()}} caps={{caps}} read={{read}} processes={{len(others)}}")
     """
     submit(course, "snoop", [("add_backward", probe)])
-    summary = results(course, "snoop", secret, isolation)["add_backward"].summary
+    summary = results("snoop")["add_backward"].summary
     uid = box.UID_BASE + os.getpid() if ROOT else os.getuid()
-    assert f"uid={uid} caps=0000000000000000 read=[] processes=3" in summary  # init, python, sleep
+    processes = 3 if results.where == BOX else 4  # init, python, sleep; and the kernel server in its box
+    assert f"uid={uid} caps=0000000000000000 read=[] processes={processes}" in summary
     assert not leftover(marker), "a process started by student code outlived the box"
 
 
@@ -336,10 +365,10 @@ def test_a_malformed_answer_is_the_student_s_failure_and_never_blocks(tmp_path):
     assert "not a regular file" in verify.judge_outputs(exercise, cases, tmp_path).summary
 
 
-def test_a_failed_secret_case_does_not_show_its_expected_values(course, secret, isolation):
+def test_a_failed_secret_case_does_not_show_its_expected_values(course, secret, results):
     wrong = "def relu_backward(dout, cache):\n    return (dout * (cache > 0) * (1.5 if cache.size == 20 else 1.0),)"
     submit(course, "secretive", [("relu_backward", wrong)])  # right on the course's worked case, wrong on (4, 5)
-    result = results(course, "secretive", secret, isolation)["relu_backward"]
+    result = results("secretive")["relu_backward"]
     assert secret.public["relu_backward"] and 0 not in secret.public["relu_backward"]  # the first case is random
     assert (result.status, result.summary) == ("failed", "dx is wrong")
     assert result.details == [

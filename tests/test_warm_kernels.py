@@ -159,7 +159,10 @@ def test_a_warm_kernel_restarted_cold_gets_jupyter_clients_own_provisioner(folde
 
 def test_the_server_says_why_it_refuses_a_request(server):
     not_a_kernel = json.dumps({"argv": [1], "cwd": "/", "env": {}})
+    unknown_limit = json.dumps({"verify": ["relu_backward"], "cwd": "/", "env": {}, "limits": {"nice": 40}})
     assert server.ready()
-    with pytest.raises(forkserver.ChildError, match="refused the request: argv and env hold strings only"):
+    with pytest.raises(forkserver.ChildError, match="refused the request: argv, exercise names and env hold strings"):
         forkserver.Child(server.socket, not_a_kernel, [0, 1, 2])
+    with pytest.raises(forkserver.ChildError, match="refused the request: limits are whole numbers of cpu_seconds"):
+        forkserver.Child(server.socket, unknown_limit, [0, 1, 2])
     assert server.ready()
