@@ -1,6 +1,7 @@
 """Warm kernels are exactly as fair: every sample submission scores the same, cell by cell, and every notebook
-ends the same way (graded, stopped with its reason, failed), whether its kernels fork from the submission's
-warm server or start cold, each in a box of its own. Real nbgrader, real kernels, one course."""
+ends the same way (graded, stopped with its reason, failed), whether its kernels (and its integrity
+verification) fork from the submission's warm server or start cold, each in a box of its own. Real nbgrader,
+real kernels, one course."""
 
 import pytest
 from scratch_home import scratch_home
@@ -43,6 +44,7 @@ def test_every_sample_scores_the_same_with_warm_and_cold_kernels(course):
     warm = outcomes_of(course)
     logs = course.reports / "logs" / "reference" / "worker.log"
     assert "forkserver: ready" in logs.read_text()  # the course's default: warm kernels
+    assert "forkserver: verification" in logs.read_text()  # the integrity verification forked by the server too
 
     config = course.config_file.read_text()
     course.config_file.write_text(config + "c.ConfinedKernelManager.warm = False\n")
