@@ -60,8 +60,8 @@ import sys
 import time
 import traceback
 
-# What every kernel imports while it starts (ipykernel's kernel, its debugger support, the autoreload
-# extension every notebook loads) and what every notebook's graded path imports (numpy.random: a kernel
+# What every kernel imports while it starts (ipykernel's kernel, its debugger support) and what every
+# notebook's graded path imports (numpy.random: a kernel
 # reseeds it, as a fresh import draws fresh entropy). matplotlib, scikit-learn and ipywidgets are left out:
 # only illustration cells import them, and those are skipped in an unchanged copy (autograder.illustrations).
 # A student's exercise modules are never preloaded: they are imported in the kernel, from the student's files.
@@ -79,7 +79,6 @@ PRELOADED = (
     "IPython.core.debugger",
     "IPython.core.magics.extension",
     "IPython.core.oinspect",
-    "IPython.extensions.autoreload",
     "IPython.extensions.storemagic",
     "psutil",
     "sqlite3",

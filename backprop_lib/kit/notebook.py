@@ -41,12 +41,21 @@ def _show_error(shell, etype, value, tb, tb_offset=None):
     return stb
 
 
+def _reload_saved_files(shell):
+    """IPython's ``autoreload`` (``%autoreload 2``): an exercise file you save is used by the next cell you run,
+    without restarting the kernel."""
+    if not shell.find_line_magic("autoreload"):
+        shell.run_line_magic("load_ext", "autoreload")
+    shell.run_line_magic("autoreload", "2")
+
+
 def _grading_mode(shell):
     """What a grading kernel does without, as no graded cell depends on it: ``autoreload`` (no file changes
-    during a grading run, and checking every loaded module before each cell cost more CPU than any graded
-    cell) and IPython's verbose tracebacks (source context highlighted with pygments, formatted twice per
-    failing cell, once for the history: about 10 ms a cell and 0.1 s for the first). Errors are shown in
-    IPython's Plain mode, Python's own layout: each frame's file, line and code, then the exception."""
+    during a grading run; loading it records every loaded module, 20 ms a kernel, and checking them before each
+    cell cost more CPU than any graded cell: switched off if a notebook loaded it itself) and IPython's verbose
+    tracebacks (source context highlighted with pygments, formatted twice per failing cell, once for the history:
+    about 10 ms a cell and 0.1 s for the first). Errors are shown in IPython's Plain mode, Python's own layout:
+    each frame's file, line and code, then the exception."""
     if shell.find_line_magic("autoreload"):
         shell.run_line_magic("autoreload", "0")
     shell.InteractiveTB.set_mode("Plain")
@@ -63,7 +72,7 @@ def _continue_after_stub(result):
 
 
 def setup():
-    """Install the one-line handling of exercise stubs in the running IPython kernel.
+    """Install the one-line handling of exercise stubs in the running IPython kernel, and ``autoreload``.
 
     Prints which library the notebook runs (your exercise files, or the
     reference solutions). Safe to call more than once; outside IPython it only prints.
@@ -75,6 +84,8 @@ def setup():
         return
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         _grading_mode(shell)
+    else:
+        _reload_saved_files(shell)
     shell.set_custom_exc((NotImplementedError,), _show_error)
     if _continue_after_stub not in shell.events.callbacks["post_run_cell"]:
         shell.events.register("post_run_cell", _continue_after_stub)

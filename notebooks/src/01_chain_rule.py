@@ -41,8 +41,6 @@
 # file, to write. Run the first cell now.
 
 # %%
-# %load_ext autoreload
-# %autoreload 2
 import numpy as np
 
 import backprop_lib
@@ -50,7 +48,7 @@ from backprop_lib.derivations import logistic_factors, squared_error_factors
 from backprop_lib.gradient_check import numerical_gradient, relative_error
 from backprop_lib.kit.notebook import checked, setup
 
-setup()
+setup()  # autoreload (the files you save are used, no restart) and one-line messages for stubs
 
 # %% [markdown]
 # ## 1.1 A network is a composition of layers

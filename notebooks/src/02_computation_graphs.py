@@ -47,8 +47,6 @@
 # `backprop-kit hint reciprocal_backward`.
 
 # %%
-# %load_ext autoreload
-# %autoreload 2
 import numpy as np
 
 import backprop_lib
@@ -64,7 +62,7 @@ from backprop_lib.gates import (
 from backprop_lib.graph import Node, apply
 from backprop_lib.kit.notebook import checked, setup, show
 
-setup()
+setup()  # autoreload (the files you save are used, no restart) and one-line messages for stubs
 
 # %% [markdown]
 # ## 2.1 The function as a graph

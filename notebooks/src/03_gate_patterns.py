@@ -28,8 +28,6 @@
 # $$f(x, y, z, w) = 2\,\bigl(x y + \max(z, w)\bigr) \qquad \text{at } x = 3,\ y = -4,\ z = 2,\ w = -1.$$
 
 # %%
-# %load_ext autoreload
-# %autoreload 2
 import numpy as np
 
 import backprop_lib
@@ -46,7 +44,7 @@ from backprop_lib.gates import (
 from backprop_lib.graph import Node, apply
 from backprop_lib.kit.notebook import checked, setup, show
 
-setup()
+setup()  # autoreload (the files you save are used, no restart) and one-line messages for stubs
 
 # %% [markdown]
 # ## 3.1 Forward

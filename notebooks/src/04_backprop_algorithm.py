@@ -25,15 +25,13 @@
 #    through depth (and what it does not do).
 
 # %%
-# %load_ext autoreload
-# %autoreload 2
 import numpy as np
 
 import backprop_lib
 from backprop_lib.graph import Node, apply, backward, maximum, topological_sort
 from backprop_lib.kit.notebook import checked, setup, show
 
-setup()
+setup()  # autoreload (the files you save are used, no restart) and one-line messages for stubs
 
 # %% [markdown]
 # ## 4.1 From a hand-run sweep to an algorithm

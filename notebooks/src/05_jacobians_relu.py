@@ -28,8 +28,6 @@
 #    a real layer as the fraction of dead units.
 
 # %%
-# %load_ext autoreload
-# %autoreload 2
 import numpy as np
 
 import backprop_lib
@@ -46,7 +44,7 @@ from backprop_lib.gradient_check import numerical_gradient, relative_error
 from backprop_lib.kit.notebook import checked, setup
 from backprop_lib.layers import linear_forward
 
-setup()
+setup()  # autoreload (the files you save are used, no restart) and one-line messages for stubs
 
 # %% [markdown]
 # ## 5.1 The Jacobian's layout

@@ -30,15 +30,13 @@
 # $b$ $(K)$, output $z = xW + b$ of shape $(N \times K)$.
 
 # %%
-# %load_ext autoreload
-# %autoreload 2
 import numpy as np
 
 import backprop_lib
 from backprop_lib.kit.notebook import checked, setup
 from backprop_lib.layers import linear_backward, linear_forward, residual_backward, residual_forward
 
-setup()
+setup()  # autoreload (the files you save are used, no restart) and one-line messages for stubs
 
 # %% [markdown]
 # ## 6.1 One example: $\partial z / \partial x$, one element first

@@ -29,8 +29,6 @@
 # `softmax_backward`, the loss backward passes below, and the engine's `topological_sort` and `backward`.
 
 # %%
-# %load_ext autoreload
-# %autoreload 2
 import os
 
 import numpy as np
@@ -51,7 +49,7 @@ from backprop_lib.losses import (
 )
 from backprop_lib.network import two_layer_net_backward, two_layer_net_forward
 
-setup()
+setup()  # autoreload (the files you save are used, no restart) and one-line messages for stubs
 # nbgrader sets NBGRADER_EXECUTION while it grades: then the training no grade depends on is shortened.
 GRADING = "NBGRADER_EXECUTION" in os.environ
 

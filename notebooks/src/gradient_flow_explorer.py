@@ -23,7 +23,8 @@
 # - **Your library.** Every widget computes with `backprop_lib`: its graph engine and *your* backward
 #   functions. A backward you have not written yet shows one red line saying which function to write in
 #   which file; write it, save the file, and run the cell again. Like every notebook of the course, this one
-#   loads IPython's `autoreload` in its first cell, so the saved file is used without a kernel restart.
+#   turns on IPython's `autoreload` in its first cell (`setup()`), so the saved file is used without a kernel
+#   restart.
 # - **The reference solutions.** Start JupyterLab with `BACKPROP_KIT_SOLUTIONS=1 jupyter lab` (in a
 #   checkout of the kit) and every widget runs on `solutions/`: a way to compare your numbers with the
 #   reference ones.
@@ -31,9 +32,8 @@
 #   (`fig.savefig("flow.png")`) instead of a widget.
 
 # %%
-# %load_ext autoreload
-# %autoreload 2
 from backprop_lib.graph import Node
+from backprop_lib.kit.notebook import setup
 from backprop_lib.kit.widgets import (
     dead_relu,
     depth_flow,
@@ -42,6 +42,8 @@ from backprop_lib.kit.widgets import (
     linear_jacobian,
     sigmoid_saturation,
 )
+
+setup()  # autoreload (the files you save are used, no restart) and one-line messages for stubs
 
 # %% [markdown]
 # ## 1. A computation graph, one gate at a time
