@@ -204,8 +204,8 @@ class Server:
             return
         try:
             request = json.loads(data)
-            if request.get("ping"):  # ready once the box is clean: no child of an earlier request left
-                connection.send(json.dumps({"ready": not self.children}).encode())
+            if request.get("ping"):
+                connection.send(json.dumps({"ready": self.clean()}).encode())
             elif connection not in self.children and len(fds) == 3:
                 self.fork(connection, request, fds)
             else:
@@ -237,6 +237,10 @@ class Server:
             return become_verifier(list(request["verify"]), str(request["cwd"]), request["env"], limits, fds)
         env = {**self.exported, **request["env"]}  # what the imports set, unless the kernel's own env says otherwise
         return become_kernel(list(request["argv"]), str(request["cwd"]), env, fds)
+
+    def clean(self):
+        """Whether the box is clean, as a ping's answer says: no child of an earlier request, no process it left."""
+        return not self.children and not _others()
 
     def name(self, request):
         """What the child ``request`` asks for is, in the server's messages."""
@@ -363,6 +367,7 @@ def become_verifier(names, cwd, env, limits, fds):
     exercises ``names`` in ``cwd``, the folder for its answers (``out/``, beside ``cases/``), within ``limits``
     (only ever lowered); returns 0."""
     _start_afresh(cwd, env, fds)
+    del sys.path[0]  # the notebook folder: as in a box of its own, only the library's package (preloaded) is seen
     for name, value in limits.items():
         _, hard = resource.getrlimit(LIMITS[name])
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)

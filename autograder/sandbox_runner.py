@@ -6,9 +6,11 @@ exercise files over the stubs) and the student's cases read-only into a box
 
     python -I -S -B -c BOOTSTRAP WORK SITE NAME...
 
-with ``sys.path`` = WORK/lib, WORK/runner, SITE (numpy's folder): the box has no
-privilege to drop, so the student's modules are simply imported when an exercise
-needs them. For every exercise NAME it reads ``WORK/cases/NAME.npz`` (case i's
+with ``sys.path`` = WORK/lib, WORK/runner, SITE (numpy's folder); or, while
+``course grade`` runs warm kernels, the submission's kernel server (its box
+holds the same library) forks a child that runs ``main`` (``autograder.forkserver
+.become_verifier``). The box has no privilege to drop, so the student's modules
+are simply imported when an exercise needs them. For every exercise NAME it reads ``WORK/cases/NAME.npz`` (case i's
 arrays under ``i/<key>``), calls ``exercise.run(case)`` (the student's code),
 and writes
 

@@ -24,21 +24,26 @@ repository, the solutions, the kit's ``autograder`` package, the course or any
 other student's folder. The kernel server's box is the same box around the
 student's autograded notebook folder (read-only), which the student's kernels
 saw already; the cases enter its writable folder only after the last kernel
-ended and the box is clean, and the verification runs with its own, lower
-limits. It has no network, its own processes and /proc, its own
-uid (as root) or user namespace, no capability at any moment, and limits on
-processes, CPU, memory, file size and open files; every process in it ends with
-it. An exercise that hangs or kills its process fails alone; the others run
-again in a new round (a new box, or a new child of the server, which kills
-whatever the round left). Whatever the box writes can only make that student's exercises
+ended and the box is clean, the grader reads the answers only through
+descriptors it opened before any student code ran there, and the verification
+runs with its own, lower limits; if the server is gone, stuck or ends during
+the verification, the student is verified again in a box of their own.
+
+Either box has no network, its own processes and /proc, its own uid (as root)
+or user namespace, no capability at any moment, and limits on processes, CPU,
+memory, file size and open files; every process in it ends with it. An
+exercise that hangs or kills its process fails alone; the others run again in a
+new round (a new box, or a new child of the server, which kills whatever the
+round left). Whatever the box writes can only make that student's exercises
 fail: a malformed, oversized or non-regular answer is a failed exercise.
 
 Secret cases live in a folder of the grader's (mode 0700) for the length of the
 batch (removed when the grader exits, even after a worker was killed), or, for
-a verification the kernel server forks, in a folder of the box's (mode 0700)
-for the length of that verification; the
-reference answers exist only in the grader's memory. A failed secret case is
-reported without its expected values (a worked case from the course keeps them).
+a verification the kernel server forks, in a folder only the box's uid and the
+grader read (mode 0711, its name unlisted) for the length of that
+verification; the reference answers exist only in the grader's memory. A failed
+secret case is reported without its expected values (a worked case from the
+course keeps them).
 """
 
 import atexit
@@ -66,6 +71,7 @@ from backprop_lib.kit.results import FAILED, NOT_IMPLEMENTED, PASSED, CheckResul
 LIMITS = box.Limits(cpu_seconds=30, memory_bytes=2 << 30, file_bytes=64 << 20, open_files=64, processes=32)
 EXERCISE_SECONDS = 5.0
 SERVER_SECONDS = 5.0  # how long a kernel server may take to answer before the verification takes a box of its own
+DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 STUDENT_SECONDS = 60.0
 MAX_OUTPUT_BYTES = 32 << 20
 MAX_REPORT_BYTES = 1 << 20
@@ -142,21 +148,35 @@ class Verification:
         return cls([CheckResult.from_dict(r) for r in data["results"]], data["seconds"], data["isolation"])
 
 
-def verify(course, student, secret, isolation, server=None):
-    """Run ``student``'s exercises on ``secret``'s cases and judge the answers: in children of the submission's
-    kernel ``server`` (``autograder.warm``) when one is given and answers, else in a box of their own."""
+def verify(course, student, secret, isolation):
+    """Run ``student``'s exercises on ``secret``'s cases in a box of their own and judge the answers."""
     start = time.monotonic()
-    results = None
-    if server is not None:
-        with tempfile.TemporaryDirectory(prefix="verify-", dir=os.path.join(server.scratch, "kernels")) as folder:
-            try:
-                results = _run_rounds(_ServerRunner(server, Path(folder), secret), secret, start + STUDENT_SECONDS)
-            except forkserver.ChildError:
-                pass  # the server went away (a kernel of the student's may have killed it): a box of its own
-    if results is None:
-        secret.folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="student-", dir=secret.folder) as folder:
-            results = _run_rounds(_BoxRunner(Path(folder), course, student, secret), secret, start + STUDENT_SECONDS)
+    secret.folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="student-", dir=secret.folder) as folder:
+        results = _run_rounds(_BoxRunner(Path(folder), course, student, secret), secret, start + STUDENT_SECONDS)
+    return _verification(results, secret, start, isolation)
+
+
+def verify_forked(secret, isolation, server):
+    """Run the student's exercises on ``secret``'s cases in children of the submission's kernel ``server``
+    (``autograder.warm``, once the student's notebooks are done) and judge the answers; None, saying why on
+    stdout, when the server cannot (it is gone, stuck, or ended during the verification): the caller then
+    verifies in a box of its own."""
+    start = time.monotonic()
+    try:
+        if not server.ready(SERVER_SECONDS):
+            raise forkserver.ChildError(server.why_not)
+        with _ServerRunner(server, secret) as runner:
+            results = _run_rounds(runner, secret, start + STUDENT_SECONDS)
+        if not server.ready(SERVER_SECONDS):  # it ended during a round: that round's failure may be the server's
+            raise forkserver.ChildError(server.why_not)
+    except (forkserver.ChildError, OSError) as error:  # OSError: its folder was changed (a kernel's link)
+        print(f"verification: not in the kernel server's box ({error}): in a box of its own", flush=True)
+        return None
+    return _verification(results, secret, start, isolation)
+
+
+def _verification(results, secret, start, isolation):
     ordered = [results[name] for name in secret.cases]
     return Verification(ordered, round(time.monotonic() - start, 3), isolation.describe())
 
@@ -166,10 +186,10 @@ class _BoxRunner:
     ``work``/out writable."""
 
     def __init__(self, work, course, student, secret):
-        self.work, self.library = work, f"{work}/lib/"
+        self.work, self.out, self.library = work, work / "out", f"{work}/lib/"
         secret.write(work / "cases")
-        (work / "out").mkdir()
-        box.give_to_box(work / "out")
+        self.out.mkdir()
+        box.give_to_box(self.out)
         self.sandbox = _box(work, course, student)
 
     def start(self, names):
@@ -186,22 +206,53 @@ class _BoxRunner:
 
 class _ServerRunner:
     """Each round of one student's verification forked by the submission's kernel server, whose box holds the same
-    library (the course's, the student's exercise files over it) and the runner: cases in ``work``/cases, which
-    only the server's box sees, and only now that the student's kernels have ended; ``work``/out writable. The
-    box may change its own copy of the cases: that can only fail its answers, judged on the grader's cases."""
+    library (the course's, the student's exercise files over it) and the runner.
 
-    def __init__(self, server, work, secret):
-        self.server, self.work, self.library = server, work, f"{server.folder}/"
-        secret.write(work / "cases")
-        (work / "out").mkdir()
-        box.give_to_box(work, server.uid)  # mode 0700: only the box's uid (and the grader) reads the cases
-        self.env = {**BOX_ENV, "HOME": str(work / "out")}
+    The cases go into a new folder of the server's writable folder (``kernels/verify-*``), written while the box
+    is clean (no process but the server's), readable by the box's uid, listed by nobody else. While student code
+    runs, the box can rename or replace anything it can write there (as the grader's own uid, without root):
+    the grader reaches the folder and its ``out/`` only through descriptors opened before (``/proc/self/fd``),
+    never through a path the box could have turned into a link. A box that changes its own cases can only fail
+    its answers, judged on the grader's.
+    """
+
+    def __init__(self, server, secret):
+        self.server, self.secret, self.library = server, secret, f"{server.folder}/"
+        self.name = f"verify-{secrets.token_hex(8)}"
+        self.work = os.path.join(server.scratch, "kernels", self.name)  # as the box sees it
+        self.env = {**BOX_ENV, "HOME": os.path.join(self.work, "out")}
+        self.kernels = self.folder = self.outputs = None
+
+    def __enter__(self):
+        self.kernels = os.open(os.path.join(self.server.scratch, "kernels"), DIRECTORY)
+        try:
+            os.mkdir(self.name, 0o711, dir_fd=self.kernels)
+            self.folder = os.open(self.name, DIRECTORY, dir_fd=self.kernels)
+            work = Path(f"/proc/self/fd/{self.folder}")
+            self.secret.write(work / "cases")
+            for path in [work / "cases", *(work / "cases").iterdir()]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
+            (work / "out").mkdir()
+            box.give_to_box(work / "out", self.server.uid)
+            self.outputs = os.open("out", DIRECTORY, dir_fd=self.folder)
+        except BaseException:
+            self.__exit__()
+            raise
+        self.out = Path(f"/proc/self/fd/{self.outputs}")
+        return self
+
+    def __exit__(self, *_):
+        for descriptor in (self.outputs, self.folder):
+            if descriptor is not None:
+                os.close(descriptor)
+        shutil.rmtree(self.name, dir_fd=self.kernels, ignore_errors=True)
+        os.close(self.kernels)
 
     def start(self, names):
         """The round's process (``forkserver.Child``), once the box is clean; ChildError if the server is gone."""
         if not self.server.ready(SERVER_SECONDS):
             raise forkserver.ChildError(self.server.why_not)
-        return self.server.start_verification(names, str(self.work), self.env, LIMITS, SERVER_SECONDS)
+        return self.server.start_verification(names, self.work, self.env, LIMITS, SERVER_SECONDS)
 
     @staticmethod
     def signal(code):
@@ -244,7 +295,7 @@ def _round(runner, names, secret, results, deadline):
 
     Returns why the round stopped before the first exercise without an answer.
     """
-    out, waiting = runner.work / "out", list(names)
+    out, waiting = runner.out, list(names)
 
     def collect():
         """Judge the next exercise if its answer is there; True if it was."""

@@ -14,8 +14,8 @@ folder read-only with the course's library and the student's exercise files
 over its ``backprop_lib/``, the same environment, the same limits, its own uid
 (root) or user namespace. Its writable folder (``Server.scratch``, the grader's)
 holds the server's home and socket (``server/``) and one folder per kernel
-under ``kernels/`` (the grader's too: the box cannot rename a kernel's folder
-away). The kit's packages stay hidden in the box: the server's one file is
+under ``kernels/`` (the grader's too: a root grader's box cannot rename a
+kernel's folder away). The kit's packages stay hidden in the box: the server's one file is
 bound read-only at ``SERVER_FILE``, and the integrity verification's runner
 beside it (``RUNNER_FILE``): once the notebooks are done, the server forks the
 verification too (``autograder.verify``, ``Server.start_verification``). The box
@@ -65,7 +65,7 @@ class Server:
 
     def ready(self, timeout=START_SECONDS):
         """Whether the server answers with a clean box (waiting while it starts); else sets ``why_not``."""
-        if forkserver.wait_ready(self.socket, lambda: _alive(self.process.pid), timeout, PING_SECONDS):
+        if forkserver.wait_ready(self.socket, lambda: _alive(self.process.pid), timeout, min(timeout, PING_SECONDS)):
             return True
         if not _alive(self.process.pid):
             self.why_not = "the submission's kernel server has ended (a kernel may have killed it)"
@@ -132,7 +132,7 @@ def start(manager, folder, submitted):
     home, kernels = os.path.join(scratch, "server"), os.path.join(scratch, "kernels")
     os.mkdir(home)
     os.mkdir(kernels)
-    os.chmod(kernels, 0o755)
+    os.chmod(kernels, 0o711)  # the box's uid reaches its folders; nobody lists them (a verification's holds cases)
     env = kernel_environment(home)
     if manager.font_cache and os.path.isdir(manager.font_cache):
         shutil.copytree(manager.font_cache, env["MPLCONFIGDIR"], dirs_exist_ok=True)

@@ -143,8 +143,10 @@ def breakdown(course, kit, env, skipping, warm):
     parts["nbgrader's own steps"] = sum(o.seconds for o in record.notebooks) - executed
     timing = (course / "reports" / "logs" / "reference" / "worker.log").read_text()
     server = re.search(r"forkserver: ready in ([\d.]+) s of CPU", timing)
-    kernels = [float(cpu) for cpu in re.findall(r"forkserver: kernel \d+ ended .*?, ([\d.]+) s of CPU", timing)]
-    cpu_parts = {"kernel server start-up (CPU)": float(server[1]) if server else 0.0, "kernels (CPU)": sum(kernels)}
+    cpu_parts = {"kernel server start-up (CPU)": float(server[1]) if server else 0.0}
+    for child in ("kernel", "verification"):
+        found = re.findall(rf"forkserver: {child} \d+ ended .*?, ([\d.]+) s of CPU", timing)
+        cpu_parts[f"{child}s forked (CPU)"] = sum(float(cpu) for cpu in found)
     steps = dict(re.findall(r"(\w+) ([\d.]+) s", timing.split("timing:")[-1]))
     for step in ("intake", "verification", "record"):
         parts[step] = float(steps[step])
@@ -233,7 +235,7 @@ def main():
             print(f"  {part:30}" + "".join(f" {parts.get(part, 0.0):17.2f}" for parts, *_ in columns.values()))
         print(f"  {'whole command':30}" + "".join(f" {wall:17.2f}" for _, wall, _, _ in columns.values()))
         print(f"  {'CPU of the process tree':30}" + "".join(f" {cpu:17.2f}" for _, _, cpu, _ in columns.values()))
-        for part in ("kernel server start-up (CPU)", "kernels (CPU)"):
+        for part in ("kernel server start-up (CPU)", "kernels forked (CPU)", "verifications forked (CPU)"):
             print(f"  {part:30}" + "".join(f" {more[part]:17.2f}" for *_, more in columns.values()))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

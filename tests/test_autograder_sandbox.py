@@ -71,8 +71,9 @@ def results(request, course, secret, isolation, capfd):
         if request.param == BOX:
             return {r.exercise: r for r in verify.verify(course, student, secret, isolation).results}
         with warm.kernels_for(course, student) as server:
-            got = verify.verify(course, student, secret, isolation, server)
-        assert "forkserver: verification" in capfd.readouterr().err, "not forked by the server: a box of its own"
+            got = verify.verify_forked(secret, isolation, server)
+        assert got is not None, capfd.readouterr().out
+        assert "forkserver: verification" in capfd.readouterr().err
         return {r.exercise: r for r in got.results}
 
     verified.where = request.param
@@ -154,16 +155,48 @@ def test_an_exercise_that_hangs_or_crashes_fails_alone(course, results):
     assert all(r.passed for name, r in got.items() if name not in broken)
 
 
-def test_a_verification_that_kills_the_kernel_server_finishes_in_a_box_of_its_own(course, secret, isolation):
+def test_a_verification_that_kills_the_kernel_server_is_done_again_in_a_box(course, secret, isolation, capfd):
+    """The forked verification's results are dropped (the round the server died in may have failed for it), and
+    grading verifies again in a box, which the student's code cannot end."""
     kill = "def relu_backward(dout, cache):\n    import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)"
     submit(course, "server-killer", [("relu_backward", kill)])
     with warm.kernels_for(course, "server-killer") as server:
-        got = verify.verify(course, "server-killer", secret, isolation, server).results
+        assert verify.verify_forked(secret, isolation, server) is None
         assert server.process.poll() is not None, "the student's code did not reach the server"
+    assert "verification: not in the kernel server's box (the submission's kernel server has ended" in (
+        capfd.readouterr().out
+    )
+    got = verify.verify(course, "server-killer", secret, isolation).results
     assert [r.exercise for r in got] == list(EXERCISES)
     using_relu = {"relu_backward", "residual_backward", "two_layer_net_backward"}
     using_relu |= {"network_gradient_check", "spiral_training"}
     assert {r.exercise for r in got if not r.passed} == using_relu
+
+
+def test_answers_are_read_from_the_folder_the_grader_made_even_if_the_box_swaps_it_for_a_link(course, results):
+    """A box that can write its answer folder's parent (a non-root grader's kernel server) may rename the folder
+    and leave a link to forged answers in its place: the grader reads through what it opened before."""
+    swap = """
+        def add_backward(dout, cache):
+            import os
+            from backprop_lib.broadcast import sum_to_shape
+            here = os.getcwd()
+            forged = os.path.join(os.path.dirname(here), "forged")
+            try:
+                os.mkdir(forged)
+                for name in ("add_backward", "relu_backward", "linear_backward"):
+                    with open(os.path.join(forged, name + ".json"), "w") as file:
+                        file.write("forged")
+                os.rename(here, here + "-moved")
+                os.symlink(forged, here)
+            except OSError:
+                pass  # a root grader's box cannot write there, nor a box of its own
+            a_shape, b_shape = cache
+            return sum_to_shape(dout, a_shape), sum_to_shape(dout, b_shape)
+    """
+    submit(course, "swapper", [("add_backward", swap)])
+    got = results("swapper")
+    assert all(r.passed for r in got.values()), [r.report() for r in got.values() if not r.passed]
 
 
 def leftover(marker, seconds=2.0):

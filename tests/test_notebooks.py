@@ -395,6 +395,26 @@ def test_setup_lightens_the_kernel_only_while_nbgrader_grades(monkeypatch, capsy
         InteractiveShell.clear_instance()
 
 
+def test_a_file_saved_after_the_first_cell_is_used_by_the_next_one(tmp_path, monkeypatch):
+    """setup() turns autoreload on after the first cell's imports: an exercise module imported there is reloaded
+    when its file is saved, from the first save on, also where the cell imported a function by name."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    (tmp_path / "exercise.py").write_text("def answer():\n    return 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("from exercise import answer\nfrom backprop_lib.kit.notebook import setup\nsetup()")
+        (tmp_path / "exercise.py").write_text("def answer():\n    return 2\n")
+        later = os.stat(tmp_path / "exercise.py").st_mtime + 5  # a save the file system's clock tells apart
+        os.utime(tmp_path / "exercise.py", (later, later))
+        assert shell.run_cell("answer()").result == 2
+    finally:
+        InteractiveShell.clear_instance()
+        sys.modules.pop("exercise", None)
+
+
 # --- metadata, pairing, nbgrader ---------------------------------------------------------------------------
 
 
