@@ -199,6 +199,22 @@ def test_answers_are_read_from_the_folder_the_grader_made_even_if_the_box_swaps_
     assert all(r.passed for r in got.values()), [r.report() for r in got.values() if not r.passed]
 
 
+def test_student_code_has_the_same_address_space_in_either_box(course, results):
+    """2 GiB of address space in either box: a fresh process has about 0.1 GB of it mapped, the kernel server's
+    child 0.15 GB (what its preloaded libraries map)."""
+    large = """
+        def add_backward(dout, cache):
+            import numpy
+            from backprop_lib.broadcast import sum_to_shape
+            room = numpy.empty(1_800_000_000 // 8)  # mapped, never touched
+            del room
+            a_shape, b_shape = cache
+            return sum_to_shape(dout, a_shape), sum_to_shape(dout, b_shape)
+    """
+    submit(course, "large", [("add_backward", large)])
+    assert results("large")["add_backward"].passed
+
+
 def leftover(marker, seconds=2.0):
     """Processes whose command line holds ``marker`` still there after ``seconds`` (a killed one takes a moment)."""
     deadline = time.monotonic() + seconds
