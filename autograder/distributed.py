@@ -242,6 +242,12 @@ def _grading_server():
     return path
 
 
+def dask_setup(worker):
+    """Dask's preload hook (``dask worker ... --preload autograder.distributed``): the worker starts its grading
+    server as it starts (a Python importing the grader, about 1 s), not on its first task."""
+    _grading_server()
+
+
 class GradingServer(forkserver.Server):
     """Forks one grading process per request: ``{"root", "student", "seconds"}``, its output to the attached
     files; the grading process's own children die with it, and with the server."""

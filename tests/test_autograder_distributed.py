@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 import sqlalchemy
 
@@ -63,6 +64,7 @@ def test_a_batch_graded_on_dask_with_a_worker_killed_equals_a_local_run(course, 
 
     env = kit_env(tmp_path / "home")
     with running_cluster(2, env) as (address, workers):
+        assert _grading_servers(workers) == 2  # started by the workers' preload, before any task
         command = [sys.executable, "-m", "backprop_lib.kit.cli", "course", "grade", "-C", course.root, "--force"]
         ta = subprocess.Popen(
             [*command, "--scheduler", address], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -87,6 +89,21 @@ def test_a_batch_graded_on_dask_with_a_worker_killed_equals_a_local_run(course, 
         rows = connection.execute(sqlalchemy.text("SELECT student_id, count(*) FROM submitted_assignment GROUP BY 1"))
         assert dict(rows.all()) == dict.fromkeys(BATCH, 1)
     engine.dispose()
+
+
+def _grading_servers(workers, seconds=30):
+    """How many grading servers run under the ``dask worker`` processes (waiting up to ``seconds`` for them)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = [
+            child
+            for worker in workers
+            for child in psutil.Process(worker.pid).children(recursive=True)
+            if "autograder.distributed serve" in " ".join(child.cmdline())
+        ]
+        if len(found) >= len(workers) or time.monotonic() > deadline:
+            return len(found)
+        time.sleep(0.2)
 
 
 def _kill_when_busy(address, victim):
