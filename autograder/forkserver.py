@@ -1,4 +1,5 @@
-"""Warm kernels: a server in a submission's box that forks a fresh ipykernel per notebook, and its client.
+"""Warm kernels: a server in a submission's box that forks a fresh ipykernel per notebook (and, after them, the
+integrity verification), and its client.
 
 A fresh kernel pays for starting Python, importing ipykernel, IPython, numpy
 and the kit's notebook support, every notebook again. The server
