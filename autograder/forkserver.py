@@ -62,9 +62,9 @@ import time
 import traceback
 
 # What every kernel imports while it starts (ipykernel's kernel, its debugger support) and what every
-# notebook's graded path imports (numpy.random: a kernel
-# reseeds it, as a fresh import draws fresh entropy). matplotlib, scikit-learn and ipywidgets are left out:
-# only illustration cells import them, and those are skipped in an unchanged copy (autograder.illustrations).
+# notebook's graded path imports (numpy.random: a kernel reseeds it, as a fresh import draws fresh entropy).
+# matplotlib, scikit-learn and ipywidgets are left out: only illustration cells import them, and those are
+# skipped in an unchanged copy (autograder.illustrations).
 # A student's exercise modules are never preloaded: they are imported in the kernel, from the student's files.
 PRELOADED = (
     "numpy",
@@ -96,6 +96,7 @@ LIMITS = {
     "open_files": resource.RLIMIT_NOFILE,
     "processes": resource.RLIMIT_NPROC,
 }  # what a verification request may lower, by autograder.box.Limits' names
+RUNNER = "sandbox_runner.py"  # the verification's runner, bound beside this file (autograder.warm)
 PACKET = 1 << 20
 SWEEP_SECONDS = 10.0
 PR_SET_DUMPABLE = 4
@@ -375,7 +376,7 @@ def become_verifier(names, cwd, env, limits, fds):
         resource.setrlimit(LIMITS[name], (value, value))
     import importlib.util
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_runner.py")
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), RUNNER)
     spec = importlib.util.spec_from_file_location("sandbox_runner", path)
     runner = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(runner)

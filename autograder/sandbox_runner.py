@@ -10,9 +10,9 @@ with ``sys.path`` = WORK/lib, WORK/runner, SITE (numpy's folder); or, while
 ``course grade`` runs warm kernels, the submission's kernel server (its box
 holds the same library) forks a child that runs ``main`` (``autograder.forkserver
 .become_verifier``). The box has no privilege to drop, so the student's modules
-are simply imported when an exercise needs them. For every exercise NAME it reads ``WORK/cases/NAME.npz`` (case i's
-arrays under ``i/<key>``), calls ``exercise.run(case)`` (the student's code),
-and writes
+are simply imported when an exercise needs them. For every exercise NAME it
+reads ``WORK/cases/NAME.npz`` (case i's arrays under ``i/<key>``), calls
+``exercise.run(case)`` (the student's code), and writes
 
     WORK/out/NAME.npz    the arrays run() returned for cases 0..k-1, under ``i/<key>``
     WORK/out/NAME.json   {"cases": k, "error": null or the CheckResult of the exception},

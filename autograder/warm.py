@@ -43,7 +43,7 @@ from autograder import box, forkserver, verify
 from autograder.course import load_config
 
 SERVER_FILE = "/run/backprop-kit/forkserver.py"
-RUNNER_FILE = "/run/backprop-kit/sandbox_runner.py"  # beside the server's file: the verification's runner
+RUNNER_FILE = os.path.join(os.path.dirname(SERVER_FILE), forkserver.RUNNER)  # where the server looks for it
 START_SECONDS = 60.0
 PING_SECONDS = 15.0
 STOP_SECONDS = 15.0
