@@ -19,7 +19,6 @@ set the logging level of the messages on stderr.
 """
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -35,9 +34,10 @@ class UsageError(Exception):
 
 def add_commands(subparsers):
     """Add ``course`` and ``demo`` to the ``backprop-kit`` argument parser."""
-    from autograder.course import CELL_TIMEOUT, COURSE_ID
-    from autograder.exporters import FORMATS
-    from autograder.grading import NOTEBOOK_SECONDS
+    from autograder.course import COURSE_ID
+    from autograder.course.build import CELL_TIMEOUT
+    from autograder.grading.batch import NOTEBOOK_SECONDS
+    from autograder.reports.exporters import FORMATS
 
     formatter = argparse.ArgumentDefaultsHelpFormatter
     common = argparse.ArgumentParser(add_help=False)
@@ -120,9 +120,9 @@ def _clear_errors(run):
     """A command that reports the kit's own errors in one line: exit 2 for a usage error, 1 otherwise."""
 
     def command(args):
-        from autograder.box import Unavailable
         from autograder.course import BuildError
-        from autograder.samples import SampleError
+        from autograder.course.samples import SampleError
+        from autograder.sandbox.box import Unavailable
 
         level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
         logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
@@ -159,7 +159,7 @@ def _students(args, known, where):
         named += [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
     if not named:
         return None
-    from autograder.names import BadName, check_student_id
+    from autograder.course.names import BadName, check_student_id
 
     try:
         named = [check_student_id(student) for student in named]
@@ -172,20 +172,20 @@ def _students(args, known, where):
 
 
 def _build(args):
-    from autograder.course import build
+    from autograder.course.build import build
 
     course = build(args.dir, db_url=args.db, cell_timeout=args.cell_timeout, course_id=args.course_id)
     log.info(f"course written to {course.root}; next: backprop-kit course release -C {args.dir}")
 
 
 def _release(args):
-    from autograder.course import release
+    from autograder.course.release import release
 
     log.info(f"students get {release(_open(args))}")
 
 
 def _samples(args):
-    from autograder import samples
+    from autograder.course import samples
 
     course = _open(args)
     folders = samples.make(course, args.names or samples.sample_names())
@@ -193,7 +193,8 @@ def _samples(args):
 
 
 def _grade(args):
-    from autograder import grading
+    from autograder.grading import batch as grading
+    from autograder.reports.tables import show
 
     course = _open(args)
     try:
@@ -207,7 +208,7 @@ def _grade(args):
         return 1
     options = {"notebook_seconds": args.notebook_seconds, "force": args.force, "shard": shard}
     if args.scheduler:
-        from autograder import distributed
+        from autograder.grading import distributed
 
         try:
             graded = distributed.grade(course, args.scheduler, students, **options)
@@ -221,7 +222,9 @@ def _grade(args):
 
 
 def _verify(args):
-    from autograder import grading, store
+    from autograder.gradebook import store
+    from autograder.grading import batch as grading
+    from autograder.reports.tables import show
 
     course = _open(args)
     known = set(store.load_all(course)) | set(grading.submitted_students(course))
@@ -230,7 +233,8 @@ def _verify(args):
 
 
 def _report(args):
-    from autograder import store
+    from autograder.gradebook import store
+    from autograder.reports.tables import show
 
     course = _open(args)
     students = _students(args, set(store.load_all(course)), "the students the kit has graded")
@@ -238,7 +242,8 @@ def _report(args):
 
 
 def _feedback(args):
-    from autograder import feedback, store
+    from autograder.gradebook import store
+    from autograder.reports import feedback
 
     course = _open(args)
     students = _students(args, set(store.load_all(course)), "the students the kit has graded")
@@ -247,7 +252,10 @@ def _feedback(args):
 
 
 def _export(args):
-    from autograder import exporters, report, store
+    from autograder.gradebook import store
+    from autograder.reports import exporters
+    from autograder.reports import scores as report
+    from autograder.reports.tables import show
 
     course = _open(args)
     if args.to and args.to.name == "grades.csv":
@@ -267,7 +275,7 @@ def _demo(args):
 
 def _student_id(text):
     """An argparse type: a usable student id (``autograder.names``), or the reason it is refused."""
-    from autograder.names import BadName, check_student_id
+    from autograder.course.names import BadName, check_student_id
 
     try:
         return check_student_id(text)
@@ -277,7 +285,7 @@ def _student_id(text):
 
 def _usable(students):
     """(the usable ids, the refused ones), each refused one reported on stderr."""
-    from autograder.names import BadName, check_student_id
+    from autograder.course.names import BadName, check_student_id
 
     usable, refused = [], []
     for student in students:
@@ -287,37 +295,3 @@ def _usable(students):
             refused.append(student)
             log.error(f"backprop-kit: not graded: {error}")
     return usable, refused
-
-
-def show(course, students, as_json=False, scores=None):
-    """The grades of ``students``: the per-student and per-exercise tables, or JSON for scripts."""
-    from autograder import report
-
-    cells = report.grade_cells(course)
-    scores = scores if scores is not None else report.collect(course, students)
-    if as_json:
-        print(json.dumps([_as_json(s, cells) for s in scores], indent=1))
-    else:
-        print("\n" + report.student_table(scores, cells))
-        print("\n" + report.exercise_table(scores, cells))
-    sys.stdout.flush()
-
-
-def _as_json(scores, cells):
-    from autograder.store import hints_as_json
-
-    hints = {} if scores.hints is None else {"hints": hints_as_json(scores.record.hints if scores.record else None)}
-    return {
-        "student": scores.student,
-        "grade": scores.total,
-        "max_grade": sum(cell.points for cell in cells),
-        "nbgrader_raw": scores.raw_total,
-        "flagged": scores.flagged,
-        "cells": {
-            key: {"final": c.final, "raw": c.raw, "check": c.check, "manual": c.manual}
-            for key, c in scores.cells.items()
-        },
-        "checks": {name: r.status for name, r in scores.verified.items()},
-        "notes": scores.notes(),
-        **hints,
-    }

@@ -8,9 +8,14 @@ reference solutions of a checkout; an installed kit runs the demo on ``untouched
 
 import time
 
-from autograder import exporters, feedback, grading, report, samples, store
-from autograder.cli import show
-from autograder.course import build, release
+from autograder.course import samples
+from autograder.course.build import build
+from autograder.course.release import release
+from autograder.gradebook import store
+from autograder.grading import batch as grading
+from autograder.reports import exporters, feedback
+from autograder.reports import scores as report
+from autograder.reports.tables import show
 
 DEMO_SAMPLES = ("hostile", "reference", "untouched", "mistakes-1", "sloppy", "messy", "cheater")
 

@@ -15,7 +15,7 @@ run, each batch ``--runs`` times, in rounds (every batch once per round; medians
 - an unchanged re-grade (``course grade`` without --force: every student skipped)
   and the in-process cost of deciding that a student is up to date;
 - the integrity step (``course verify --jobs 1``, three runs) and its own cost
-  per submission as recorded by ``autograder.verify``;
+  per submission as recorded by ``autograder.sandbox.verify``;
 - where one submission's time goes (the reference solution, graded alone: cold
   kernels with and without skipping, warm kernels with skipping): kernel start, the first cell (imports), graded,
   illustration and other cells, kernel shutdown, nbgrader's own steps per
@@ -98,7 +98,7 @@ class ConfigEdit:
 
 def make_submissions(course, count, kit, env):
     measured([*kit, "course", "samples", "-C", course], course, env)
-    from autograder.samples import sample_names
+    from autograder.course.samples import sample_names
 
     made = sorted(path.name for path in (course / "submitted").iterdir())
     kinds = [name for name in sample_names() if name == "reference" or name == "untouched" or "mistakes" in name]
@@ -124,8 +124,8 @@ def breakdown(course, kit, env, skipping, warm):
         event = json.loads(line)
         events[event["notebook"]].append(event)
     parts = defaultdict(float)
-    from autograder import store
     from autograder.course import open_course
+    from autograder.gradebook import store
 
     record = store.load(open_course(course), "reference")
     executed = 0.0
@@ -206,9 +206,10 @@ def main():
         }
         verify_runs = [measured([*kit, "course", "verify", "-C", course, "--jobs", "1"], course, env) for _ in range(3)]
 
-        from autograder import grading, store
         from autograder.course import open_course
-        from autograder.fingerprint import course_fingerprint
+        from autograder.gradebook import store
+        from autograder.grading import batch as grading
+        from autograder.grading.fingerprint import course_fingerprint
 
         opened = open_course(course)
         students = grading.submitted_students(opened)

@@ -2,7 +2,7 @@
 
 ``configure(c)`` is called from a course's nbgrader_config.py (the benchmark
 appends the call for its instrumented run only): it replaces the executor
-``autograder.kernel.ConfinedExecute`` with ``TimedExecute``, the same class
+``autograder.sandbox.kernel.ConfinedExecute`` with ``TimedExecute``, the same class
 (its configuration applies) writing one JSON line per event to the file named
 by $BACKPROP_TIMING_LOG, with the notebook it belongs to:
 
@@ -17,8 +17,8 @@ import json
 import os
 import time
 
-from autograder.illustrations import ILLUSTRATION, SKIP
-from autograder.kernel import ConfinedExecute
+from autograder.grading.illustrations import ILLUSTRATION, SKIP
+from autograder.sandbox.kernel import ConfinedExecute
 
 
 def _write(event, **fields):
@@ -61,5 +61,5 @@ class TimedExecute(ConfinedExecute):
 def configure(c):
     """Use TimedExecute as the course's executor."""
     names = list(c.Autograde.autograde_preprocessors)
-    names[names.index("autograder.kernel.ConfinedExecute")] = "grading_timing.TimedExecute"
+    names[names.index("autograder.sandbox.kernel.ConfinedExecute")] = "grading_timing.TimedExecute"
     c.Autograde.autograde_preprocessors = names

@@ -1,6 +1,6 @@
 """What a graded kernel pays for each course notebook's imports: its graded path against every cell.
 
-Under grading, an unchanged copy's illustration cells are skipped (autograder/illustrations.py), so a
+Under grading, an unchanged copy's illustration cells are skipped (autograder/grading/illustrations.py), so a
 kernel runs only the imports of the other cells: its graded path. For every course notebook this
 collects the import statements of the graded path, and of every code cell (what the first cell
 imported before the illustration-only imports moved into the illustration cells), and times them in
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.illustrations import ILLUSTRATION
+from autograder.grading.illustrations import ILLUSTRATION
 from notebooks import NOTEBOOKS, REPO, scratch_env  # benchmarks/notebooks.py: the course's notebooks, their env
 
 KERNEL_PRELUDE = "import ipykernel.ipkernel"  # imported by every kernel before the first cell runs

@@ -2,7 +2,7 @@
 
 Builds a course in a scratch folder, gives ``--students`` students the reference
 library (as the intake leaves it), and verifies each of them ``--runs`` times
-in this process (``autograder.verify.verify``: the box, the runner, the judging).
+in this process (``autograder.sandbox.verify.verify``: the box, the runner, the judging).
 Prints the median wall-clock seconds per submission, the grader's own CPU
 seconds (drawing, writing and judging), and the load average (the wall clock
 counts whatever else the machine runs; the box's processes live in a process
@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import verify
-from autograder.course import build
+from autograder.course.build import build
+from autograder.sandbox import verify
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
 
 

@@ -32,7 +32,7 @@ def running_cluster(workers, env):
             folder = scratch / f"worker{k}"
             folder.mkdir()
             command = [DASK, "worker", address, "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"]
-            command += ["--preload", "autograder.distributed"]  # as docs/autograder.md starts them
+            command += ["--preload", "autograder.grading.distributed"]  # as docs/autograder.md starts them
             command += ["--name", f"worker{k}", "--local-directory", str(folder)]
             started.append(subprocess.Popen(command, stderr=open(folder / "log", "w"), **{**quiet, "cwd": folder}))
         _wait_for_workers(address, workers)

@@ -2,7 +2,8 @@
 
 import shutil
 
-from autograder.course import HIDDEN_TESTS_DIR, NOTEBOOKS_DIR, build, release
+from autograder.course.build import HIDDEN_TESTS_DIR, NOTEBOOKS_DIR, build
+from autograder.course.release import release
 
 NOTEBOOK = "02_computation_graphs"
 

@@ -1,6 +1,6 @@
 """The grading pipeline end to end: real nbgrader, real kernels, a real sqlite gradebook.
 
-One course is built and every sample submission (``autograder.samples``) is
+One course is built and every sample submission (``autograder.course.samples``) is
 graded once for the whole module; each test then checks what a TA or a student
 depends on for one kind of submission.
 """
@@ -16,9 +16,14 @@ import sys
 import pytest
 from scratch_home import scratch_home
 
-from autograder import feedback, grading, report, samples, store
-from autograder.autograde import GRADED, MISSING, STOPPED
-from autograder.course import HIDDEN_TESTS_DIR, build, open_course, release
+from autograder.course import open_course, samples
+from autograder.course.build import HIDDEN_TESTS_DIR, build
+from autograder.course.release import release
+from autograder.gradebook import store
+from autograder.gradebook.record import GRADED, MISSING, SCHEMA_VERSION, STOPPED
+from autograder.grading import batch as grading
+from autograder.reports import feedback, tables
+from autograder.reports import scores as report
 from backprop_lib.kit.exercises import EXERCISES, is_course_example
 
 pytestmark = pytest.mark.slow
@@ -219,7 +224,7 @@ def test_a_submission_that_fakes_its_tests_is_flagged(course, cells, scores):
     )
     page = feedback_page(course, "cheater", notebook_of(cells, "relu_backward"))
     assert f"Your grade: {cheater.total:g}/" in page and "check on new inputs failed" in page
-    table = report.student_table(list(scores.values()), cells)
+    table = tables.student_table(list(scores.values()), cells)
     assert "FLAGGED" in next(line for line in table.splitlines() if line.startswith("cheater"))
 
 
@@ -237,7 +242,7 @@ def test_the_export_holds_every_grade_cell_and_the_records(course, cells, scores
     assert float(rows["cheater"]["grade"]) == scores["cheater"].total < float(rows["cheater"]["nbgrader_raw"])
     assert "not a valid notebook" in rows["messy"]["notes"]
     exported = json.loads((course.reports / "cheater.json").read_text())
-    assert exported["schema"] == store.SCHEMA_VERSION and exported["verification"]["isolation"]
+    assert exported["schema"] == SCHEMA_VERSION and exported["verification"]["isolation"]
 
 
 def test_a_regrade_replaces_stale_scores_and_touches_no_one_else(course, scores):

@@ -11,7 +11,8 @@ from conftest import REPO
 from nbgrader.api import Gradebook
 from scratch_home import scratch_home
 
-from autograder.course import build, course_id, db_url, release
+from autograder.course.build import build
+from autograder.course.release import release
 from backprop_lib.kit.cli import main
 
 
@@ -49,7 +50,7 @@ def course(tmp_path_factory):
 
 
 def students_in_gradebook(course):
-    with Gradebook(db_url(course), course_id(course)) as gradebook:
+    with Gradebook(course.db_url, course.course_id) as gradebook:
         return sorted(student.id for student in gradebook.students)
 
 
@@ -110,7 +111,7 @@ def test_nbgrader_s_own_grades_csv_is_never_overwritten(kit, course):
 
 def test_the_grader_starts_without_compiling_iri_grammars_and_still_validates_notebooks():
     code = (
-        "import sys, autograder.grading, nbformat\n"
+        "import sys, autograder.grading.batch, nbformat\n"
         "nbformat.validate(nbformat.read('notebooks/01_chain_rule.ipynb', 4))\n"
         "broken = nbformat.v4.new_notebook()\n"
         "broken.cells.append({'cell_type': 'code', 'id': 'x'})\n"

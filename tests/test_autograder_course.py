@@ -4,6 +4,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from datetime import datetime
 
 import nbformat
@@ -13,22 +15,15 @@ from nbgrader.api import Gradebook
 from scratch_home import scratch_home
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder import intake, store
-from autograder.course import (
-    ASSIGNMENT,
-    BEGIN_HIDDEN,
-    HIDDEN_TESTS_DIR,
-    LIBRARY_DIR,
-    NOTEBOOKS_DIR,
-    TA_CONFIG,
-    BuildError,
-    build,
-    course_id,
-    db_url,
-    load_config,
-    release,
-)
+from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, TA_CONFIG, BuildError
+from autograder.course.build import HIDDEN_TESTS_DIR, NOTEBOOKS_DIR, build
+from autograder.course.release import release
+from autograder.gradebook import schema, store
+from autograder.gradebook.migration import migrate
+from autograder.gradebook.record import SCHEMA_VERSION
+from autograder.grading import intake
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
+from backprop_lib.kit.workspace import LIBRARY_DIR
 
 SOLUTION_REGION = re.compile(r"^\s*### BEGIN SOLUTION\s*$", re.MULTILINE)
 
@@ -75,7 +70,7 @@ def test_the_config_protects_every_student_file_and_hides_hidden_tests_in_feedba
     assert all((course.source / path).is_file() for path in config.Autograde.exclude_overwriting[ASSIGNMENT])
     assert "nbgrader.preprocessors.ClearHiddenTests" in config.GenerateFeedback.preprocessors
     assert config.OverwriteCells.add_missing_cells is True
-    executors = ["autograder.illustrations.SkipIllustrations", "autograder.kernel.ConfinedExecute"]
+    executors = ["autograder.grading.illustrations.SkipIllustrations", "autograder.sandbox.kernel.ConfinedExecute"]
     assert config.Autograde.autograde_preprocessors[:2] == executors
 
 
@@ -169,7 +164,7 @@ def windows(code, size=4):
 def test_the_ta_s_config_is_created_once_loaded_last_and_never_rebuilt(tmp_path):
     course = build(tmp_path / "course", course_id="ml101")
     ta_config = course.root / TA_CONFIG
-    assert "c.CourseDirectory.course_id = 'ml101'" in ta_config.read_text() and course_id(course) == "ml101"
+    assert "c.CourseDirectory.course_id = 'ml101'" in ta_config.read_text() and course.course_id == "ml101"
     ta_config.write_text(
         ta_config.read_text()
         + 'c.Exchange.root = "/srv/exchange"\nc.BackpropCourse.due_date = "2030-01-31 23:59:00 UTC"\n'
@@ -178,19 +173,19 @@ def test_the_ta_s_config_is_created_once_loaded_last_and_never_rebuilt(tmp_path)
     edited = ta_config.read_text()
     build(course.root, cell_timeout=5)
     assert ta_config.read_text() == edited
-    config = load_config(course)
+    config = course.config
     assert config.Exchange.root == "/srv/exchange" and config.LateSubmissionPlugin.penalty_method == "zero"
     assert config.Execute.timeout == 99, "the TA's file is loaded after the generated one"
     with pytest.raises(BuildError, match="change the course id there"):
         build(course.root, course_id="other")
     release(course)
-    with Gradebook(db_url(course), course_id(course)) as gradebook:
+    with Gradebook(course.db_url, course.course_id) as gradebook:
         assert gradebook.find_assignment(ASSIGNMENT).duedate == datetime(2030, 1, 31, 23, 59)
 
 
 def test_a_course_graded_by_kit_0_1_is_migrated_with_its_json_records(course):
-    engine = sqlalchemy.create_engine(db_url(course))
-    store.metadata.drop_all(engine)  # the gradebook as kit 0.1 left it: nbgrader's tables only
+    engine = sqlalchemy.create_engine(course.db_url)
+    schema.metadata.drop_all(engine)  # the gradebook as kit 0.1 left it: nbgrader's tables only
     engine.dispose()
     check = {"exercise": "relu_backward", "path": "backprop_lib/activations.py", "status": "failed"}
     legacy = {
@@ -201,9 +196,42 @@ def test_a_course_graded_by_kit_0_1_is_migrated_with_its_json_records(course):
     }
     course.reports.mkdir(exist_ok=True)
     (course.reports / "legacy.json").write_text(json.dumps(legacy))
-    assert store.migrate(course) == store.SCHEMA_VERSION
+    assert migrate(course) == SCHEMA_VERSION
     record = store.load(course, "legacy")
     assert record.notes == legacy["notes"] and record.notebooks[0].seconds == 1.5
     assert record.verification.isolation == "none" and record.checks() == {"relu_backward": False}
     assert record.verification.results[0].summary == "dx is wrong" and record.kit_version
-    assert store.migrate(course) == store.SCHEMA_VERSION  # again: nothing to do
+    assert migrate(course) == SCHEMA_VERSION  # again: nothing to do
+
+
+COUNT_READS = """
+import os, sys
+from traitlets.config.loader import PyFileConfigLoader
+original = PyFileConfigLoader.load_config
+def counted(self):
+    with open(sys.argv[1], "a") as log:
+        log.write(f"{os.getpid()} {self.filename}\\n")
+    return original(self)
+PyFileConfigLoader.load_config = counted
+from backprop_lib.kit.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.slow
+def test_a_grading_reads_the_course_configuration_once_per_process(tmp_path):
+    from one_notebook import one_notebook_course
+
+    from autograder.course import samples
+
+    with scratch_home(tmp_path / "home"):
+        course = one_notebook_course(tmp_path)
+        samples.make(course, ["untouched"])
+        log = tmp_path / "reads.log"
+        command = [sys.executable, "-c", COUNT_READS, log, "course", "grade", "-C", course.root, "--jobs", "1"]
+        done = subprocess.run([str(part) for part in command], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    reads = [line.split() for line in log.read_text().splitlines() if line.endswith(" nbgrader_config.py")]
+    per_process = {pid: sum(1 for p, _ in reads if p == pid) for pid, _ in reads}
+    assert per_process and set(per_process.values()) == {1}, per_process
+    assert len(per_process) == 1, f"forked workers read it again: {per_process}"

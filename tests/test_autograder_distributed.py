@@ -15,8 +15,13 @@ import psutil
 import pytest
 import sqlalchemy
 
-from autograder import distributed, grading, report, samples, store
-from autograder.course import build, release
+from autograder.course import samples
+from autograder.course.build import build
+from autograder.course.release import release
+from autograder.gradebook import store
+from autograder.grading import batch as grading
+from autograder.grading import distributed
+from autograder.reports import scores as report
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("distributed")
@@ -99,7 +104,7 @@ def _grading_servers(workers, seconds=30):
             child
             for worker in workers
             for child in psutil.Process(worker.pid).children(recursive=True)
-            if "autograder.distributed serve" in " ".join(child.cmdline())
+            if "autograder.grading.distributed serve" in " ".join(child.cmdline())
         ]
         if len(found) >= len(workers) or time.monotonic() > deadline:
             return len(found)

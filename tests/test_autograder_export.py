@@ -11,9 +11,9 @@ point, within the item's range; optional feedback columns. (docs/autograder.md)
 
 import csv
 
-from autograder.exporters import canvas_rows, generic_rows, moodle_rows, write_rows
-from autograder.final_grade import CellGrade
-from autograder.report import GradeCell, StudentScores
+from autograder.gradebook.final_grade import CellGrade
+from autograder.reports.exporters import canvas_rows, generic_rows, moodle_rows, write_rows
+from autograder.reports.scores import GradeCell, StudentScores
 
 CELLS = [GradeCell("01_chain_rule", "squared_error_factors", 2.0), GradeCell("05_jacobians_relu", "relu_backward", 2.0)]
 CANVAS_FIRST = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]

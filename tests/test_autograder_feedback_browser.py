@@ -12,8 +12,12 @@ import pytest
 from nbgrader.api import Gradebook
 from scratch_home import scratch_home
 
-from autograder import feedback, grading, report, samples
-from autograder.course import build, course_id, db_url, release
+from autograder.course import samples
+from autograder.course.build import build
+from autograder.course.release import release
+from autograder.grading import batch as grading
+from autograder.reports import feedback
+from autograder.reports import scores as report
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,7 +32,7 @@ def course(tmp_path_factory):
         release(course)
         samples.make(course, ["cheater", "reference"])
         grading.grade(course, ["cheater", "reference"], jobs=2)
-        with Gradebook(db_url(course), course_id(course)) as gradebook:
+        with Gradebook(course.db_url, course.course_id) as gradebook:
             grade = gradebook.find_grade("relu_backward", "05_jacobians_relu", "backprop", "reference")
             grade.manual_score = 0.5
             gradebook.db.commit()

@@ -22,9 +22,11 @@ from pathlib import Path
 import pytest
 from postgres_server import free_port, postgres  # noqa: F401 (a fixture)
 
-from autograder import exporters, report
-from autograder.course import build, open_course
-from autograder.samples import make
+from autograder.course import open_course
+from autograder.course.build import build
+from autograder.course.samples import make
+from autograder.reports import exporters
+from autograder.reports import scores as report
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -103,7 +105,8 @@ def every_view(course, home, api, tmp_path):
     with open(tmp_path / "canvas.csv") as file:
         views["canvas"] = {r["SIS User ID"]: float(r["backprop"]) for r in csv.DictReader(file) if r["SIS User ID"]}
     subprocess.run(
-        [BIN / "nbgrader", "export", "--exporter=autograder.exporters.CanvasExport", "--to", tmp_path / "plugin.csv"],
+        [BIN / "nbgrader", "export", "--exporter=autograder.reports.exporters.CanvasExport",
+         "--to", tmp_path / "plugin.csv"],
         cwd=course.root, env=kit_env(home), check=True, capture_output=True,
     )  # fmt: skip
     with open(tmp_path / "plugin.csv") as file:

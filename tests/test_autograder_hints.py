@@ -25,17 +25,18 @@ from one_notebook import NOTEBOOK, one_notebook_course
 from postgres_server import postgres  # noqa: F401 (a fixture)
 from scratch_home import scratch_home
 
-from autograder import feedback, grading, intake, report, samples, store
-from autograder.course import (
-    TA_CONFIG,
-    BuildError,
-    build,
-    db_url,
-    records_hints,
-    release,
-)
-from autograder.exporters import export
-from autograder.fingerprint import course_fingerprint
+from autograder.course import TA_CONFIG, BuildError, samples
+from autograder.course.build import build
+from autograder.course.release import release
+from autograder.gradebook import schema, store
+from autograder.gradebook.migration import migrate
+from autograder.gradebook.record import SCHEMA_VERSION, GradingRecord
+from autograder.grading import batch as grading
+from autograder.grading import intake
+from autograder.grading.fingerprint import course_fingerprint
+from autograder.reports import feedback, tables
+from autograder.reports import scores as report
+from autograder.reports.exporters import export
 from backprop_lib.kit.hints import MAX_STATE_BYTES, STATE_NAME, Opened
 
 OFF = "c.BackpropCourse.record_hints = False"
@@ -53,7 +54,7 @@ RECORDED = {"add_backward": Opened(3, "2026-01-12T09:30:00Z"), "multiply_backwar
 def record_hints(course, on):
     config = course.root / TA_CONFIG
     config.write_text(config.read_text().replace(OFF if on else ON, ON if on else OFF))
-    assert records_hints(course) is on
+    assert course.records_hints is on
 
 
 def submit(course, student, record=None):
@@ -84,11 +85,11 @@ def course(tmp_path_factory):
 
 def test_the_option_is_off_by_default_and_the_ta_s_file_says_what_it_does(course):
     text = (course.root / TA_CONFIG).read_text()
-    assert OFF in text and "It never changes a score." in text and records_hints(course) is False
+    assert OFF in text and "It never changes a score." in text and course.records_hints is False
     try:
         (course.root / TA_CONFIG).write_text(text.replace(OFF, 'c.BackpropCourse.record_hints = "yes"'))
         with pytest.raises(BuildError, match="record_hints must be True or False, not 'yes'"):
-            records_hints(course)
+            assert course.records_hints
     finally:
         (course.root / TA_CONFIG).write_text(text)
 
@@ -205,7 +206,7 @@ def test_a_reader_that_fails_unforeseen_is_a_note_never_the_grader_s_failure(cou
 
 
 def first_use_migrates(course):
-    store.migrate(course)
+    migrate(course)
 
 
 def first_use_checks_freshness(course):  # course grade: to_grade -> up_to_date -> last_graded
@@ -220,7 +221,7 @@ FIRST_USES = [first_use_migrates, first_use_checks_freshness, first_use_reports]
 
 
 @pytest.mark.parametrize("first_use", FIRST_USES, ids=["migrate", "last_graded", "report"])
-def test_a_schema_1_gradebook_gains_the_hints_column_on_first_use_and_keeps_its_records(course, first_use):
+def test_a_schema_1_gradebook_is_read_as_it_is_and_gains_the_hints_column_when_migrated(course, first_use):
     upgrade_from_schema_1(course, first_use)
 
 
@@ -241,23 +242,29 @@ def test_a_schema_1_postgresql_gradebook_gains_the_hints_column(postgres, tmp_pa
 def upgrade_from_schema_1(course, first_use, interrupted=False):
     """A record saved, the gradebook taken back to schema 1 (``interrupted``: with the hints column already
     added, as a migration that stopped before its version row leaves it), then ``first_use`` by a kit process
-    that has not seen the gradebook yet: it is upgraded, the record kept, and hints round-trip."""
-    store.save(course, store.GradingRecord("graded before", ["a note kept across the upgrade"]))
-    engine = sqlalchemy.create_engine(db_url(course))
+    that has not seen the gradebook yet: a read finds the record and leaves the gradebook as it is; the
+    migration (run by the commands that write) upgrades it, the record kept, and hints round-trip."""
+    store.save(course, GradingRecord("graded before", ["a note kept across the upgrade"]))
+    engine = sqlalchemy.create_engine(course.db_url)
     with engine.begin() as connection:  # the gradebook as kit schema 1 left it
         connection.execute(sqlalchemy.text("ALTER TABLE backprop_kit_submission DROP COLUMN hints"))
         if interrupted:
             connection.execute(sqlalchemy.text("ALTER TABLE backprop_kit_submission ADD COLUMN hints JSON"))
-        connection.execute(store.schema_table.update().values(version=1))
-    store._checked.discard(db_url(course))  # a new process: an upgraded kit's first command on this course
+        connection.execute(schema.schema_table.update().values(version=1))
+    store._current.discard(course.db_url)  # a new process: an upgraded kit's first command on this course
+
+    def version():
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.select(schema.schema_table.c.version)).scalar()
+
     first_use(course)
-    with engine.connect() as connection:
-        assert connection.execute(sqlalchemy.select(store.schema_table.c.version)).scalar() == 2
+    assert version() == (2 if first_use is first_use_migrates else 1)
+    assert store.load(course, "graded before").notes == ["a note kept across the upgrade"]
+    assert migrate(course) == SCHEMA_VERSION == 2 == version()
     engine.dispose()
-    assert store.migrate(course) == store.SCHEMA_VERSION == 2
     kept = store.load(course, "graded before")
     assert kept.notes == ["a note kept across the upgrade"] and kept.hints is None
-    store.save(course, store.GradingRecord("graded after", hints=RECORDED))
+    store.save(course, GradingRecord("graded after", hints=RECORDED))
     assert store.load(course, "graded after").hints == RECORDED
     assert store.load(course, "graded after").to_dict()["hints"]["add_backward"] == {
         "rung": 3,
@@ -300,7 +307,7 @@ def test_graded_with_the_option_off_and_on_the_scores_are_identical_and_only_on_
         off = scores_of(course)
         assert all(record.hints is None for record in store.load_all(course).values())
         assert all("hints" not in entry for entry in course_report(course).values())
-        assert "hints opened" not in report.student_table(report.collect(course), report.grade_cells(course))
+        assert "hints opened" not in tables.student_table(report.collect(course), report.grade_cells(course))
         assert all("hints_opened" not in row for row in generic_csv(course).values())
         assert all("Hints you opened" not in page for page in feedback_pages(course).values())
 
@@ -316,7 +323,7 @@ def test_graded_with_the_option_off_and_on_the_scores_are_identical_and_only_on_
         assert shown["untouched"]["hints"] == {} and shown["piped"]["hints"] is None
         assert any(note.startswith("hint record unreadable") for note in shown["piped"]["notes"])
         assert f"{STATE_NAME} is not a regular file: not graded" in shown["piped"]["notes"]
-        table = report.student_table(report.collect(course), report.grade_cells(course))
+        table = tables.student_table(report.collect(course), report.grade_cells(course))
         assert "hints opened" in table and "add_backward:3;multiply_backward:1" in table
         rows = generic_csv(course)
         assert rows["reference"]["hints_opened"] == "add_backward:3;multiply_backward:1"

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from autograder import names
+from autograder.course import names
 
 
 @pytest.mark.parametrize("student", ["student [2]", "Zoë Ünal", "a*b?c", 'o\'neil "q"', "-5", "李雷", "x..y"])

@@ -11,9 +11,9 @@ from nbgrader.api import Gradebook
 from one_notebook import one_notebook_course
 from scratch_home import scratch_home
 
-from autograder import grading, samples
-from autograder.autograde import FAILED, GRADED
-from autograder.course import ASSIGNMENT, COURSE_ID, db_url
+from autograder.course import ASSIGNMENT, COURSE_ID, samples
+from autograder.gradebook.record import FAILED, GRADED
+from autograder.grading import batch as grading
 
 pytestmark = pytest.mark.slow
 FIRST, SECOND = "01_chain_rule", "02_computation_graphs"
@@ -21,7 +21,7 @@ LIMIT = 8.0
 
 
 def auto_scores(course, student, notebook):
-    with Gradebook(db_url(course), COURSE_ID) as gradebook:
+    with Gradebook(course.db_url, COURSE_ID) as gradebook:
         submitted = gradebook.find_submission_notebook(notebook, ASSIGNMENT, student)
         return [grade.auto_score for grade in submitted.grades]
 

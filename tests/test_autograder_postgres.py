@@ -4,8 +4,12 @@ import pytest
 import sqlalchemy
 from postgres_server import postgres  # noqa: F401 (a fixture)
 
-from autograder import grading, report, samples, store
-from autograder.course import build, release
+from autograder.course import samples
+from autograder.course.build import build
+from autograder.course.release import release
+from autograder.gradebook.record import SCHEMA_VERSION
+from autograder.grading import batch as grading
+from autograder.reports import scores as report
 
 pytestmark = pytest.mark.slow
 
@@ -30,5 +34,5 @@ def test_a_course_graded_on_a_postgresql_gradebook(postgres, tmp_path, monkeypat
         version = connection.execute(sqlalchemy.text("SELECT version FROM backprop_kit_schema")).scalar()
         checks = connection.execute(sqlalchemy.text("SELECT count(*) FROM backprop_kit_check")).scalar()
     engine.dispose()
-    assert students == ["messy"] and version == store.SCHEMA_VERSION
+    assert students == ["messy"] and version == SCHEMA_VERSION
     assert total == scores["messy"].total and checks == len(scores["messy"].verified)

@@ -18,9 +18,10 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 from scratch_home import scratch_home
 
-from autograder import box, samples, verify, warm
-from autograder.course import HIDDEN_TESTS_DIR, build
-from autograder.kernel import ConfinedKernelManager
+from autograder.course import samples
+from autograder.course.build import HIDDEN_TESTS_DIR, build
+from autograder.sandbox import box, kernel, verify
+from autograder.sandbox.kernel import ConfinedKernelManager
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
 from backprop_lib.kit.exercises import EXERCISES
 
@@ -70,7 +71,7 @@ def results(request, course, secret, isolation, capfd):
     def verified(student):
         if request.param == BOX:
             return {r.exercise: r for r in verify.verify(course, student, secret, isolation).results}
-        with warm.kernels_for(course, student) as server:
+        with kernel.kernels_for(course, student) as server:
             got = verify.verify_forked(secret, isolation, server)
         assert got is not None, capfd.readouterr().out
         assert "forkserver: verification" in capfd.readouterr().err
@@ -160,7 +161,7 @@ def test_a_verification_that_kills_the_kernel_server_is_done_again_in_a_box(cour
     grading verifies again in a box, which the student's code cannot end."""
     kill = "def relu_backward(dout, cache):\n    import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)"
     submit(course, "server-killer", [("relu_backward", kill)])
-    with warm.kernels_for(course, "server-killer") as server:
+    with kernel.kernels_for(course, "server-killer") as server:
         assert verify.verify_forked(secret, isolation, server) is None
         assert server.process.poll() is not None, "the student's code did not reach the server"
     assert "verification: not in the kernel server's box (the submission's kernel server has ended" in (
@@ -318,7 +319,7 @@ def test_a_fork_loop_stays_inside_its_box(tmp_path):
 def test_a_grading_environment_closed_to_other_users_is_refused_with_the_fix(tmp_path):
     venv = tmp_path / "closed-venv"
     subprocess.run(["bash", "-c", f"umask 077 && {sys.executable} -m venv --without-pip {venv}"], check=True)
-    code = f"import sys; sys.path.insert(0, {str(REPO)!r}); from autograder import box; box.check_available()"
+    code = f"import sys; sys.path.insert(0, {str(REPO)!r}); from autograder.sandbox import box; box.check_available()"
     done = subprocess.run([venv / "bin" / "python", "-c", code], capture_output=True, text=True)
     assert done.returncode != 0
     message = done.stderr.strip().splitlines()[-1]

@@ -8,18 +8,23 @@ import sys
 import nbformat
 import pytest
 
-from autograder import grading, store
-from autograder.course import ASSIGNMENT, build, load_config
-from autograder.fingerprint import course_fingerprint, submission_hash
-from autograder.illustrations import ILLUSTRATION, SKIP, SkipIllustrations
-from autograder.store import GradingRecord
+from autograder.course import ASSIGNMENT
+from autograder.course.build import build
+from autograder.gradebook import store
+from autograder.gradebook.migration import migrate
+from autograder.gradebook.record import GradingRecord
+from autograder.grading import batch as grading
+from autograder.grading.fingerprint import course_fingerprint, submission_hash
+from autograder.grading.illustrations import ILLUSTRATION, SKIP, SkipIllustrations
 
 NOTEBOOK = "05_jacobians_relu"
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("course") / "course")
+    course = build(tmp_path_factory.mktemp("course") / "course")
+    migrate(course)
+    return course
 
 
 def source_notebook(course, stem=NOTEBOOK):
@@ -29,7 +34,7 @@ def source_notebook(course, stem=NOTEBOOK):
 def skipped_by_grader(course, notebook, stem=NOTEBOOK):
     """Indexes of the cells SkipIllustrations marks for the executor to skip in a student's ``notebook``."""
     resources = {"nbgrader": {"assignment": ASSIGNMENT, "notebook": stem, "student": "s"}}
-    notebook, _ = SkipIllustrations(config=load_config(course)).preprocess(notebook, resources)
+    notebook, _ = SkipIllustrations(config=course.config).preprocess(notebook, resources)
     return [i for i, cell in enumerate(notebook.cells) if SKIP in cell.metadata.get("tags", [])]
 
 

@@ -10,9 +10,13 @@ import nbformat
 import pytest
 from scratch_home import scratch_home
 
-from autograder import grading, report, samples, store
-from autograder.course import build, release
-from autograder.illustrations import ILLUSTRATION, SKIP
+from autograder.course import samples
+from autograder.course.build import build
+from autograder.course.release import release
+from autograder.gradebook import store
+from autograder.grading import batch as grading
+from autograder.grading.illustrations import ILLUSTRATION, SKIP
+from autograder.reports import scores as report
 
 pytestmark = pytest.mark.slow
 

@@ -41,8 +41,8 @@ def test_a_wheel_in_a_fresh_venv_builds_grades_and_exports_a_course(grader_home)
     run(sys.executable, "-m", "pip", "wheel", CHECKOUT, "--no-deps", "-q", "-w", tmp_path / "dist")
     (wheel,) = (tmp_path / "dist").glob("backprop_kit-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert sum(name.startswith("autograder/course_notebooks/") and name.endswith(".ipynb") for name in names) >= 7
-    assert any(name.startswith("autograder/hidden_tests/") for name in names)
+    assert sum(name.startswith("autograder/course/notebooks/") and name.endswith(".ipynb") for name in names) >= 7
+    assert any(name.startswith("autograder/course/hidden_tests/") for name in names)
     assert not any(name.startswith("solutions/") or "/solutions/" in name for name in names)
     run(sys.executable, "-m", "venv", tmp_path / "venv")
     python = tmp_path / "venv" / "bin" / "python"

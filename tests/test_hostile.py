@@ -26,8 +26,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 from one_notebook import NOTEBOOK, one_notebook_course
 
-from autograder import box, report, samples
-from autograder.course import HIDDEN_TESTS_DIR, TA_CONFIG, open_course
+from autograder.course import TA_CONFIG, open_course, samples
+from autograder.course.build import HIDDEN_TESTS_DIR
+from autograder.reports import scores as report
+from autograder.sandbox import box
 from backprop_lib import SOLUTIONS_DIR
 from backprop_lib.kit.hints import STATE_NAME
 
@@ -166,8 +168,8 @@ for pattern in ({hidden!r} + "/**/*.py", {repo!r} + "/.git/HEAD", {solutions!r} 
     for path in glob.glob(pattern, recursive=True):
         found.append(open(path).read())
 try:
-    import autograder.hidden_tests
-    found.append("imported " + autograder.hidden_tests.__path__[0])
+    import autograder.course.hidden_tests
+    found.append("imported " + autograder.course.hidden_tests.__path__[0])
 except ImportError as error:
     print(error)
 try:
@@ -407,7 +409,7 @@ def check_batch(course, user, before, graded, escaped, exported):
 
 
 def finals(scores):
-    """{grade cell: final score} of one student (autograder.final_grade: nbgrader's test capped by the check)."""
+    """{grade cell: final score} of one student (autograder.gradebook.final_grade)."""
     return {key: scores.score(key) for key in scores.cells}
 
 

@@ -30,8 +30,8 @@ from conftest import REPO, student_env
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from autograder.course import HIDDEN_TESTS_DIR, build, inject_hidden_test
-from autograder.illustrations import ILLUSTRATION, SKIP
+from autograder.course.build import HIDDEN_TESTS_DIR, build, inject_hidden_test
+from autograder.grading.illustrations import ILLUSTRATION, SKIP
 from backprop_lib.kit.exercises import EXERCISES, is_course_example
 
 NOTEBOOKS = REPO / "notebooks"

@@ -1,4 +1,4 @@
-"""Warm kernels (autograder.warm, autograder.forkserver): a kernel forked from a submission's server is the
+"""Warm kernels (autograder.sandbox.warm, .forkserver): a kernel forked from a submission's server is the
 kernel a cold start gives, nothing a notebook leaves running reaches the next one, and a student who breaks
 the server only loses speed. Real bubblewrap boxes, real ipykernel kernels."""
 
@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from autograder import box, forkserver, warm
-from autograder.kernel import WARM_FAILED, ConfinedKernelManager
+from autograder.sandbox import box, forkserver, warm
+from autograder.sandbox.kernel import WARM_FAILED, ConfinedKernelManager
 from backprop_lib import EXERCISE_MODULES
 from backprop_lib.kit.workspace import copy_library
 

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from conftest import REPO, student_env
 
-from autograder.course import build
+from autograder.course.build import build
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
 from backprop_lib.kit import workspace
 from backprop_lib.kit.stubgen import make_stub

@@ -63,7 +63,8 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import box, forkserver
+from autograder.gradebook.record import Verification
+from autograder.sandbox import box, forkserver
 from backprop_lib import EXERCISE_MODULES
 from backprop_lib.kit.exercises import EXERCISES
 from backprop_lib.kit.results import FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
@@ -76,11 +77,10 @@ STUDENT_SECONDS = 60.0
 MAX_OUTPUT_BYTES = 32 << 20
 MAX_REPORT_BYTES = 1 << 20
 NUMERIC_KINDS = "fiub"
-RUNNER = Path(__file__).with_name("sandbox_runner.py")
 BOX_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1"}
 BOOTSTRAP = (
     "import sys; work = sys.argv[1]; sys.path[:0] = [work + '/lib', work + '/runner']; sys.path.append(sys.argv[2]); "
-    "import sandbox_runner; sandbox_runner.main(sys.argv[1:2] + sys.argv[3:])"
+    "import runner; runner.main(sys.argv[1:2] + sys.argv[3:])"
 )
 
 
@@ -126,26 +126,6 @@ class SecretCases:
         for name, cases in self.cases.items():
             arrays = {f"{i}/{key}": value for i, case in enumerate(cases) for key, value in case.to_arrays().items()}
             np.savez(folder / f"{name}.npz", **arrays)
-
-
-@dataclass
-class Verification:
-    """One student's verified results, one CheckResult per exercise."""
-
-    results: list
-    seconds: float
-    isolation: str
-
-    def to_dict(self):
-        return {
-            "results": [r.to_dict() for r in self.results],
-            "seconds": self.seconds,
-            "isolation": self.isolation,
-        }
-
-    @classmethod
-    def from_dict(cls, data):
-        return cls([CheckResult.from_dict(r) for r in data["results"]], data["seconds"], data["isolation"])
 
 
 def verify(course, student, secret, isolation):
@@ -268,7 +248,7 @@ def _box(work, course, student):
         path = own / f"{module}.py"
         if path.is_file() and not path.is_symlink():
             read_only.append((str(path), f"{library}/{module}.py"))
-    read_only += [(str(RUNNER), str(work / "runner" / RUNNER.name)), (str(work / "cases"),) * 2]
+    read_only += [(str(box.RUNNER), str(work / "runner" / box.RUNNER.name)), (str(work / "cases"),) * 2]
     env = {**BOX_ENV, "HOME": str(work / "out")}
     return box.Box(str(work / "out"), tuple(read_only), env, str(work / "out"), LIMITS)
 

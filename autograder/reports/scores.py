@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder import names, store
-from autograder.course import ASSIGNMENT, course_id, db_url, records_hints
-from autograder.final_grade import student_grade
-from backprop_lib.kit.exercises import EXERCISES
+from autograder.course import ASSIGNMENT
+from autograder.gradebook import store
+from autograder.gradebook.final_grade import student_grade
+from autograder.gradebook.record import GradingRecord
 from backprop_lib.kit.hints import format_record
 
 
@@ -43,7 +43,7 @@ class StudentScores:
 
     student: str
     cells: dict
-    record: store.GradingRecord | None
+    record: GradingRecord | None
     flagged: bool = False
     late_penalty: float = 0.0
     first_name: str | None = None
@@ -104,17 +104,17 @@ def grade_cells(course):
 def collect(course, students=None, gradebook=None):
     """StudentScores for ``students`` (default: every student in the gradebook), from ``gradebook`` if open."""
     if gradebook is None:
-        with Gradebook(db_url(course), course_id(course)) as gradebook:
+        with Gradebook(course.db_url, course.course_id) as gradebook:
             return collect(course, students, gradebook)
     records = store.load_all(course, students)
     known = {s.id: s for s in gradebook.students}
     students = students or sorted(set(known) | set(records))
-    recording = records_hints(course)
+    recording = course.records_hints
     return [_scores(gradebook, known.get(student), student, records.get(student), recording) for student in students]
 
 
 def _scores(gradebook, person, student, record, recording_hints):
-    graded = store.graded_cells(gradebook, student, record)
+    graded = store.graded_cells(gradebook, ASSIGNMENT, student, record)
     cells = {cell.key: cell for _, found in graded for _, cell in found}
     try:
         penalty = gradebook.find_submission(ASSIGNMENT, student).late_submission_penalty or 0.0
@@ -127,58 +127,3 @@ def _scores(gradebook, person, student, record, recording_hints):
     if recording_hints:
         scores.hints = "not recorded" if record is None or record.hints is None else format_record(record.hints)
     return scores
-
-
-def student_table(scores, cells):
-    """One row per student: final grade, nbgrader's in-kernel score, checks passed, flag (hints opened, in a
-    course that records them); then the notes."""
-    maximum = sum(cell.points for cell in cells)
-    showing_hints = any(s.hints is not None for s in scores)
-    header = ("student", "grade", "nbgrader", "checks", "flag")
-    if showing_hints:
-        header += ("hints opened",)
-    rows = [header]
-    for s in scores:
-        passed = sum(r.passed for r in s.verified.values())
-        row = (
-            s.student,
-            f"{s.total:g}/{maximum:g}",
-            f"{s.raw_total:g}/{maximum:g}",
-            f"{passed}/{len(s.verified)}" if s.verified else "not verified",
-            "FLAGGED" if s.flagged else "",
-        )
-        if showing_hints:
-            row += (s.hints,)
-        rows.append(row)
-    lines = _columns([tuple(map(names.terminal, row)) for row in rows])
-    notes = [(s.student, note) for s in scores for note in s.notes()]
-    if notes:
-        lines += ["", "Notes:"] + [f"  {names.terminal(student)}: {names.terminal(note)}" for student, note in notes]
-    modes = sorted({s.record.verification.isolation for s in scores if s.record and s.record.verification})
-    lines += [f"\nIntegrity verification: {mode}" for mode in modes]
-    return "\n".join(lines)
-
-
-def exercise_table(scores, cells):
-    """One row per exercise: how many students passed its nbgrader test cell and its verification."""
-    own = {cell.grade_id: cell for cell in cells if cell.grade_id in EXERCISES}
-    rows = [("exercise", "file", "nbgrader", "verified")]
-    for name, exercise in EXERCISES.items():
-        cell = own.get(name)
-        tested = [s.cells[cell.key].raw or 0.0 for s in scores if cell and cell.key in s.cells]
-        nbgrader = sum(score >= cell.points for score in tested) if cell else None
-        verified = [s.verified[name].passed for s in scores if name in s.verified]
-        rows.append(
-            (
-                name,
-                exercise.path,
-                "-" if nbgrader is None else f"{nbgrader}/{len(scores)}",
-                f"{sum(verified)}/{len(verified)}" if verified else "-",
-            )
-        )
-    return "\n".join(_columns(rows))
-
-
-def _columns(rows):
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(f"{value:<{width}}" for value, width in zip(row, widths, strict=True)).rstrip() for row in rows]

@@ -96,7 +96,7 @@ LIMITS = {
     "open_files": resource.RLIMIT_NOFILE,
     "processes": resource.RLIMIT_NPROC,
 }  # what a verification request may lower, by autograder.box.Limits' names
-RUNNER = "sandbox_runner.py"  # the verification's runner, bound beside this file (autograder.warm)
+RUNNER = "runner.py"  # the verification's runner, bound beside this file (autograder.sandbox.warm)
 PACKET = 1 << 20
 SWEEP_SECONDS = 10.0
 PR_SET_DUMPABLE = 4
@@ -377,7 +377,7 @@ def become_verifier(names, cwd, env, limits, fds):
     import importlib.util
 
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), RUNNER)
-    spec = importlib.util.spec_from_file_location("sandbox_runner", path)
+    spec = importlib.util.spec_from_file_location("runner", path)
     runner = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(runner)
     runner.main([os.path.dirname(cwd), *names])

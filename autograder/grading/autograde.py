@@ -33,7 +33,6 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 
 import nbgrader.api
 import sqlalchemy
@@ -42,21 +41,11 @@ from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import capture_log
 
-from autograder import kernel, names
-from autograder.course import ASSIGNMENT, COURSE_ID, db_url, load_config
+from autograder.course import ASSIGNMENT, names
+from autograder.gradebook.record import FAILED, GRADED, STOPPED, NotebookOutcome
+from autograder.sandbox import kernel
 
-GRADED, STOPPED, FAILED, MISSING = "graded", "stopped", "failed", "missing"
 _STOPPED = re.compile(re.escape(kernel.STOPPED) + r" (.+)")
-
-
-@dataclass
-class NotebookOutcome:
-    """How one notebook's autograde went: status 'graded', 'stopped', 'failed' or 'missing', and why."""
-
-    notebook: str
-    status: str
-    reason: str = ""
-    seconds: float = 0.0
 
 
 def autograde_notebooks(course, student, notebooks, time_limit, logs):
@@ -120,7 +109,7 @@ def _outcome(course, student, notebook, report, seconds):
 
 def zero_notebook(course, student, notebook):
     """Give every grade cell of ``notebook`` an automatic score of 0 (creating the submission if needed)."""
-    with Gradebook(db_url(course), COURSE_ID) as gradebook:
+    with Gradebook(course.db_url, course.course_id) as gradebook:
         gradebook.update_or_create_student(student)
         gradebook.update_or_create_submission(ASSIGNMENT, student)
         submitted = gradebook.find_submission_notebook(notebook, ASSIGNMENT, student)
@@ -145,7 +134,7 @@ def _run(course, student, notebooks, sender, logs, scratch):
     die_with_parent()
     tempfile.tempdir = scratch
     _one_engine_per_database()
-    config = load_config(course)
+    config = course.config
     logs.mkdir(parents=True, exist_ok=True)
     for notebook in notebooks:
         report = _autograde(course, student, notebook, copy.deepcopy(config), logs / f"{notebook}.log")

@@ -31,12 +31,12 @@ The kernel can still fake its own test results (see docs/autograder.md); the
 integrity step (``autograder.verify``) does not trust it.
 """
 
+import contextlib
 import os
 import shutil
 import sys
 import tempfile
 import uuid
-from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -44,53 +44,12 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
-from autograder import box, warm
-from backprop_lib import EXERCISE_MODULES
+from autograder.sandbox import box, warm
 
 GiB = 1 << 30
 STOPPED = "STOPPED the notebook:"
 WARM_FAILED = "NO WARM KERNEL:"
-PASSED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION")
 RICH_OUTPUTS = ("display_data", "execute_result", "update_display_data")
-
-
-def kernel_environment(scratch):
-    """The complete environment of a boxed kernel whose scratch folder is ``scratch``."""
-    env = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
-    folders = {
-        "HOME": "",
-        "TMPDIR": "tmp",
-        "IPYTHONDIR": "ipython",
-        "MPLCONFIGDIR": "matplotlib",
-        "JUPYTER_CONFIG_DIR": "jupyter",
-        "JUPYTER_DATA_DIR": "jupyter",
-        "JUPYTER_RUNTIME_DIR": "jupyter",
-    }
-    for name, sub in folders.items():
-        env[name] = str(Path(scratch, sub))
-        Path(env[name]).mkdir(exist_ok=True)
-    env["JPY_PARENT_PID"] = "1"  # the box's init: ipykernel polls no parent (the box dies with the grader)
-    threads = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    return {**env, **threads, "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-
-
-def library_binds(library, folder, submitted=None):
-    """(host, box) binds putting the course's ``library`` over ``folder``/backprop_lib, the student's exercises on top.
-
-    Only the exercise files (``EXERCISE_MODULES``) come from the student's folder (``submitted``
-    when given, where nbgrader copies them from, else ``folder``), and only regular files:
-    anything else the student put in backprop_lib/ is not visible.
-    """
-    target = os.path.join(folder, "backprop_lib")
-    own_folder = os.path.join(submitted or folder, "backprop_lib")
-    if not library or (submitted is None and not os.path.isdir(target)) or os.path.islink(own_folder):
-        return []
-    binds = [(library, target)]
-    for module in EXERCISE_MODULES:
-        own = os.path.join(own_folder, f"{module}.py")
-        if os.path.isfile(own) and not os.path.islink(own) and os.path.isfile(os.path.join(library, f"{module}.py")):
-            binds.append((own, os.path.join(target, f"{module}.py")))
-    return binds
 
 
 class ConfinedKernelManager(AsyncKernelManager):
@@ -144,7 +103,7 @@ class ConfinedKernelManager(AsyncKernelManager):
         return None
 
     def format_kernel_cmd(self, extra_arguments=None):
-        env = kernel_environment(self.scratch)
+        env = box.kernel_environment(self.scratch)
         if self.font_cache and os.path.isdir(self.font_cache):
             shutil.copytree(self.font_cache, env["MPLCONFIGDIR"], dirs_exist_ok=True)
         if self.server:  # the arguments after `python -m ipykernel_launcher`, for WarmProvisioner
@@ -153,7 +112,7 @@ class ConfinedKernelManager(AsyncKernelManager):
             return super().format_kernel_cmd(extra_arguments)[3:]
         box.give_to_box(self.scratch)
         limits = box.Limits(self.cpu_seconds, self.memory_bytes, self.file_size_bytes, 1024, self.processes)
-        read_only = ((self.folder, self.folder), *library_binds(self.library, self.folder))
+        read_only = ((self.folder, self.folder), *box.library_binds(self.library, self.folder))
         kernel_box = box.Box(self.scratch, read_only, env, self.folder, limits)
         return box.argv(kernel_box, super().format_kernel_cmd(extra_arguments))
 
@@ -250,3 +209,19 @@ def _replace_with_note(kind, content, note):
 
 def _error(name, message):
     return new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
+
+
+@contextlib.contextmanager
+def kernels_for(course, student, wanted=True):
+    """A kernel server for ``student``'s notebooks while the block runs, if ``wanted`` and the course's config
+    asks for warm kernels (``ConfinedKernelManager.warm``); ``current`` names it meanwhile."""
+    manager = ConfinedKernelManager(config=course.config)
+    if not (wanted and manager.warm):
+        yield None
+        return
+    warm.current = warm.start(manager, course.folder("autograded", student), course.folder("intake", student))
+    try:
+        yield warm.current
+    finally:
+        warm.current.stop()
+        warm.current = None

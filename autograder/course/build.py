@@ -1,94 +1,43 @@
-"""Build an nbgrader course folder from the repository: config, source assignment, gradebook.
+"""Build an nbgrader course folder from the kit: configuration, source assignment, hidden tests injected.
 
     COURSE/
       nbgrader_config.py          generated: exclude_overwriting, confined kernels, timeouts, feedback
       course_config.py            the TA's: course id, exchange, due date, late penalty, hint record (created once)
       gradebook.db                sqlite by default (created at release); any SQLAlchemy URL with --db
       source/backprop/
-        01_...07_*.ipynb          the repo's numbered notebooks, hidden tests injected
-        backprop_lib/             the repo's library as it is: its exercise files are the stubs
+        01_...07_*.ipynb          the course's numbered notebooks, hidden tests injected
+        backprop_lib/             the kit's library: its exercise files are the stubs
 
-Everything is generated from the kit's package data at build time (the notebooks,
-``autograder/course_notebooks``, a link to the repository's ``notebooks/``; the
-hidden tests), in a checkout and in an installed wheel alike; nothing is kept by
-hand. Hidden tests live in ``autograder/hidden_tests/<notebook stem>/<grade_id>.py``
-and are injected into the notebook's test cell with that grade_id between
-``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``. The reference solutions
-(``solutions/``) are never copied into a course.
+Everything comes from the kit's package data (``autograder/course/notebooks``, a
+link to the repository's ``notebooks/``, and ``autograder/course/hidden_tests/<notebook
+stem>/<grade_id>.py``), in a checkout and in an installed wheel alike. The
+reference solutions are never copied into a course.
 """
 
-import os
 import shutil
-import sys
-from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
 import nbformat
 
-import backprop_lib
-from backprop_lib import EXERCISE_MODULES
+from autograder.course import (
+    ASSIGNMENT,
+    BEGIN_HIDDEN,
+    CONFIG_FILE,
+    COURSE_ID,
+    END_HIDDEN,
+    STUDENT_FILES,
+    TA_CONFIG,
+    BuildError,
+    open_course,
+)
 
-ASSIGNMENT = "backprop"
-COURSE_ID = "backprop-kit"
 # Package data of the kit (pyproject.toml), found wherever the kit is installed: a checkout or a wheel.
-NOTEBOOKS_DIR = Path(str(files("autograder") / "course_notebooks"))
-HIDDEN_TESTS_DIR = Path(str(files("autograder") / "hidden_tests"))
-LIBRARY_DIR = Path(backprop_lib.__file__).resolve().parent
-BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-STUDENT_FILES = tuple(f"backprop_lib/{module}.py" for module in EXERCISE_MODULES)
+NOTEBOOKS_DIR = Path(str(files("autograder.course") / "notebooks"))
+HIDDEN_TESTS_DIR = Path(str(files("autograder.course") / "hidden_tests"))
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 CELL_TIMEOUT = 30
-TA_CONFIG = "course_config.py"
 WARNING_LINE = r"(?m)^.*:\d+: \w*Warning: "
-
-
-class BuildError(Exception):
-    """The repository's notebooks, hidden tests or library cannot make a course."""
-
-
-@dataclass(frozen=True)
-class Course:
-    """An nbgrader course folder built by this module."""
-
-    root: Path
-
-    @property
-    def config_file(self):
-        return self.root / "nbgrader_config.py"
-
-    @property
-    def source(self):
-        return self.root / "source" / ASSIGNMENT
-
-    def folder(self, kind, student=None):
-        """``root/<kind>/[<student>/]backprop``, kind being release, submitted, autograded, feedback ..."""
-        return self.root / kind / student / ASSIGNMENT if student else self.root / kind / ASSIGNMENT
-
-    @property
-    def reports(self):
-        """The grading records exported from the gradebook (``autograder.store.export_json``) and the logs."""
-        return self.root / "reports"
-
-    @property
-    def grader_cache(self):
-        """Files the grader prepares once per course (the kernels' matplotlib font list)."""
-        return self.root / ".grader"
-
-    def notebooks(self):
-        """The assignment's notebook stems, in order."""
-        return sorted(path.stem for path in self.source.glob("*.ipynb"))
-
-    def exists(self):
-        return self.config_file.is_file() and self.source.is_dir()
-
-
-def open_course(root):
-    """The course at ``root``; a clear error if nothing was built there."""
-    course = Course(Path(root).resolve())
-    if not course.exists():
-        raise BuildError(f"no course at {course.root}: run `backprop-kit course build {root}` first")
-    return course
 
 
 def build(
@@ -105,48 +54,27 @@ def build(
     ``course_id``: written into the TA's ``course_config.py`` when it is created (default COURSE_ID);
     an existing ``course_config.py`` is never changed, so a different ``course_id`` is refused.
     """
-    course = Course(Path(root).resolve())
+    root = Path(root).resolve()
     notebooks = _notebooks_with_hidden_tests(Path(notebooks_dir), Path(hidden_tests_dir))
-    course.root.mkdir(parents=True, exist_ok=True)
-    _write_ta_config(course, course_id)
-    course.config_file.write_text(render_config(db_url, cell_timeout))
-    if course.source.exists():
-        shutil.rmtree(course.source)
-    _copy_library(course.source / "backprop_lib")
+    root.mkdir(parents=True, exist_ok=True)
+    _write_ta_config(root, course_id)
+    (root / CONFIG_FILE).write_text(render_config(db_url, cell_timeout))
+    source = root / "source" / ASSIGNMENT
+    if source.exists():
+        shutil.rmtree(source)
+    _copy_library(source / "backprop_lib")
     for stem, notebook in notebooks.items():
-        nbformat.write(notebook, course.source / f"{stem}.ipynb")
+        nbformat.write(notebook, source / f"{stem}.ipynb")
     if db_url:
         check_database(db_url)
-    return course
-
-
-def release(course):
-    """Run nbgrader's generate_assignment: ``release/backprop`` for students, the assignment in the gradebook."""
-    from nbgrader.converters import GenerateAssignment
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.utils import capture_log
-
-    with_venv_on_path()
-    config = load_config(course)
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id = ASSIGNMENT
-    app = GenerateAssignment(coursedir=coursedir, config=config)
-    app.force = True
-    result = capture_log(app)
-    if not result["success"]:
-        raise BuildError(f"nbgrader generate_assignment failed:\n{result.get('log', '')}{result.get('error', '')}")
-    _set_due_date(course, config)
-    from autograder import store
-
-    store.migrate(course)
-    return course.folder("release")
+    return open_course(root)
 
 
 def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
     """The text of the course's nbgrader_config.py."""
     preprocessors = [
-        "autograder.illustrations.SkipIllustrations",
-        "autograder.kernel.ConfinedExecute",
+        "autograder.grading.illustrations.SkipIllustrations",
+        "autograder.sandbox.kernel.ConfinedExecute",
         "nbgrader.preprocessors.IgnorePattern",
         "nbconvert.preprocessors.ClearMetadataPreprocessor",
         "nbgrader.preprocessors.LimitOutput",
@@ -156,7 +84,7 @@ def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
     ]
     feedback = [
         "nbgrader.preprocessors.GetGrades",
-        "autograder.feedback.HideHiddenTracebacks",
+        "autograder.reports.feedback.HideHiddenTracebacks",
         "nbgrader.preprocessors.ClearHiddenTests",
         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     ]
@@ -175,7 +103,7 @@ def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
         "",
         "# The student-edited library files: a student's own copy is graded, not the stub.",
         f"c.Autograde.exclude_overwriting = {{{ASSIGNMENT!r}: {list(STUDENT_FILES)!r}}}",
-        "# Notebooks run in confined kernels (autograder.kernel): CPU, memory, file size, output cap.",
+        "# Notebooks run in confined kernels (autograder.sandbox.kernel): CPU, memory, file size, output cap.",
         f"c.Autograde.autograde_preprocessors = {preprocessors!r}",
         f"c.Execute.timeout = {cell_timeout}",
         'c.ConfinedKernelManager.font_cache = os.path.join(here, ".grader", "matplotlib")',
@@ -226,44 +154,18 @@ c.BackpropCourse.record_hints = False
 '''
 
 
-def records_hints(course):
-    """Whether the TA's config asks to record the hints students opened (``c.BackpropCourse.record_hints``)."""
-    value = load_config(course).get("BackpropCourse", {}).get("record_hints", False)
-    if not isinstance(value, bool):
-        raise BuildError(
-            f"{course.root / TA_CONFIG}: c.BackpropCourse.record_hints must be True or False, not {value!r}"
-        )
-    return value
-
-
-def course_id(course):
-    """The course id the course's config names."""
-    return load_config(course).CourseDirectory.get("course_id") or COURSE_ID
-
-
-def _write_ta_config(course, requested):
+def _write_ta_config(root, requested):
     """Create ``course_config.py`` once; refuse a ``requested`` course id that differs from the one it holds."""
-    path = course.root / TA_CONFIG
+    path = root / TA_CONFIG
     if not path.exists():
         path.write_text(render_ta_config(requested or COURSE_ID))
         return
     if requested:
         from traitlets.config.loader import PyFileConfigLoader
 
-        held = PyFileConfigLoader(TA_CONFIG, str(course.root)).load_config().CourseDirectory.get("course_id")
+        held = PyFileConfigLoader(TA_CONFIG, str(root)).load_config().CourseDirectory.get("course_id")
         if held != requested:
             raise BuildError(f"{path} names the course {held!r}: change the course id there, not with --course-id")
-
-
-def _set_due_date(course, config):
-    """Write the TA's due date (``c.BackpropCourse.due_date``) into the gradebook's assignment."""
-    due = config.get("BackpropCourse", {}).get("due_date")
-    if not due:
-        return
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url(course), course_id(course)) as gradebook:
-        gradebook.update_or_create_assignment(ASSIGNMENT, duedate=due)
 
 
 def check_database(url):
@@ -277,27 +179,6 @@ def check_database(url):
         engine.dispose()
     except Exception as error:
         raise BuildError(f"cannot reach the gradebook database {url}: {error}") from error
-
-
-def db_url(course):
-    """The gradebook URL the course's config names (nbgrader's sqlite default otherwise)."""
-    from nbgrader.coursedir import CourseDirectory
-
-    return CourseDirectory(config=load_config(course)).db_url
-
-
-def load_config(course):
-    """The course's nbgrader configuration, as nbgrader itself loads it."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    return PyFileConfigLoader(course.config_file.name, str(course.root)).load_config()
-
-
-def with_venv_on_path():
-    """Put this interpreter's bin/ first on PATH: nbgrader runs `alembic` from PATH."""
-    bin_dir = str(Path(sys.executable).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
-        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
 
 
 def _copy_library(destination):

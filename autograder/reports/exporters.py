@@ -1,11 +1,11 @@
 """Grades for the people who receive them: nbgrader exporter plugins for a generic CSV, Canvas and Moodle.
 
-Each writes the final grade (``autograder.final_grade``, as nbgrader's gradebook
+Each writes the final grade (``autograder.gradebook.final_grade``, as nbgrader's gradebook
 holds it) of every student in the gradebook, with the student's id, name, email
 and LMS id where nbgrader has them. They work from nbgrader itself, in the
 course folder::
 
-    nbgrader export --exporter autograder.exporters.CanvasExport [--to FILE]
+    nbgrader export --exporter autograder.reports.exporters.CanvasExport [--to FILE]
 
 and from ``backprop-kit course export --format generic|canvas|moodle``. None
 writes nbgrader's own ``grades.csv``: the default files are ``FORMATS``' names.
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from nbgrader.plugins import ExportPlugin
 
-from autograder import names, report
-from autograder.course import ASSIGNMENT, Course
+from autograder.course import ASSIGNMENT, names, open_course
+from autograder.reports import scores as report
 
 
 def generic_rows(scores, cells):
@@ -99,7 +99,7 @@ class _KitExport(ExportPlugin):
     kind = "generic"
 
     def export(self, gradebook):
-        course = Course(Path(self.parent.coursedir.root).resolve())
+        course = open_course(self.parent.coursedir.root)
         path = export(course, self.kind, self.to or Path.cwd() / FORMATS[self.kind][1], self.student or None, gradebook)
         self.log.info("Exported %s grades to %s", self.kind, path)
 

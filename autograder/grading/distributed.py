@@ -23,7 +23,7 @@ The TA's side (``grade``):
 A worker (``grade_remote``) refuses a kit whose version or code differs from
 the TA's, unpacks the bundle once per worker process into a course folder in
 the worker's local directory and checks its fingerprint, writes the submission
-under submitted/<student>, and grades it with ``autograder.grading.grade`` in a
+under submitted/<student>, and grades it with ``autograder.batch.grade`` in a
 child process that dies with the worker: the very code of a local run, so the
 scores are the same. It then packs the student's results and deletes them.
 
@@ -54,12 +54,14 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from autograder import box, forkserver, grading, store
-from autograder.autograde import die_with_parent, zero_notebook
-from autograder.course import db_url, open_course
-from autograder.fingerprint import course_fingerprint, kit_version
-from autograder.progress import Progress
-from autograder.store import GradingRecord
+from autograder.course import open_course
+from autograder.gradebook import migration, store
+from autograder.gradebook.record import GradingRecord
+from autograder.grading import batch
+from autograder.grading.autograde import die_with_parent, zero_notebook
+from autograder.grading.fingerprint import course_fingerprint, kit_version
+from autograder.grading.progress import Progress
+from autograder.sandbox import box, forkserver
 
 RETRIES = 2
 SERVER_SECONDS = 60.0
@@ -73,15 +75,16 @@ class Mismatch(ClusterError):
     """A worker's kit or its copy of the course is not the TA's."""
 
 
-def grade(course, scheduler, students=None, notebook_seconds=grading.NOTEBOOK_SECONDS, force=False, shard=None):
-    """Grade ``students`` (as ``grading.grade``) on the Dask cluster at ``scheduler``; returns {student: record}."""
-    url = make_url(db_url(course))
+def grade(course, scheduler, students=None, notebook_seconds=batch.NOTEBOOK_SECONDS, force=False, shard=None):
+    """Grade ``students`` (as ``batch.grade``) on the Dask cluster at ``scheduler``; returns {student: record}."""
+    url = make_url(course.db_url)
     if url.get_backend_name() == "sqlite":
         raise ClusterError(
             f"--scheduler needs a gradebook every worker can reach, and this course uses the sqlite file "
             f"{url.database}: build it with --db postgresql+psycopg2://USER@HOST:PORT/DB"
         )
-    students, waiting, fingerprint = grading.to_grade(course, students, force, shard)
+    migration.migrate(course)
+    students, waiting, fingerprint = batch.to_grade(course, students, force, shard)
     if waiting:
         _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds)
     return {student: store.load(course, student) for student in students}
@@ -99,7 +102,7 @@ def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds):
         bundle = client.submit(_the_course, course_files, key=f"backprop-course-{uuid.uuid4().hex[:8]}", pure=False)
         tasks = {}
         for student in waiting:
-            grading.mark_started(course, student)
+            batch.mark_started(course, student)
             submission = pack(course.root / "submitted", [student])
             task = client.submit(
                 grade_remote, bundle, fingerprint, kit_version(), student, submission, notebook_seconds,
@@ -234,7 +237,7 @@ def _grading_server():
     with _starting:
         if _server is None or _server[0].poll() is not None:
             path = os.path.join(tempfile.mkdtemp(prefix="backprop-grader-"), "server.sock")
-            command = [sys.executable, "-m", "autograder.distributed", "serve", path]
+            command = [sys.executable, "-m", "autograder.grading.distributed", "serve", path]
             _server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL), path
         process, path = _server
     if not forkserver.wait_ready(path, lambda: process.poll() is None, SERVER_SECONDS):
@@ -243,7 +246,7 @@ def _grading_server():
 
 
 def dask_setup(worker):
-    """Dask's preload hook (``dask worker ... --preload autograder.distributed``): the worker starts its grading
+    """Dask's preload hook (``dask worker ... --preload autograder.grading.distributed``): the worker starts its grading
     server as it starts (a Python importing the grader, about 1 s), not on its first task."""
     _grading_server()
 
@@ -290,7 +293,7 @@ def serve(path):
     Not PR_SET_PDEATHSIG: that fires when the thread that started the server ends (a Dask executor thread can),
     not only the worker process. It also probes once whether boxes start here (``box.check_available``, two boxes,
     0.1 s), for its grading processes to inherit; if they do not, each task probes again and fails with the reason."""
-    grading.preload()
+    batch.preload()
     with contextlib.suppress(Exception):  # each task probes again and fails with the reason
         box.check_available()
     GradingServer(forkserver.listen(path)).run()
@@ -302,10 +305,10 @@ def grade_one(root, student, notebook_seconds):
     die_with_parent()
     if os.getppid() == 1:
         sys.exit("the grading server is gone")
-    grading.grade(open_course(root), [student], jobs=1, notebook_seconds=notebook_seconds, force=True)
+    batch.grade(open_course(root), [student], jobs=1, notebook_seconds=notebook_seconds, force=True)
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] != ["serve"] or len(sys.argv) != 3:
-        sys.exit("usage: python -m autograder.distributed serve SOCKET")
+        sys.exit("usage: python -m autograder.grading.distributed serve SOCKET")
     serve(sys.argv[2])

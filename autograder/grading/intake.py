@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat.reader import NotJSONError
 
-from autograder.course import STUDENT_FILES, records_hints
+from autograder.course import STUDENT_FILES
 from backprop_lib.kit.hints import STATE_NAME, RecordError, read_record
 
 MAX_FILE_BYTES = 20 << 20
@@ -61,7 +61,7 @@ def take_in(course, student):
         intake.notes.append(f"no submission folder {source.relative_to(course.root)}")
         return intake
     _copy_files(source, target, intake)
-    if records_hints(course):
+    if course.records_hints:
         intake.hints = _read_hints(source, intake)
     expected = course.notebooks()
     originals = {stem: _original(course, stem) for stem in expected}

@@ -6,7 +6,7 @@ only files ``nbgrader release_feedback`` delivers): nbgrader's feedback
 and, in cells that held hidden tests, tracebacks cut to their last line
 (``HideHiddenTracebacks``). Then each page gets:
 
-- at the top, the final grade (``autograder.final_grade``, read from the gradebook,
+- at the top, the final grade (``autograder.gradebook.final_grade``, read from the gradebook,
   the same number formgrader and every export show) and, per grade cell of that
   notebook, its points and how they were reached (nbgrader's test, the grader's
   own check with its diagnostic and hint, a TA's override); below it, folded,
@@ -34,9 +34,10 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import capture_log
 
-from autograder import names, report, store
-from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, load_config
-from autograder.progress import Progress
+from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, names
+from autograder.gradebook import store
+from autograder.grading.progress import Progress
+from autograder.reports import scores as report
 from backprop_lib.kit.hints import STATE_NAME
 
 log = logging.getLogger(__name__)
@@ -248,7 +249,7 @@ def _empty_page(notebook):
 
 def _nbgrader_feedback(course, student):
     """nbgrader's generate_feedback for one student; returns the last error line, or None."""
-    config = load_config(course)
+    config = course.config
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id, coursedir.student_id = ASSIGNMENT, names.nbgrader_glob(student)
     app = names.literal_folders(GenerateFeedback)(coursedir=coursedir, config=config)

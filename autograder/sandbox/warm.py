@@ -27,7 +27,6 @@ one after the other (the server kills whatever a notebook left running before
 the next one starts); kernels of two students never share one.
 """
 
-import contextlib
 import json
 import os
 import shutil
@@ -39,8 +38,7 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from autograder import box, forkserver, verify
-from autograder.course import load_config
+from autograder.sandbox import box, forkserver
 
 SERVER_FILE = "/run/backprop-kit/forkserver.py"
 RUNNER_FILE = os.path.join(os.path.dirname(SERVER_FILE), forkserver.RUNNER)  # where the server looks for it
@@ -87,7 +85,7 @@ class Server:
     def start_verification(self, names, work, env, limits, start_seconds):
         """The integrity verification of exercises ``names`` forked by the server (``forkserver.Child``): cases in
         ``work``/cases, answers into ``work``/out, its working folder, with the environment ``env`` and
-        ``limits`` (an ``autograder.box.Limits``); ChildError unless it starts within ``start_seconds``."""
+        ``limits`` (an ``autograder.sandbox.box.Limits``); ChildError unless it starts within ``start_seconds``."""
         request = {"verify": list(names), "cwd": os.path.join(work, "out"), "env": env, "limits": asdict(limits)}
         with open(os.devnull) as nothing:
             return forkserver.Child(self.socket, json.dumps(request), [nothing.fileno()] * 3, start_seconds)
@@ -103,43 +101,22 @@ class Server:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def kernels_for(course, student, wanted=True):
-    """A kernel server for ``student``'s notebooks while the block runs, if ``wanted`` and the course's config
-    asks for warm kernels (``ConfinedKernelManager.warm``); ``current`` names it meanwhile."""
-    global current
-    from autograder.kernel import ConfinedKernelManager
-
-    manager = ConfinedKernelManager(config=load_config(course))
-    if not (wanted and manager.warm):
-        yield None
-        return
-    current = start(manager, course.folder("autograded", student), course.folder("intake", student))
-    try:
-        yield current
-    finally:
-        current.stop()
-        current = None
-
-
 def start(manager, folder, submitted):
     """A Server for the notebooks that run in ``folder``; the student's exercise files are bound from
     ``submitted``, where nbgrader copies them from into ``folder``."""
-    from autograder.kernel import kernel_environment, library_binds
-
     folder, scratch = str(folder), tempfile.mkdtemp(prefix="backprop-warm-")
     os.chmod(scratch, 0o755)
     home, kernels = os.path.join(scratch, "server"), os.path.join(scratch, "kernels")
     os.mkdir(home)
     os.mkdir(kernels)
     os.chmod(kernels, 0o711)  # the box's uid reaches its folders; nobody lists them (a verification's holds cases)
-    env = kernel_environment(home)
+    env = box.kernel_environment(home)
     if manager.font_cache and os.path.isdir(manager.font_cache):
         shutil.copytree(manager.font_cache, env["MPLCONFIGDIR"], dirs_exist_ok=True)
     box.give_to_box(home)
-    libraries = library_binds(manager.library, folder, submitted)
+    libraries = box.library_binds(manager.library, folder, submitted)
     Path(folder, "backprop_lib" if libraries else "").mkdir(parents=True, exist_ok=True)  # the mount points
-    read_only = ((folder, folder), *libraries, (forkserver.__file__, SERVER_FILE), (str(verify.RUNNER), RUNNER_FILE))
+    read_only = ((folder, folder), *libraries, (forkserver.__file__, SERVER_FILE), (str(box.RUNNER), RUNNER_FILE))
     limits = box.Limits(manager.cpu_seconds, manager.memory_bytes, manager.file_size_bytes, 1024, manager.processes)
     socket_path = os.path.join(home, "server.sock")
     command = [sys.executable, SERVER_FILE, "serve", socket_path, folder]

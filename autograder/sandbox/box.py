@@ -42,11 +42,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backprop_lib import EXERCISE_MODULES
+
 BWRAP = "bwrap"
 UID_BASE = 1_600_000_000
 TMP_BYTES = 64 << 20
 KIT_PACKAGES = ("autograder", "backprop_lib", "solutions")
 ROOT, USER_NAMESPACE = "root", "user namespace"
+RUNNER = Path(__file__).with_name("runner.py")  # the verification's program, bound into its box
+PASSED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION")
 
 
 @dataclass(frozen=True)
@@ -259,3 +263,42 @@ def _mount(source, target):
             else:
                 options += ["--ro-bind", "/dev/null", hidden]
     return options
+
+
+def kernel_environment(scratch):
+    """The complete environment of a boxed kernel whose scratch folder is ``scratch``."""
+    env = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
+    folders = {
+        "HOME": "",
+        "TMPDIR": "tmp",
+        "IPYTHONDIR": "ipython",
+        "MPLCONFIGDIR": "matplotlib",
+        "JUPYTER_CONFIG_DIR": "jupyter",
+        "JUPYTER_DATA_DIR": "jupyter",
+        "JUPYTER_RUNTIME_DIR": "jupyter",
+    }
+    for name, sub in folders.items():
+        env[name] = str(Path(scratch, sub))
+        Path(env[name]).mkdir(exist_ok=True)
+    env["JPY_PARENT_PID"] = "1"  # the box's init: ipykernel polls no parent (the box dies with the grader)
+    threads = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    return {**env, **threads, "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+
+
+def library_binds(library, folder, submitted=None):
+    """(host, box) binds putting the course's ``library`` over ``folder``/backprop_lib, the student's exercises on top.
+
+    Only the exercise files (``EXERCISE_MODULES``) come from the student's folder (``submitted``
+    when given, where nbgrader copies them from, else ``folder``), and only regular files:
+    anything else the student put in backprop_lib/ is not visible.
+    """
+    target = os.path.join(folder, "backprop_lib")
+    own_folder = os.path.join(submitted or folder, "backprop_lib")
+    if not library or (submitted is None and not os.path.isdir(target)) or os.path.islink(own_folder):
+        return []
+    binds = [(library, target)]
+    for module in EXERCISE_MODULES:
+        own = os.path.join(own_folder, f"{module}.py")
+        if os.path.isfile(own) and not os.path.islink(own) and os.path.isfile(os.path.join(library, f"{module}.py")):
+            binds.append((own, os.path.join(target, f"{module}.py")))
+    return binds

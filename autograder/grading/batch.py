@@ -42,20 +42,14 @@ from nbformat.validator import get_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import configure_mappers
 
-from autograder import store, verify, warm
-from autograder.autograde import (
-    FAILED,
-    MISSING,
-    NotebookOutcome,
-    autograde_notebooks,
-    die_with_parent,
-    zero_notebook,
-)
-from autograder.course import db_url, with_venv_on_path
-from autograder.fingerprint import course_fingerprint, submission_hash
-from autograder.intake import take_in
-from autograder.progress import Progress
-from autograder.store import GradingRecord
+from autograder.course.release import with_venv_on_path
+from autograder.gradebook import migration, store
+from autograder.gradebook.record import FAILED, MISSING, GradingRecord, NotebookOutcome
+from autograder.grading.autograde import autograde_notebooks, die_with_parent, zero_notebook
+from autograder.grading.fingerprint import course_fingerprint, submission_hash
+from autograder.grading.intake import take_in
+from autograder.grading.progress import Progress
+from autograder.sandbox import kernel, verify
 
 NOTEBOOK_SECONDS = 300.0
 
@@ -135,6 +129,7 @@ def up_to_date(course, student, fingerprint):
 
 def verify_again(course, students=None, jobs=None):
     """Run only the integrity verification again, on the submissions as last taken in."""
+    migration.migrate(course)
     students = students or sorted(store.load_all(course)) or submitted_students(course)
     secret, isolation = verify.SecretCases.draw(), verify.Isolation.detect()
 
@@ -177,7 +172,7 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
     clock.lap("intake")
     logs = course.reports / "logs" / student
     taken = [notebook for notebook in course.notebooks() if notebook in intake.notebooks]
-    with warm.kernels_for(course, student, wanted=bool(taken)) as server:
+    with kernel.kernels_for(course, student, wanted=bool(taken)) as server:
         graded = {o.notebook: o for o in autograde_notebooks(course, student, taken, notebook_seconds, logs)}
         clock.lap("notebooks")
         forked = verify.verify_forked(secret, isolation, server) if server else None
@@ -228,7 +223,8 @@ def _prepare(course):
     ``preload()``."""
     preload()
     with_venv_on_path()
-    url = make_url(db_url(course))
+    migration.migrate(course)
+    url = make_url(course.db_url)
     if url.get_backend_name() == "sqlite" and url.database:
         with closing(sqlite3.connect(url.database)) as connection:
             connection.execute("PRAGMA journal_mode=WAL")

@@ -3,7 +3,7 @@
 import sys
 import time
 
-from autograder.names import terminal
+from autograder.course.names import terminal
 
 
 class Progress:
