@@ -1,0 +1,1 @@
+"""Grading a batch: intake, autograde, fingerprints, illustrations skipped, Dask; one worker per student."""
