@@ -37,6 +37,7 @@ NOTEBOOKS_DIR = Path(str(files("autograder.course") / "notebooks"))
 HIDDEN_TESTS_DIR = Path(str(files("autograder.course") / "hidden_tests"))
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 CELL_TIMEOUT = 30
+HIDDEN_LINE_CHARS = 10
 WARNING_LINE = r"(?m)^.*:\d+: \w*Warning: "
 
 
@@ -85,6 +86,7 @@ def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
     feedback = [
         "nbgrader.preprocessors.GetGrades",
         "autograder.reports.feedback.HideHiddenTracebacks",
+        "autograder.reports.feedback.ScrubHiddenTests",
         "nbgrader.preprocessors.ClearHiddenTests",
         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     ]
@@ -107,8 +109,10 @@ def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
         f"c.Autograde.autograde_preprocessors = {preprocessors!r}",
         f"c.Execute.timeout = {cell_timeout}",
         'c.ConfinedKernelManager.font_cache = os.path.join(here, ".grader", "matplotlib")',
-        "# Kernels import the kit from the course's copy, only the exercise files from the student.",
+        "# Kernels import the kit from the course's copy, only the exercise files from the student, and see the",
+        "# student's own files (intake/), never the autograded notebooks.",
         f"c.ConfinedKernelManager.library = os.path.join(here, 'source', {ASSIGNMENT!r}, 'backprop_lib')",
+        "c.ConfinedKernelManager.course_root = here",
         "# A Python warning on stderr does not zero a correct answer.",
         "c.IgnorePattern.enabled = True",
         f"c.IgnorePattern.pattern = {WARNING_LINE!r}",
@@ -219,3 +223,18 @@ def inject_hidden_test(notebook, grade_id, code, where=""):
 
 def _nbgrader(cell):
     return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def hidden_lines(source, shortest=HIDDEN_LINE_CHARS):
+    """The lines of the hidden tests injected in the notebooks of ``source`` (whitespace collapsed, at least
+    ``shortest`` characters) that no student sees elsewhere in them: what feedback must never show."""
+    hidden, shown = set(), set()
+    for path in sorted(Path(source).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            text, inside = cell.source.splitlines(), False
+            for line in text:
+                marker = line.strip() in (BEGIN_HIDDEN, END_HIDDEN)
+                inside = (line.strip() == BEGIN_HIDDEN) or (inside and line.strip() != END_HIDDEN)
+                if not marker:
+                    (hidden if inside else shown).add(" ".join(line.split()))
+    return {line for line in hidden - shown if len(line) >= shortest}

@@ -278,7 +278,7 @@ class GradingServer(forkserver.Server):
         """Always: grading processes run side by side, each in boxes of its own."""
         return True
 
-    def after_child(self):
+    def after_child(self, what):
         pass
 
     def finish(self):
