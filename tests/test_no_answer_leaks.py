@@ -80,6 +80,18 @@ def leaks(lines, exercises=COMPILED):
     ]
 
 
+HIDDEN_TESTS = sorted((REPO / "autograder" / "course" / "hidden_tests").glob("*/*.py"))
+
+
+@pytest.mark.parametrize("path", HIDDEN_TESTS, ids=lambda p: str(p.relative_to(REPO)))
+def test_no_hidden_test_states_an_answer_formula(path):
+    """Hidden tests compare with the grader's reference values (autograder.course.reference): a hidden test that
+    reaches a student's feedback or kernel gives no formula away."""
+    lines = [re.sub(r"\bh_", "", line) for line in path.read_text().splitlines()]  # the hidden names' prefix
+    found = leaks(lines)
+    assert not found, "\n".join(f"{path.relative_to(REPO)}:{n}: {name}: {text}" for n, name, text in found)
+
+
 def library_files():
     return sorted(p for p in LIBRARY.rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".md", ".txt"))
 

@@ -31,6 +31,7 @@ from autograder.course import (
     BuildError,
     open_course,
 )
+from autograder.course.reference import with_reference
 
 # Package data of the kit (pyproject.toml), found wherever the kit is installed: a checkout or a wheel.
 NOTEBOOKS_DIR = Path(str(files("autograder.course") / "notebooks"))
@@ -56,7 +57,7 @@ def build(
     an existing ``course_config.py`` is never changed, so a different ``course_id`` is refused.
     """
     root = Path(root).resolve()
-    notebooks = _notebooks_with_hidden_tests(Path(notebooks_dir), Path(hidden_tests_dir))
+    notebooks = notebooks_with_hidden_tests(Path(notebooks_dir), Path(hidden_tests_dir))
     root.mkdir(parents=True, exist_ok=True)
     _write_ta_config(root, course_id)
     (root / CONFIG_FILE).write_text(render_config(db_url, cell_timeout))
@@ -196,8 +197,9 @@ def _copy_library(destination):
         raise BuildError(str(error)) from error
 
 
-def _notebooks_with_hidden_tests(notebooks_dir, hidden_tests_dir):
-    """{stem: notebook} for every notebook, each hidden test injected into its test cell."""
+def notebooks_with_hidden_tests(notebooks_dir=NOTEBOOKS_DIR, hidden_tests_dir=HIDDEN_TESTS_DIR):
+    """{stem: notebook} for every notebook, each hidden test injected into its test cell with its reference values
+    (``autograder.course.reference``)."""
     paths = sorted(notebooks_dir.glob(NOTEBOOK_PATTERN))
     if not paths:
         raise BuildError(f"no notebooks in {notebooks_dir}")
@@ -206,7 +208,7 @@ def _notebooks_with_hidden_tests(notebooks_dir, hidden_tests_dir):
         stem, grade_id = test.parent.name, test.stem
         if stem not in notebooks:
             raise BuildError(f"hidden test {test}: there is no notebook {stem}.ipynb in {notebooks_dir}")
-        inject_hidden_test(notebooks[stem], grade_id, test.read_text(), where=test)
+        inject_hidden_test(notebooks[stem], grade_id, with_reference(test), where=test)
     return notebooks
 
 

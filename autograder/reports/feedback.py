@@ -161,9 +161,9 @@ def grade_section(notebook, scores):
     penalty = f"<p>Late submission: {scores.late_penalty:g} points deducted.</p>" if scores.late_penalty else ""
     return (
         f'<section class="backprop-kit-grade"><h2>Your grade: {scores.total:g}/{maximum:g}</h2>'
-        "<p>Each exercise's points are those of its test in your notebook, but never more than the grader's own "
-        "check of your library on new inputs allows; a notebook that could not be graded scores 0; a score set by "
-        f"your TA replaces both.</p>{penalty}<h3>This notebook: {e(notebook)}</h3>{cells}"
+        "<p>Each exercise's points come from the grader's own check of your library on new inputs, run apart from "
+        "your notebook (its test in your notebook is there to help you); a notebook that could not be graded "
+        f"scores 0; a score set by your TA replaces both.</p>{penalty}<h3>This notebook: {e(notebook)}</h3>{cells}"
         f"<details><summary>The whole grading report</summary>{_report(scores)}</details></section>"
     )
 

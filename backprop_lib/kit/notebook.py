@@ -10,6 +10,9 @@ The error output stays an error output: nbgrader scores a test cell 0 when it
 has one, so a test cell that needs a stub still fails; it just fails in one line.
 Any other exception (a bug in your own code, a failed assert) keeps its full
 traceback and stops Run All as usual.
+
+Test cells use ``checked`` (one exercise's check) and ``agrees`` (a value against
+the grader's reference number).
 """
 
 import os
@@ -123,3 +126,23 @@ def checked(exercise, seed=0):
     if result.status == NOT_IMPLEMENTED:
         raise NotImplementedError(result.summary)
     return result
+
+
+recorded = {}  # what ``agrees`` noted while the course build computed the reference values
+
+
+def agrees(reference, name, value):
+    """Whether ``value`` has the shape and, to float tolerance, the numbers of ``reference[name]`` (the grader's
+    values, computed from the reference solutions when the course was built).
+
+    With no reference (None: the build computing them), ``value`` is noted as the reference and True returned.
+    """
+    if reference is None:
+        recorded[name] = np.asarray(value, dtype=np.float64).tolist()
+        return True
+    expected = np.asarray(reference[name], dtype=np.float64)
+    try:
+        got = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == expected.shape and bool(np.allclose(got, expected))
