@@ -54,7 +54,7 @@ class Server:
         if forkserver.wait_ready(self.socket, lambda: _alive(self.process.pid), timeout, min(timeout, PING_SECONDS)):
             return True
         if not _alive(self.process.pid):
-            self.why_not = "the submission's kernel server has ended (a kernel may have killed it)"
+            self.why_not = "the submission's kernel server has ended"
         else:
             self.why_not = f"the submission's kernel server did not answer within {timeout:g} s"
         return False
