@@ -20,6 +20,7 @@ import hashlib
 import html
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell
 from one_notebook import NOTEBOOK, one_notebook_course
 
@@ -232,7 +234,7 @@ get_ipython().events.register("post_run_cell", _echo)
 found = []
 for path in glob.glob("*.ipynb"):
     text = open(path).read()
-    if "BEGIN HIDDEN" in text:
+    if "### BEGIN " + "HIDDEN TESTS" in text:
         found.append(path)
         print(text)
 print("autograded notebooks read:", found)
@@ -249,13 +251,13 @@ LIVE_HTML = [  # the seven forms of live HTML a notebook displayed, each trying 
 ]
 HTML_CELL = "from IPython.display import HTML, display\n" + "\n".join(f"display(HTML({form!r}))" for form in LIVE_HTML)
 
-ENVIRON = f"""
+ENVIRON = """
 found = []
 for path in ("/proc/1/environ", "/proc/self/environ"):
     try:
-        found.append({GRADER_SECRET!r} in open(path).read())
+        found += [entry for entry in open(path).read().split("\\0") if entry.startswith("GRADER_")]
     except OSError:
-        found.append(False)
+        pass
 print("grader environment seen:", found)
 """
 
@@ -411,7 +413,7 @@ def box_processes(course, user):
 def course_for(parent, owner=None):
     """A course of notebooks 01 and 02 (the hostile cells are in 02, graded after 01) with every submission, owned
     by ``owner`` (a user name) if given."""
-    course = one_notebook_course(parent, names=("01_chain_rule", NOTEBOOK))
+    course = one_notebook_course(parent, names=("01_chain_rule", NOTEBOOK), cell_timeout=60)  # same verdict loaded
     make_submissions(course)
     if owner:
         account = pwd.getpwnam(owner)
@@ -496,7 +498,7 @@ def check_batch(course, user, before, graded, escaped, exported):
     reader = (course.folder("autograded", "reader") / f"{NOTEBOOK}.ipynb").read_text()
     # nothing found; the kit's package is absent (editable install) or an empty folder (installed from a wheel)
     assert "FOUND: ['']" in reader and "No module named 'autograder" in reader
-    check_new_attacks(course, scores)
+    check_new_attacks(course, scores, user)
     big = course.folder("autograded", "bigdisplay") / f"{NOTEBOOK}.ipynb"
     assert big.stat().st_size < 4 << 20 and "the grader dropped output here" in big.read_text()
     assert any("attachments" in note for note in scores["bigdisplay"].record.reasons())
@@ -521,11 +523,14 @@ def autograded(course, student, notebook=NOTEBOOK):
     return (course.folder("autograded", student) / f"{notebook}.ipynb").read_text()
 
 
-def check_new_attacks(course, scores):
+def check_new_attacks(course, scores, user):
     """Issue 19's attacks: each failed, none changed a score, nothing of them reached a page."""
-    assert '"server attacks: []' in autograded(course, "server")
+    attacks = re.search(r"server attacks: (\[.*?\])", autograded(course, "server")).group(1)
+    assert "replaced" not in attacks  # a cold kernel's parent is its box's init, which ignores its signals
+    if box.warm_possible() and user is None:  # a warm kernel's parent is its server, another uid: all refused
+        assert attacks == "[]", attacks
     assert '"autograded notebooks read: []' in autograded(course, "echo")
-    assert '"grader environment seen: [False, False]' in autograded(course, "environ")
+    assert '"grader environment seen: []' in autograded(course, "environ")
     shm = autograded(course, "shm")
     assert "shm stopped: No space left on device" in shm and "shm written MB: 16" in shm
     seen = [r.summary for s in scores.values() for r in s.verified.values() if "SAW PLANTED STATE" in r.summary]
@@ -539,9 +544,13 @@ def check_new_attacks(course, scores):
         text = html.unescape(page.read_text())
         assert not [line for line in hidden if line in text], page
         assert GRADER_SECRET not in text, page
-    live = html.unescape((course.folder("feedback", "html") / f"{NOTEBOOK}.html").read_text()).lower()
-    for trace in ("onerror", "onload", "javascript:", "<iframe", "<form", "<object", "http-equiv=refresh", "<svg"):
-        assert trace not in live, trace
+    for page in pages:  # the displayed forms' code may show, as text; no element of them is left
+        soup = BeautifulSoup(page.read_text(), "html.parser")
+        assert not soup.find_all(["script", "iframe", "form", "object", "embed", "svg"]), page
+        assert not soup.find_all("meta", attrs={"http-equiv": re.compile("refresh", re.I)}), page
+        for element in soup.find_all(True):
+            assert not [name for name in element.attrs if name.lower().startswith("on")], (page, element.name)
+            assert not str(element.get("href", "")).lower().startswith("javascript:"), page
     assert_inert_in_chromium(pages)
 
 
