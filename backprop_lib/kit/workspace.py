@@ -117,7 +117,11 @@ def is_workspace(directory):
 
 
 def lab_command(directory, jupyter_args=()):
-    """(argv, env, cwd) that start JupyterLab at the workspace's root with notebook 01 open."""
+    """(argv, env, cwd) that start JupyterLab at the workspace's root with notebook 01 open.
+
+    As root (a container, many course images) JupyterLab refuses to start unless told ``--allow-root``: the
+    workspace is the student's own, so it is told.
+    """
     directory = Path(directory).resolve()
     if not is_workspace(directory):
         raise WorkspaceError(
@@ -128,7 +132,9 @@ def lab_command(directory, jupyter_args=()):
     config_path = [str(directory / ".jupyter"), *filter(None, env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(config_path)
     env.pop("BACKPROP_KIT_SOLUTIONS", None)  # the workspace runs the student's own files
-    argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={directory}", *jupyter_args, FIRST_NOTEBOOK]
+    as_root = ["--allow-root"] if os.geteuid() == 0 and "--allow-root" not in jupyter_args else []
+    argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={directory}", *as_root, *jupyter_args]
+    argv.append(FIRST_NOTEBOOK)
     return argv, env, directory
 
 
