@@ -17,6 +17,10 @@ import sys
 from importlib.metadata import PackageNotFoundError, entry_points, version
 
 COMMAND_GROUP = "backprop_kit.commands"
+FOLDER_HELP = (
+    "the folder holding your backprop_lib/ (default: the folder you work in: here, or the nearest folder above "
+    "that holds a backprop_lib/)"
+)
 
 
 def main(argv=None):
@@ -40,7 +44,7 @@ def build_parser(argv=()):
 
     check = commands.add_parser("check", help="check your exercises and print one row per exercise")
     check.add_argument("exercises", nargs="*", help="exercise names (default: all); see `backprop-kit exercises`")
-    check.add_argument("--dir", default=None, help="the folder holding your backprop_lib/ (default: here)")
+    check.add_argument("--dir", default=None, help=FOLDER_HELP)
     check.set_defaults(run=_check)
 
     listing = commands.add_parser("exercises", help="list the exercises you write and the files they live in")
@@ -49,7 +53,7 @@ def build_parser(argv=()):
     ladder = commands.add_parser("hint", help="show the next hint for an exercise (1 a nudge ... 3 the formula)")
     ladder.add_argument("exercise", help="the exercise's name, e.g. relu_backward")
     ladder.add_argument("--level", type=int, default=None, help="show this rung (1 to 3) instead of the next one")
-    ladder.add_argument("--dir", default=None, help="the folder holding your backprop_lib/ (default: the library's)")
+    ladder.add_argument("--dir", default=None, help=FOLDER_HELP)
     ladder.set_defaults(run=_hint)
 
     workspace = commands.add_parser("workspace", help="copy the course into a folder of your own")
@@ -62,7 +66,12 @@ def build_parser(argv=()):
         description="Start JupyterLab at the workspace's root with notebook 01 open. Further options go to "
         "`jupyter lab` (e.g. --no-browser --port 8890).",
     )
-    lab.add_argument("directory", nargs="?", default=None, help="your workspace (default: ./backprop-workspace)")
+    lab.add_argument(
+        "directory",
+        nargs="?",
+        default=None,
+        help="your workspace (default: the one you are in, else ./backprop-workspace)",
+    )
     lab.set_defaults(run=_lab, accepts_unknown=True)
 
     if not argv or argv[0] not in commands.choices:
@@ -121,7 +130,7 @@ def _lab(args):
     from backprop_lib.kit import workspace
 
     try:
-        return workspace.lab(args.directory or workspace.DEFAULT_DIR, args.unknown)
+        return workspace.lab(args.directory, args.unknown)
     except workspace.WorkspaceError as error:
         print(f"backprop-kit lab: {error}", file=sys.stderr)
         return 1
