@@ -20,7 +20,7 @@ from scratch_home import scratch_home
 
 from autograder.course.build import build
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
-from backprop_lib.kit import workspace
+from backprop_lib.kit import reference, workspace
 from backprop_lib.kit.stubgen import make_stub
 
 CLI = [sys.executable, "-m", "backprop_lib.kit.cli"]
@@ -150,3 +150,32 @@ def wait_for_status(server, url, timeout=120):
 def test_other_commands_still_refuse_unknown_options():
     done = subprocess.run([*CLI, "check", "--bogus"], env=student_env(), capture_output=True, text=True)
     assert done.returncode == 2 and "unrecognized arguments: --bogus" in done.stderr
+
+
+def test_a_reference_view_runs_the_reference_solutions_and_serves_them_read_only(tmp_path):
+    done = subprocess.run([*CLI, "workspace", "--reference", str(tmp_path / "ref")], env=student_env(), text=True)
+    view = tmp_path / "ref"
+    assert done.returncode == 0 and reference.is_reference(view) and workspace.is_workspace(view)
+    for module in EXERCISE_MODULES:
+        path = view / "backprop_lib" / f"{module}.py"
+        assert path.read_text() == (SOLUTIONS_DIR / f"{module}.py").read_text()
+        assert path.stat().st_mode & 0o777 == 0o444
+    server = json.loads((view / ".jupyter" / "jupyter_server_config.json").read_text())["ServerApp"]
+    assert server["contents_manager_class"] == "backprop_lib.kit.reference_contents.ReferenceContents"
+    code = "from backprop_lib.kit.notebook import library_summary; print(library_summary())"
+    summary = subprocess.run([sys.executable, "-c", code], cwd=view, env=student_env(), capture_output=True, text=True)
+    assert summary.stdout.strip().endswith(
+        f"reference solutions in {view / 'backprop_lib'} (a reference view: read-only)"
+    )
+    check = subprocess.run([*CLI, "check"], cwd=view, env=student_env(), capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+
+
+def test_solution_mode_in_a_workspace_says_how_to_get_the_reference(made):
+    env = student_env(BACKPROP_KIT_SOLUTIONS="1")
+    done = subprocess.run(
+        [sys.executable, "-c", "import backprop_lib"], cwd=made, env=env, capture_output=True, text=True
+    )
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: BACKPROP_KIT_SOLUTIONS=1 but there are no reference solutions beside this")
+    assert "make a reference view in the clone's environment: `backprop-kit workspace --reference DIR`" in last

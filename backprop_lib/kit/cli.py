@@ -4,6 +4,7 @@
     backprop-kit exercises               list the exercises you write and their files
     backprop-kit hint NAME [--level K]   the next rung of an exercise's hint ladder
     backprop-kit workspace DIR           copy the course (notebooks, exercise stubs, kit) into DIR
+    backprop-kit workspace --reference DIR   the same on the reference solutions, served read-only (a clone)
     backprop-kit lab [DIR] [OPTIONS]     start JupyterLab in your workspace (made first if missing)
 
 Further commands join through the entry-point group ``backprop_kit.commands``:
@@ -58,6 +59,11 @@ def build_parser(argv=()):
 
     workspace = commands.add_parser("workspace", help="copy the course into a folder of your own")
     workspace.add_argument("directory", help="a new or empty folder")
+    workspace.add_argument(
+        "--reference",
+        action="store_true",
+        help="make a reference view instead: the notebooks on the reference solutions, served read-only (a clone)",
+    )
     workspace.set_defaults(run=_workspace)
 
     lab = commands.add_parser(
@@ -115,14 +121,15 @@ def _list_exercises(args):
 
 
 def _workspace(args):
-    from backprop_lib.kit import workspace
+    from backprop_lib.kit import reference, workspace
 
     try:
-        directory = workspace.create(args.directory)
+        directory = (reference.create if args.reference else workspace.create)(args.directory)
     except workspace.WorkspaceError as error:
         print(f"backprop-kit workspace: {error}", file=sys.stderr)
         return 1
-    print(f"your workspace is {directory}\nopen it with: backprop-kit lab {args.directory}")
+    kind = "reference view (the reference solutions, read-only)" if args.reference else "workspace"
+    print(f"your {kind} is {directory}\nopen it with: backprop-kit lab {args.directory}")
     return 0
 
 

@@ -21,6 +21,7 @@ from IPython import get_ipython
 
 import backprop_lib
 from backprop_lib.kit.checking import run_checks
+from backprop_lib.kit.reference import is_reference
 from backprop_lib.kit.results import NOT_IMPLEMENTED
 from backprop_lib.kit.working_folder import holds_library, working_folder
 
@@ -112,6 +113,8 @@ def library_summary():
     if backprop_lib.solution_mode():
         return f"backprop_lib runs the reference solutions in {backprop_lib.SOLUTIONS_DIR}"
     imported = Path(backprop_lib.__file__).resolve().parent
+    if is_reference(imported.parent):
+        return f"backprop_lib runs the reference solutions in {imported} (a reference view: read-only)"
     line = f"backprop_lib runs your exercise files in {imported}"
     here = working_folder()
     if holds_library(here) and imported.parent != here:

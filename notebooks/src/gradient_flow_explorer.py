@@ -25,9 +25,9 @@
 #   which file; write it, save the file, and run the cell again. Like every notebook of the course, this one
 #   turns on IPython's `autoreload` in its first cell (`setup()`), so the saved file is used without a kernel
 #   restart.
-# - **The reference solutions.** Start JupyterLab with `BACKPROP_KIT_SOLUTIONS=1 jupyter lab` (in a
-#   checkout of the kit) and every widget runs on `solutions/`: a way to compare your numbers with the
-#   reference ones.
+# - **The reference solutions.** In a reference view (`backprop-kit workspace --reference DIR`, then
+#   `backprop-kit lab DIR`, from a clone of the kit) every widget runs on the reference solutions: a way to
+#   compare your numbers with the reference ones.
 # - **A picture to keep.** Each function takes `static=True` and then returns a matplotlib `Figure`
 #   (`fig.savefig("flow.png")`) instead of a widget.
 
