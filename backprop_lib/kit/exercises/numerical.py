@@ -10,11 +10,13 @@ student's kernel, ``backprop-kit check`` or the sandbox's verification):
 - during the forward pass, every call of a course forward (``<op>_forward`` in an
   exercise file) and its arguments;
 - during the backward, a course forward called again at arguments that are a
-  small nudge of arguments it had in the forward pass (same shapes, equal or
-  within ``NUDGE`` of them, not all equal), or any call of a numerical helper.
+  small nudge of arguments it had in the forward pass (same shapes, each equal
+  or within ``NUDGE`` of them, one moved by more than rounding), or any call of
+  a numerical helper.
 
-A forward called again at its own arguments (recomputing a cached value) is
-allowed, as is a forward at unrelated arguments. What is seen is returned by
+A forward called again at its own arguments (recomputing a cached value, even
+by another route that rounds differently) is allowed, as is a forward at
+unrelated arguments. What is seen is returned by
 ``run`` as plain text and judged like any other answer.
 """
 
@@ -29,8 +31,9 @@ from backprop_lib import EXERCISE_MODULES
 from backprop_lib.kit.exercises.diagnosis import NUMERICAL
 from backprop_lib.kit.results import FAILED
 
-NUDGE = 1e-2
-"""A nudge moves an argument by at most this much relative to its size (centered-difference steps are far smaller)."""
+NUDGE = (1e-11, 1e-2)
+"""A nudge moves an argument by more than the first and at most the second, relative to its size: centered-difference
+steps lie between; a value recomputed another way differs by rounding (about 1e-16), well below."""
 HELPERS = ("numerical_vjp", "numerical_gradient", "exact_like", "_derivative")
 """Functions of the library, the kit or the solutions that estimate a gradient numerically."""
 MAX_NAMES = 200
@@ -75,9 +78,10 @@ def _nudged(seen, now):
         if before.shape != after.shape:
             return False
         step = float(np.max(np.abs(after - before), initial=0.0))
-        if step > NUDGE * max(1.0, float(np.max(np.abs(before), initial=0.0))):
+        size = max(1.0, float(np.max(np.abs(before), initial=0.0)))
+        if step > NUDGE[1] * size:
             return False
-        moved = moved or step > 0
+        moved = moved or step > NUDGE[0] * size
     return moved
 
 
