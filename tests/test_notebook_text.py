@@ -163,8 +163,9 @@ def test_every_cache_sentence_is_checked(stem):
     assert found == listed, f"{stem} has {found} sentences about a cache, {listed} of them in CACHE_CLAIMS"
 
 
-# Shapes: (notebook, text, operation, letter sizes, {array: its letters}); arrays are the inputs by name, the
-# output ("out"), the upstream gradient ("dout") and the reference backward's gradients ("d" + input).
+# Shapes: (notebook, text, source, {array: its letters}); a source gives the reference's arrays by name (for an
+# operation: its inputs, its output "out", the upstream "dout" and the backward's gradients "d" + input) and the
+# size of each letter. Every shape the notebooks' text writes is in a claim, or in SHAPES_IN_THE_MATHS.
 
 SIZES = {
     "linear": {"N": 4, "M": 5, "K": 3},
@@ -173,8 +174,33 @@ SIZES = {
     "mse": {"N": 4, "K": 2},
     "softmax_cross_entropy": {"N": 4, "C": 3},
     "two_layer_net": {"N": 4, "D": 5, "H": 6, "C": 3},
+    "squared_error_factors": {"M": 5},
+    "logistic_factors": {"M": 5},
+    "softmax_jacobian": {"K": 4},
 }
 SHAPE_CLAIMS = [
+    (
+        "01_chain_rule",
+        "both are `x @ w` with `x` and `w` of shape `(M,)`",
+        "squared_error_factors",
+        {"x": "M", "w1": "M"},
+    ),
+    (
+        "01_chain_rule",
+        "1. $\\dfrac{\\partial h_1}{\\partial w_1}$, shape $(M,)$: how $h_1$ moves with each weight; 2. "
+        "$\\dfrac{\\partial e}{\\partial h_1}$, a number: the upstream gradient of the error; 3. "
+        "$\\dfrac{\\partial e}{\\partial w_1} = \\dfrac{\\partial e}{\\partial h_1} \\cdot "
+        "\\dfrac{\\partial h_1}{\\partial w_1}$, shape $(M,)$.",
+        "squared_error_factors",
+        {"dh1_dw1": "M", "de_dh1": "", "de_dw1": "M"},
+    ),
+    (
+        "01_chain_rule",
+        "$\\partial h_1 / \\partial w_1$ (shape $(M,)$), $\\partial h_2 / \\partial h_1$ (a number), "
+        "$\\partial e / \\partial h_2$ (a number) and their product $\\partial e / \\partial w_1$ (shape $(M,)$)",
+        "logistic_factors",
+        {"dh1_dw1": "M", "dh2_dh1": "", "de_dh2": "", "de_dw1": "M"},
+    ),
     (
         "06_linear_layer",
         "a batch of $N$ row vectors $x$ of shape $(N \\times M)$, weights $W$ $(M \\times K)$, bias $b$ $(K)$, output "
@@ -189,6 +215,13 @@ SHAPE_CLAIMS = [
         "linear",
         {"dx": "NM", "dW": "MK", "db": "K"},
     ),
+    (
+        "06_linear_layer",
+        "$\\partial E / \\partial W$ must have $W$'s shape $(M \\times K)$, and $x$ is $(N \\times M)$, "
+        "$\\partial E/\\partial z$ is $(N \\times K)$",
+        "linear",
+        {"dW": "MK", "W": "MK", "x": "NM", "dout": "NK"},
+    ),
     ("06_linear_layer", "$N$: `x` is $(N \\times M)$", "linear", {"x": "NM"}),
     ("06_linear_layer", "$K$: $W$ is $(M \\times K)$, $z$ is $(N \\times K)$", "linear", {"W": "MK", "out": "NK"}),
     ("06_linear_layer", "with $W$ square $(M \\times M)$ so the shapes match", "residual", {"W": "MM", "out": "NM"}),
@@ -201,8 +234,15 @@ SHAPE_CLAIMS = [
         "softmax",
         {"dout": "NK", "ds": "NK"},
     ),
+    (
+        "05_jacobians_relu",
+        "`backprop_lib/activations.py`: one row's $(K, K)$ Jacobian",
+        "softmax_jacobian",
+        {"J": "KK"},
+    ),
     ("07_capstone", "The gradient has the predictions' shape (N, K).", "mse", {"dpred": "NK"}),
     ("07_capstone", "The gradient is (N, C).", "softmax_cross_entropy", {"dlogits": "NC"}),
+    ("07_capstone", "for a batch x (N, D), H hidden units and C classes", "two_layer_net", {"x": "ND", "dW1": "DH"}),
     (
         "07_capstone",
         "dx (N, D), dW1 (D, H), db1 (H,), dW2 (H, C), db2 (C,)",
@@ -210,11 +250,45 @@ SHAPE_CLAIMS = [
         {"x": "ND", "dx": "ND", "dW1": "DH", "db1": "H", "dW2": "HC", "db2": "C"},
     ),
 ]
+SHAPES_IN_THE_MATHS = [
+    ("01_chain_rule", "for a row vector $x$ of shape $(1 \\times M)$"),
+    (
+        "05_jacobians_relu",
+        "from a row vector $x$ of shape $(1 \\times M)$ to a row vector $y$ of shape $(1 \\times K)$",
+    ),
+    ("05_jacobians_relu", "for the batch, that number is one value per row, $(N, 1)$"),
+    ("05_jacobians_relu", "fails if your backward allocates a $(K, K)$ matrix"),
+    ("06_linear_layer", "For one row vector $x$ $(1 \\times M)$"),
+    ("06_linear_layer", "Check the shapes: $(1 \\times M) = (1 \\times K)(K \\times M)$"),
+    ("06_linear_layer", "for $z = x \\odot w$ (elementwise, $w$ of shape $(M,)$ shared by all rows)"),
+]
+"""Shapes written in the notebooks' own derivations, questions and exercises-on-paper, not of the kit's arrays (the
+softmax memory case's (K, K) is checked with the values below)."""
+SHAPE = re.compile(r"\((?:[NMKCDH1](?:\s*(?:\\times|×|,)\s*[NMKCDH1]?)+|[NMKCDH],?)\)")
 
 
-def reference_arrays(name):
-    """{array name: array} of one forward and backward of the reference on ``sample(name)``."""
-    operation, inputs = OPERATIONS[name], sample(name)
+DERIVATIONS = {
+    "squared_error_factors": ("dh1_dw1", "de_dh1", "de_dw1"),
+    "logistic_factors": ("dh1_dw1", "dh2_dh1", "de_dh2", "de_dw1"),
+}
+"""Notebook 1's derivation exercises and the names of the factors they return, in order."""
+
+
+def arrays_of(source):
+    """{array name: array} of the reference for a claim's source (an operation, a derivation, softmax_jacobian)."""
+    rng = np.random.default_rng(0)
+    if source in DERIVATIONS:
+        from backprop_lib import derivations
+
+        x, w1 = rng.normal(size=5), rng.normal(size=5)
+        arguments = (x, w1, 1.0) if source == "squared_error_factors" else (x, w1)
+        factors = getattr(derivations, source)(*arguments)
+        return {"x": x, "w1": w1, **dict(zip(DERIVATIONS[source], factors, strict=True))}
+    if source == "softmax_jacobian":
+        from backprop_lib.activations import softmax_jacobian
+
+        return {"J": softmax_jacobian(softmax(rng.normal(size=4)))}
+    operation, inputs = OPERATIONS[source], sample(source)
     out, cache = operation.forward(*inputs)
     dout = np.ones(np.shape(out))
     grads = operation.backward(dout, cache)
@@ -222,12 +296,25 @@ def reference_arrays(name):
     return arrays | {f"d{input_name}": grad for input_name, grad in zip(operation.inputs, grads, strict=True)}
 
 
-@pytest.mark.parametrize(("stem", "quote", "name", "shapes"), SHAPE_CLAIMS, ids=lambda v: str(v)[:40])
-def test_the_shapes_the_notebooks_give_are_the_librarys(stem, quote, name, shapes):
+@pytest.mark.parametrize(("stem", "quote", "source", "shapes"), SHAPE_CLAIMS, ids=lambda v: str(v)[:40])
+def test_the_shapes_the_notebooks_give_are_the_librarys(stem, quote, source, shapes):
     assert quote in markdown(stem), f"{stem} no longer says: {quote}"
-    arrays, sizes = reference_arrays(name), SIZES[name]
+    arrays, sizes = arrays_of(source), SIZES[source]
     for array, letters in shapes.items():
-        assert np.shape(arrays[array]) == tuple(sizes[letter] for letter in letters), f"{name}: {array}"
+        assert np.shape(arrays[array]) == tuple(sizes[letter] for letter in letters), f"{source}: {array}"
+
+
+@pytest.mark.parametrize("stem", stems())
+def test_every_shape_in_the_notebooks_text_is_checked_or_is_the_maths_own(stem):
+    text = markdown(stem)
+    quoted = [(stem_, quote) for stem_, quote, *_ in SHAPE_CLAIMS] + SHAPES_IN_THE_MATHS
+    spans = [(m.start(), m.end()) for s, q in quoted if s == stem for m in re.finditer(re.escape(q), text)]
+    loose = [
+        text[max(0, m.start() - 50) : m.end()]
+        for m in SHAPE.finditer(text)
+        if not any(start <= m.start() and m.end() <= end for start, end in spans)
+    ]
+    assert not loose, f"{stem}: shapes in the text that no test checks against the kit: {loose}"
 
 
 # Values: what the text quotes of the widgets, the checks and the stubs.
@@ -305,8 +392,11 @@ def test_the_dead_relu_widgets_layer_and_data_are_the_ones_the_text_names():
     assert said in markdown("gradient_flow_explorer")
 
 
-def test_the_softmax_memory_case_has_the_classes_the_text_says():
-    assert f"the check runs a case with $K = {softmax_check.MEMORY_CASE[1]}$" in markdown("05_jacobians_relu")
+def test_the_softmax_memory_case_has_the_classes_the_text_says_and_refuses_a_k_by_k_matrix():
+    said = f"the check runs a case with $K = {softmax_check.MEMORY_CASE[1]}$ and fails if your backward allocates a"
+    assert said in markdown("05_jacobians_relu")
+    n, k = softmax_check.MEMORY_CASE
+    assert k * k > softmax_check.MEMORY_FACTOR * n * k, "one (K, K) float64 matrix is more than the check allows"
 
 
 def test_numerical_gradients_default_step_is_the_one_the_text_quotes():
