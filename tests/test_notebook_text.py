@@ -8,8 +8,9 @@ whitespace normalised) and checked against what the library does:
 - caches: every sentence that says what a forward caches ("the cache is",
   "caches its", "cache holds") is listed, and the cache it names is the one
   the forward returns; the forwards' docstrings say the same;
-- shapes: the shapes the text gives for a layer's inputs, output and gradients
-  are those of the reference's arrays;
+- shapes: every shape the text writes is that of the reference's arrays (a
+  layer's inputs, output and gradients, a derivation's factors), or is listed
+  as the text's own maths (a single row vector, a question on paper);
 - values: the widget defaults, sizes and figures the text quotes are the
   widgets', and the check's and the stubs' parameters are theirs.
 """
