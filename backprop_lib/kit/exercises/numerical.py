@@ -16,8 +16,8 @@ student's kernel, ``backprop-kit check`` or the sandbox's verification):
 
 A forward called again at its own arguments (recomputing a cached value, even
 by another route that rounds differently) is allowed, as is a forward at
-unrelated arguments. What is seen is returned by
-``run`` as plain text and judged like any other answer.
+unrelated arguments. What is seen is returned by ``run`` as plain text and
+judged like any other answer (``numerical_failure``).
 """
 
 import functools
