@@ -17,6 +17,7 @@ from pathlib import Path
 
 import backprop_lib
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
+from backprop_lib.kit.exercises.diagnosis import NUMERICAL
 
 LIBRARY_DIR = Path(backprop_lib.__file__).resolve().parent
 
@@ -260,6 +261,19 @@ MISTAKES = (
     """,
     ),
     _mistake(
+        "sigmoid_numerical",
+        "activations",
+        NUMERICAL,
+        """
+        def sigmoid_backward(dout, cache):
+            x, out = cache
+            h = 1e-5
+            above, _ = sigmoid_forward(x + h)
+            below, _ = sigmoid_forward(x - h)
+            return (dout * (above - below) / (2 * h),)
+    """,
+    ),
+    _mistake(
         "relu_ignores_upstream",
         "activations",
         (
@@ -388,6 +402,19 @@ MISTAKES = (
         def linear_backward(dz, cache):
             x, W, b = cache
             return dz @ W, x.T @ dz, dz.sum(axis=0)
+    """,
+    ),
+    _mistake(
+        "linear_numerical_vjp",
+        "layers",
+        NUMERICAL,
+        """
+        def linear_backward(dz, cache):
+            from backprop_lib.kit.gradcheck import numerical_vjp
+
+            x, W, b = cache
+            grads, _ = numerical_vjp(lambda x, W, b: x @ W + b, [x, W, b], dz)
+            return tuple(grads)
     """,
     ),
     _mistake(

@@ -1,5 +1,9 @@
 """Every mistake in the catalog fails its check with exactly its diagnosis; valid subgradients at kinks pass."""
 
+import re
+import subprocess
+import sys
+
 import pytest
 
 from backprop_lib import EXERCISE_MODULES
@@ -134,6 +138,7 @@ def test_any_valid_subgradient_at_a_kink_passes_with_a_note_naming_the_conventio
     variant = _mistake(key, module, "", source)
     [result] = run_in_subprocess([variant.exercise], library(variant))
     assert result.passed, result.report()
+    assert re.match(r"\d+ cases match the reference", result.summary) and "passed;" not in result.summary
     if note:
         assert note in result.summary and "the course's convention is half" in result.summary
     else:
@@ -148,3 +153,116 @@ def test_a_mistake_fails_only_its_own_exercise(library):
         "linear_backward"
     ]
     assert set(failed) - {"linear_backward"} <= {"network_gradient_check", "spiral_training"} | users
+
+
+NUMERICAL_BACKWARDS = [
+    (
+        "sigmoid_one_sided",
+        "activations",
+        """
+        def sigmoid_backward(dout, cache):
+            x, out = cache
+            above, _ = sigmoid_forward(x + 1e-7)
+            return (dout * (above - out) / 1e-7,)
+        """,
+        "sigmoid_forward",
+    ),
+    (
+        "relu_by_the_students_own_checker",
+        "activations",
+        """
+        def relu_backward(dout, cache):
+            from backprop_lib.gradient_check import numerical_gradient
+
+            x = cache
+            return (numerical_gradient(lambda v: float(np.sum(dout * relu_forward(v)[0])), x.copy()),)
+        """,
+        "numerical_gradient, relu_forward",
+    ),
+    (
+        "linear_element_by_element",
+        "layers",
+        """
+        def linear_backward(dz, cache):
+            grads = []
+            for i, value in enumerate(cache):
+                grad = np.zeros_like(value)
+                for index in np.ndindex(value.shape):
+                    moved = [v.copy() for v in cache]
+                    moved[i][index] += 1e-6
+                    grad[index] = np.sum(dz * (linear_forward(*moved)[0] - linear_forward(*cache)[0])) / 1e-6
+                grads.append(grad)
+            return tuple(grads)
+        """,
+        "linear_forward",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "module", "source", "called"), NUMERICAL_BACKWARDS, ids=[case[0] for case in NUMERICAL_BACKWARDS]
+)
+def test_a_backward_computed_numerically_is_named_as_such(library, key, module, source, called):
+    variant = _mistake(key, module, diagnosis.NUMERICAL, source)
+    [result] = run_in_subprocess([variant.exercise], library(variant))
+    assert result.status == "failed" and result.hint == diagnosis.NUMERICAL, result.report()
+    assert result.summary == f"computed numerically, not derived: while it ran it called {called}"
+    assert "deriving it is what this exercise asks" in result.report()
+
+
+RECOMPUTING = [
+    (
+        "sigmoid_recomputes_its_output",
+        "activations",
+        """
+        def sigmoid_backward(dout, cache):
+            x, _ = cache
+            out, _ = sigmoid_forward(x)
+            return (dout * out * (1.0 - out),)
+        """,
+    ),
+    (
+        "residual_recomputes_its_branch",
+        "layers",
+        """
+        def residual_backward(dout, cache):
+            (h, W, b), _ = cache
+            z, linear_cache = linear_forward(h, W, b)
+            (dz,) = relu_backward(dout, relu_forward(z)[1])
+            dh, dW, db = linear_backward(dz, linear_cache)
+            return dout + dh, dW, db
+        """,
+    ),
+    (
+        "residual_recomputes_its_branch_another_way",
+        "layers",
+        """
+        def residual_backward(dout, cache):
+            (h, W, b), z = cache
+            again = sum(h[:, [m]] * W[[m], :] for m in reversed(range(W.shape[0]))) + b  # z, rounded otherwise
+            (dz,) = relu_backward(dout, relu_forward(again)[1])
+            dh, dW, db = linear_backward(dz, (h, W, b))
+            return dout + dh, dW, db
+        """,
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "module", "source"), RECOMPUTING, ids=[case[0] for case in RECOMPUTING])
+def test_a_backward_that_calls_its_forward_at_its_own_inputs_is_derived(library, key, module, source):
+    variant = _mistake(key, module, "", source)
+    [result] = run_in_subprocess([variant.exercise], library(variant))
+    assert result.passed, result.report()
+
+
+def test_the_notebooks_test_cells_and_hidden_tests_see_a_numerical_gradient_too(library):
+    code = (
+        "from backprop_lib.kit.notebook import checked\n"
+        "for seed in (0, 651):\n"
+        "    result = checked('sigmoid_backward', seed=seed)\n"
+        "    print(result.status, result.hint == NUMERICAL)\n"
+    )
+    folder = library(BY_KEY["sigmoid_numerical"])
+    prelude = "from backprop_lib.kit.exercises.diagnosis import NUMERICAL\n"
+    done = subprocess.run([sys.executable, "-c", prelude + code], cwd=folder, capture_output=True, text=True)
+    assert done.stdout.split() == ["failed", "True", "failed", "True"], done.stderr

@@ -24,7 +24,9 @@ from IPython import get_ipython
 
 import backprop_lib
 from backprop_lib.kit.checking import run_checks
+from backprop_lib.kit.reference import is_reference
 from backprop_lib.kit.results import NOT_IMPLEMENTED
+from backprop_lib.kit.working_folder import holds_library, working_folder
 
 _STUB_MESSAGE = re.compile(r"\w+ is not implemented yet: write it in backprop_lib/\w+\.py")
 
@@ -109,10 +111,21 @@ def _number(array):
 
 
 def library_summary():
-    """One line: where the exercise code this process runs comes from."""
+    """Where the exercise code this process runs comes from, in one line; a second one when that is not the
+    library of the folder you work in (``backprop_lib.kit.working_folder``), which ``check`` and ``hint`` use."""
     if backprop_lib.solution_mode():
         return f"backprop_lib runs the reference solutions in {backprop_lib.SOLUTIONS_DIR}"
-    return f"backprop_lib runs your exercise files in {Path(backprop_lib.__file__).parent}"
+    imported = Path(backprop_lib.__file__).resolve().parent
+    if is_reference(imported.parent):
+        return f"backprop_lib runs the reference solutions in {imported} (a reference view: read-only)"
+    line = f"backprop_lib runs your exercise files in {imported}"
+    here = working_folder()
+    if holds_library(here) and imported.parent != here:
+        line += (
+            f"\nbut the folder you work in is {here}, whose backprop_lib/ the checks and hints use: keep the notebooks "
+            "beside backprop_lib/ (at the workspace's root) so both mean the same files"
+        )
+    return line
 
 
 def checked(exercise, seed=0):

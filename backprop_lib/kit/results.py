@@ -58,6 +58,12 @@ class CheckResult:
         return "\n".join(lines)
 
 
+def cases_match(count, kind=""):
+    """A passed check's count: '1 case matches the reference', '4 secret cases match the reference'."""
+    noun = " ".join(filter(None, [str(count), kind, "case" if count == 1 else "cases"]))
+    return f"{noun} {'matches' if count == 1 else 'match'} the reference"
+
+
 PRODUCT_HINT = (
     "a shape error: write each array's shape beside it; a product (N, M) @ (M, K) needs equal inner sizes and "
     "gives (N, K), and every gradient has its input's shape"

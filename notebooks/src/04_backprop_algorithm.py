@@ -241,14 +241,16 @@ print(f"first block: plain {plain[0]:.1e}, residual {residual[0]:.1e}")
 # is what lets the first layers of a deep network keep learning.
 #
 # The same comparison with real layers, $h_l = \mathrm{relu}(h_{l-1} W_l + b_l)$ with and without the skip
-# connection: move the depth and the scale of the initial weights. At the default scale the plain network's
-# gradient *vanishes* while the residual one's holds; raise the scale towards He's $\sqrt 2 \approx 1.41$ and
-# beyond, and the residual network's gradient *explodes*: every block's $I + J$ now enlarges it, and fifty
-# blocks multiply that up. Skip connections are one tool, not a guarantee. What keeps deep residual networks
-# trainable in practice is the combination with **initialisation and scaling** (e.g. a small scale on each
-# branch, or its last layer started at zero), **normalisation** layers (batch or layer normalisation) inside
-# the branches, and **gradient clipping** as a safety net. (The widget's networks use the linear layer and the
-# ReLU, your exercises of notebooks 5 and 6: until you have written them it says which one is missing.)
+# connection: move the depth and the scale of the initial weights. At the default (20 layers, weight scale 0.5)
+# the plain network's gradient *vanishes* while the residual one's holds. Now add layers: every block's $I + J$
+# enlarges the gradient a little, and at 50 layers even this small scale makes the residual network's gradient
+# *explode*. Raise the scale towards He's $\sqrt 2 \approx 1.41$: the plain network's gradient holds steady,
+# and fifty residual blocks multiply the gradient by about $10^{10}$. Skip connections are one tool, not a
+# guarantee. What keeps deep residual networks trainable in practice is the combination with **initialisation
+# and scaling** (e.g. a small scale on each branch, or its last layer started at zero), **normalisation** layers
+# (batch or layer normalisation) inside the branches, and **gradient clipping** as a safety net. (The widget's
+# networks use the linear layer and the ReLU, your exercises of notebooks 5 and 6: until you have written them
+# it says which one is missing.)
 
 # %% tags=["illustration"]
 from backprop_lib.kit.widgets import depth_flow

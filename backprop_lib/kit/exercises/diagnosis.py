@@ -45,6 +45,12 @@ NOT_SUMMED = (
 RESHAPED = (
     "{name} has shape {got}, but {input} has shape {want}: the numbers are right, return them with {input}'s shape."
 )
+NUMERICAL = (
+    "the gradient is estimated numerically (the forward evaluated at nudged inputs, or a numerical helper called) "
+    "instead of derived, and deriving it is what this exercise asks: work out the local derivative on paper, write "
+    "it from what the forward cached, and multiply it by the upstream gradient; centered differences are for "
+    "checking your answer, not for computing it."
+)
 
 
 @dataclass

@@ -73,7 +73,7 @@ def _share_note(where, shares):
         return None
     share = ", ".join(f"{t:.3g}" for t in np.unique(np.round(shares, 6)))
     return (
-        f"passed; {where} you passed a share {share} of dout: a valid subgradient (any share in [0, 1] is), "
+        f"{where} you passed a share {share} of dout: a valid subgradient (any share in [0, 1] is), "
         "the course's convention is half"
     )
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from backprop_lib.kit.exercises.base import Case, compare_gradients, first_hint
 from backprop_lib.kit.exercises.diagnosis import References, factor_of_wrong, shape_diagnosis, value_diagnosis
+from backprop_lib.kit.exercises.numerical import Watch, numerical_failure
 from backprop_lib.kit.gradcheck import close, number, numerical_vjp
 from backprop_lib.kit.operations import OPERATIONS
 from backprop_lib.kit.results import FAILED, CheckResult
@@ -90,13 +91,15 @@ class OperationExercise:
         Keys: ``out``, ``returned`` (the type name backward returned), ``grad<i>``
         (float64, or ``grad<i>_type`` when not numeric) with ``grad<i>_dtype`` (the
         dtype as returned), ``dout_changed`` and ``cache_changed`` (a second
-        backward call on the same cache differed).
+        backward call on the same cache differed), ``numerical`` (what the backward
+        called that estimates a gradient numerically, ``numerical.Watch``; empty if nothing).
         """
-        inputs, constants = case.items("input"), _constants(case)
-        out, cache = self.operation.forward(*[x.copy() for x in inputs], *constants)
+        inputs, constants, watch = case.items("input"), _constants(case), Watch()
+        out, cache = watch.forward(self.operation.forward, *[x.copy() for x in inputs], *constants)
         dout = case.data["dout"].copy()
-        returned = self.operation.backward(dout, cache)
+        returned = watch.backward(self.operation.backward, dout, cache)
         got = {"out": np.asarray(out, dtype=np.float64), "returned": np.array(type(returned).__name__)}
+        got["numerical"] = watch.found()
         grads = returned if isinstance(returned, tuple | list) else [returned]
         for i, grad in enumerate(grads):
             try:
@@ -117,6 +120,8 @@ class OperationExercise:
         if not close(self.spec.formula(*inputs, *constants), got.get("out")):
             result.summary = f"the given {self.spec.name}_forward no longer computes the course's formula"
             result.details = [f"restore {self.spec.name}_forward in {self.path}; only the backward is yours to write"]
+            return result
+        if numerical_failure(result, got):
             return result
         refs = self._references(case)
         grads = self._returned_gradients(result, case, got, refs)

@@ -12,6 +12,7 @@ import tracemalloc
 import numpy as np
 
 from backprop_lib.kit.exercises.base import Case, Hint
+from backprop_lib.kit.exercises.numerical import Watch, numerical_failure
 from backprop_lib.kit.exercises.operations import OperationExercise, OperationSpec
 from backprop_lib.kit.gradcheck import close, numerical_vjp, worst_mismatch
 from backprop_lib.kit.results import FAILED, PASSED, CheckResult
@@ -143,9 +144,9 @@ class SoftmaxJacobianExercise:
     def run(self, case):
         from backprop_lib.activations import softmax_jacobian
 
-        p = softmax(case.data["s"])
-        returned = softmax_jacobian(p.copy())
-        got = {"returned": np.array(type(returned).__name__)}
+        p, watch = softmax(case.data["s"]), Watch()
+        returned = watch.backward(softmax_jacobian, p.copy())
+        got = {"returned": np.array(type(returned).__name__), "numerical": watch.found()}
         try:
             got["J"] = np.array(returned, dtype=np.float64)
         except (TypeError, ValueError):
@@ -156,6 +157,8 @@ class SoftmaxJacobianExercise:
         result = CheckResult(self.name, self.path, FAILED, details=[f"case: {case.note}"])
         s = case.data["s"]
         k = s.shape[0]
+        if numerical_failure(result, got):
+            return result
         if "J" not in got:
             result.summary = f"returned a {got['returned']}, expected a ({k}, {k}) array"
             return result
