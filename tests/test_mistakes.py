@@ -1,4 +1,5 @@
-"""Every mistake in the catalog fails its check with exactly its diagnosis; valid subgradients at kinks pass."""
+"""Every mistake in the catalog fails its check with exactly its diagnosis and the diagnosis's name; valid
+subgradients at kinks pass."""
 
 import pytest
 
@@ -50,6 +51,18 @@ def test_mistake_fails_its_check_with_its_exact_diagnosis(mistake, verdicts):
     result = verdicts[mistake.key]
     assert result.status == "failed", result.report()
     assert result.hint == mistake.diagnosis, result.report()
+    assert result.diagnosis == mistake.kind, result.report()
+
+
+def test_a_diagnosis_name_is_shared_by_the_same_mistake_in_different_exercises():
+    kinds = {}
+    for mistake in MISTAKES:
+        kinds.setdefault(mistake.kind, set()).add(mistake.exercise)
+    upstream = {"add", "reciprocal", "maximum", "sigmoid", "relu", "mse"}
+    assert kinds["ignored upstream gradient"] == {f"{name}_backward" for name in upstream}
+    assert kinds["transposed"] == {"linear_backward"}
+    assert kinds["wrong sign"] >= {"subtract_backward", "negate_backward"}
+    assert all(kind and len(kind) <= 40 and kind == kind.strip() for kind in kinds), "a name is short, one line"
 
 
 @pytest.mark.parametrize(
@@ -64,7 +77,7 @@ def test_mistake_fails_its_check_with_its_exact_diagnosis(mistake, verdicts):
     ],
 )
 def test_an_ignored_upstream_gradient_is_named_as_such(key, name):
-    assert BY_KEY[key].diagnosis == diagnosis.IGNORED_UPSTREAM.format(name=name)
+    assert BY_KEY[key].diagnosis == diagnosis.IGNORED_UPSTREAM.fill(name=name).message
 
 
 def test_a_constant_factor_is_named_only_where_it_is_one():
@@ -131,7 +144,7 @@ VALID_AT_KINKS = [
 
 @pytest.mark.parametrize(("key", "module", "source", "note"), VALID_AT_KINKS, ids=lambda v: str(v)[:30])
 def test_any_valid_subgradient_at_a_kink_passes_with_a_note_naming_the_convention(library, key, module, source, note):
-    variant = _mistake(key, module, "", source)
+    variant = _mistake(key, module, None, "", source)
     [result] = run_in_subprocess([variant.exercise], library(variant))
     assert result.passed, result.report()
     if note:

@@ -12,10 +12,13 @@ import numpy as np
 
 from backprop_lib.kit.exercises.base import Case
 from backprop_lib.kit.gradcheck import close, numerical_vjp, relative_error
-from backprop_lib.kit.results import FAILED, PASSED, CheckResult
+from backprop_lib.kit.results import FAILED, PASSED, CheckResult, Diagnosis
 
 COURSE_EXAMPLE = "course example"
 KINK_MARGIN = 0.05
+EXERCISE_FAILS = Diagnosis(
+    "an exercise it uses fails", "run backprop_lib.check() for the exercises the network uses; fix those first"
+)
 
 
 def _sigmoid(x):
@@ -262,7 +265,7 @@ class SpiralTraining:
                 f"after {self.STEPS} SGD steps: accuracy {accuracy:.1%} on the training spiral (at least "
                 f"{self.TRAINING:.0%} expected), {fresh:.1%} on a fresh one (at least {self.FRESH:.0%})"
             )
-            result.hint = "run backprop_lib.check() for the exercises the network uses; fix those first"
+            result.diagnose(EXERCISE_FAILS)
             return result
         result.status, result.details = PASSED, []
         return result
