@@ -67,7 +67,7 @@ from autograder.gradebook.record import Verification
 from autograder.sandbox import box, forkserver
 from backprop_lib import EXERCISE_MODULES
 from backprop_lib.kit.exercises import EXERCISES
-from backprop_lib.kit.results import FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
+from backprop_lib.kit.results import FAILED, FROM_EXCEPTIONS, NOT_IMPLEMENTED, PASSED, CheckResult
 
 LIMITS = box.Limits(cpu_seconds=30, memory_bytes=2 << 30, file_bytes=64 << 20, open_files=64, processes=32)
 EXERCISE_SECONDS = 5.0
@@ -387,10 +387,11 @@ def load_arrays(path):
 
 
 def _reported_error(exercise, error, library=""):
-    """A CheckResult from the sandbox's report of an exception: text only, and never a pass."""
+    """A CheckResult from the sandbox's report of an exception: text only, never a pass, and a diagnosis only
+    if it names an exception (``FROM_EXCEPTIONS``)."""
     status = error.get("status") if error.get("status") in (NOT_IMPLEMENTED, FAILED) else FAILED
     details = error.get("details") if isinstance(error.get("details"), list) else []
-    hint = error.get("hint")
+    hint, diagnosis = error.get("hint"), error.get("diagnosis")
 
     def text(value, limit):
         return _text(value, limit).replace(library, "") if library else _text(value, limit)
@@ -402,6 +403,7 @@ def _reported_error(exercise, error, library=""):
         text(error.get("summary"), 500),
         [text(line, 300) for line in details[:10]],
         text(hint, 500) if hint else None,
+        diagnosis if status == FAILED and isinstance(diagnosis, str) and diagnosis in FROM_EXCEPTIONS else None,
     )
 
 
