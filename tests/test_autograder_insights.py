@@ -122,7 +122,7 @@ def test_a_failed_check_quotes_the_statement_that_computes_the_wrong_gradient_wi
     }
 
 
-def test_a_quote_is_short_and_a_file_that_does_not_parse_gives_none(tmp_path):
+def test_a_quote_is_short_and_code_that_does_not_parse_or_is_too_deep_gives_none(tmp_path):
     library = tmp_path / "backprop_lib"
     library.mkdir()
     body = "".join(f"        grad[{i}] = {i}\n" for i in range(20))
@@ -130,7 +130,9 @@ def test_a_quote_is_short_and_a_file_that_does_not_parse_gives_none(tmp_path):
         f"def numerical_gradient(f, x, h=1e-5):\n    grad = x * 0\n    for i in range(3):\n{body}    return grad\n"
     )
     (library / "gates.py").write_text("def add_backward(dout, cache)\n    return dout\n")
-    results = [failed("numerical_gradient", "df/dx is wrong"), failed("add_backward", "syntax error in gates.py")]
+    deep = "+".join(["dout"] * 900)  # parses, but too deep to write back
+    (library / "activations.py").write_text(f"def relu_backward(dout, cache):\n    return ({deep},)\n")
+    results = [failed(name, "wrong") for name in ("numerical_gradient", "add_backward", "relu_backward")]
     quotes = quote_failures(Folder(tmp_path), "s", Verification(results, 0.0, ""))
     assert list(quotes) == ["numerical_gradient"]
     lines = quotes["numerical_gradient"].splitlines()

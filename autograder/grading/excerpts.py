@@ -38,14 +38,18 @@ def quote_failures(course, student, verification):
             trees[exercise.path] = _parse(folder / exercise.path)
         function = _function(trees[exercise.path], exercise.name)
         statement = function and (_raising(function, result) or _computing(function, exercise, result))
-        if statement:
-            quotes[exercise.name] = quote(statement)
+        if statement and (quoted := quote(statement)):
+            quotes[exercise.name] = quoted
     return quotes
 
 
 def quote(statement):
-    """``statement`` as code, strings replaced by ``'...'``, at most MAX_LINES lines and MAX_CHARACTERS."""
-    lines = ast.unparse(_Unworded().visit(copy.deepcopy(statement))).splitlines()
+    """``statement`` as code, strings replaced by ``'...'``, at most MAX_LINES lines and MAX_CHARACTERS; None for
+    one nested too deeply to write back (``a + a + ...`` of a thousand terms)."""
+    try:
+        lines = ast.unparse(_Unworded().visit(copy.deepcopy(statement))).splitlines()
+    except RecursionError:
+        return None
     text = "\n".join(lines[:MAX_LINES] + ["..."] * (len(lines) > MAX_LINES))
     return text if len(text) <= MAX_CHARACTERS else text[: MAX_CHARACTERS - 3] + "..."
 
