@@ -220,8 +220,9 @@ def _read(connection, assignment, students, older):
         query = query.where(table.c.assignment == assignment)
         if students is not None:
             query = query.where(table.c.student.in_(list(students)))
-        found = connection.execute(query).mappings()
-        return [{column.name: row.get(column.name) for column in table.c} for row in found]
+        found = connection.execute(query)
+        keys, absent = list(found.keys()), dict.fromkeys(set(table.c.keys()) - present[table.name])
+        return [dict(zip(keys, row, strict=True)) | absent for row in found]
 
     checks, excerpts, raw = {}, {}, {}
     for row in sorted(rows(check_table), key=lambda row: row["position"]):

@@ -80,7 +80,7 @@ def collect(course, names=False, threshold=TEACH_AGAIN):
         "top_diagnoses": pairs[:TOP],
         "hints": _hints(exercises, verified, checks, tally) if course.records_hints else None,
         "attempts": _attempts(store.load_attempts(course)),
-        "cells": _cells(cells, verified, tally),
+        "cells": _cells(cells, verified, checks, tally),
         "teach_again": [_teaching(pair, exercises) for pair in pairs if pair["share"] >= threshold],
     }
     return insights if names else anonymous(insights)
@@ -221,16 +221,16 @@ def _student_attempts(student, gradings):
     }
 
 
-def _cells(cells, verified, tally):
+def _cells(cells, verified, checks, tally):
     """Per grade cell, the students whose automatic score is below its points, most first."""
     found = []
     for cell in cells:
         failed = []
         for student, record in verified.items():
-            checks = record.checks()
             raw = record.raw_scores.get(cell.key) if record.raw_scores else None
-            check, valid = checks.get(cell.grade_id), record.valid(cell.notebook)
-            grade = CellGrade(cell.notebook, cell.grade_id, cell.points, raw, check, valid)
+            result = checks[student].get(cell.grade_id)
+            check = None if result is None else result.passed
+            grade = CellGrade(cell.notebook, cell.grade_id, cell.points, raw, check, record.valid(cell.notebook))
             if (grade.automatic or 0.0) < cell.points:
                 failed.append(student)
         found.append({"cell": cell.key, "notebook": cell.notebook, "grade_id": cell.grade_id, "points": cell.points})
