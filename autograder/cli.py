@@ -294,7 +294,12 @@ def _insights(args):
     if args.to and (args.to.is_dir() or not args.to.parent.is_dir()):
         raise UsageError(f"--to {args.to}: " + ("a folder, not a file" if args.to.is_dir() else "no such folder"))
     found = insights.collect(course, args.names, args.threshold)
-    text = json.dumps(found, indent=1) + "\n" if args.json else insights.render(found)
+    if args.json:
+        text = json.dumps(found, indent=1) + "\n"
+    else:
+        from autograder.reports.insights_page import render
+
+        text = render(found)
     if args.json and not args.to:
         sys.stdout.write(text)
         return None

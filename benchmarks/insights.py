@@ -9,7 +9,8 @@ third of the class; one to four attempts each). Times, median of ``--runs``:
 - the whole ``backprop-kit course insights`` command, page and ``--json`` (what a lecturer waits for: Python's
   start, the imports, reading the course's configuration and the gradebook, the figures).
 
-The load average is printed beside the figures: the machine is shared.
+Wall and CPU seconds are printed, with the load average: on a shared machine the wall clock counts the others'
+work too; the CPU seconds are what the insights cost.
 
     python benchmarks/insights.py [--students 1000] [--runs 3]
 """
@@ -17,6 +18,7 @@ The load average is printed beside the figures: the machine is shared.
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -33,7 +35,7 @@ from autograder.course.build import build
 from autograder.course.release import release
 from autograder.gradebook import schema
 from autograder.gradebook.migration import migrate
-from autograder.reports import insights
+from autograder.reports import insights, insights_page
 from autograder.reports.scores import grade_cells
 from backprop_lib.kit.exercises import EXERCISES, STUDENT_EXERCISES
 from backprop_lib.kit.hints import available
@@ -106,12 +108,19 @@ def _student_rows(rows, assignment, student, cells, failed, untouched, rng, numb
 
 
 def timed(function, runs):
-    seconds = []
+    """(median wall seconds, median CPU seconds of this process and its finished children, the last result)."""
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), cpu_seconds()
         result = function()
-        seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds), result
+        walls.append(time.perf_counter() - wall)
+        cpus.append(cpu_seconds() - cpu)
+    return statistics.median(walls), statistics.median(cpus), result
+
+
+def cpu_seconds():
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main():
@@ -125,8 +134,9 @@ def main():
         release(course)
         migrate(course)
         truth = make_class(course, args.students)
-        collect, found = timed(lambda: insights.collect(course), args.runs)
-        render, page = timed(lambda: insights.render(found), args.runs)
+        collect = timed(lambda: insights.collect(course), args.runs)
+        found = collect[2]
+        render = timed(lambda: insights_page.render(found), args.runs)
         assert found["students"] == args.students
         relu = next(item for item in found["exercises"] if item["exercise"] == "relu_backward")
         assert relu["failed"]["students"] == sum("relu_backward" in failed for failed in truth.values())
@@ -136,15 +146,13 @@ def main():
         def run(*extra):
             return subprocess.run([*command, *extra], env=env, check=True, capture_output=True)
 
-        page_command, _ = timed(run, args.runs)
-        json_command, _ = timed(lambda: run("--json"), args.runs)
-        load = os.getloadavg()[0]
-        print(
-            f"{args.students} students, {sum(len(t) for t in truth.values())} failed exercises, page {len(page)} bytes"
-        )
-        print(f"in process: collect {collect:.2f} s, render {render:.2f} s (medians of {args.runs})")
-        print(f"backprop-kit course insights: page {page_command:.2f} s, --json {json_command:.2f} s, wall")
-        print(f"load average {load:.1f} (the machine is shared)")
+        commands = {"the page": timed(run, args.runs), "--json": timed(lambda: run("--json"), args.runs)}
+        failures = sum(len(failed) for failed in truth.values())
+        print(f"{args.students} students, {failures} failed exercises, a page of {len(render[2])} bytes")
+        print(f"medians of {args.runs} runs, wall / CPU seconds; load average {os.getloadavg()[0]:.1f} (shared)")
+        print(f"  in process: collect {collect[0]:.2f} / {collect[1]:.2f}, render {render[0]:.2f} / {render[1]:.2f}")
+        for label, (wall, cpu, _) in commands.items():
+            print(f"  backprop-kit course insights, {label}: {wall:.2f} / {cpu:.2f}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

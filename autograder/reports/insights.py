@@ -27,7 +27,6 @@ import nbformat
 
 from autograder.gradebook import store
 from autograder.gradebook.final_grade import CellGrade
-from autograder.reports.insights_page import render
 from backprop_lib.kit import hints
 from backprop_lib.kit.exercises import STUDENT_EXERCISES
 from backprop_lib.kit.results import NOT_IMPLEMENTED
@@ -55,7 +54,9 @@ class TaughtCell:
 
 
 def page(course, names=False, threshold=TEACH_AGAIN):
-    """The self-contained HTML page of the class's insights."""
+    """The self-contained HTML page of the class's insights (matplotlib is imported only for it)."""
+    from autograder.reports.insights_page import render
+
     return render(collect(course, names, threshold))
 
 
