@@ -224,6 +224,15 @@ def test_misuse_is_refused_in_one_line_with_exit_code_2(course, args, says):
     assert not (course.root / insights.PAGE).exists()
 
 
+def test_a_course_graded_by_nobody_yet_gets_a_page_that_says_so(tmp_path):
+    with scratch_home(tmp_path / "home"):
+        course = one_notebook_course(tmp_path)
+        found = insights.collect(course)
+        assert found["students"] == 0 and found["attempts"] is None and found["top_diagnoses"] == []
+        assert all(item["passed"] == {"students": 0, "share": 0.0} for item in found["exercises"])
+        assert "No grading has been verified yet" in insights.page(course)
+
+
 def test_a_folder_that_is_not_a_course_is_refused(tmp_path):
     command = [sys.executable, "-m", "backprop_lib.kit.cli", "course", "insights", "-C", str(tmp_path)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
