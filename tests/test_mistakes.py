@@ -1,4 +1,5 @@
-"""Every mistake in the catalog fails its check with exactly its diagnosis; valid subgradients at kinks pass."""
+"""Every mistake in the catalog fails its check with exactly its diagnosis and the diagnosis's name; valid
+subgradients at kinks pass."""
 
 import re
 import subprocess
@@ -54,6 +55,18 @@ def test_mistake_fails_its_check_with_its_exact_diagnosis(mistake, verdicts):
     result = verdicts[mistake.key]
     assert result.status == "failed", result.report()
     assert result.hint == mistake.diagnosis, result.report()
+    assert result.diagnosis == mistake.kind, result.report()
+
+
+def test_a_diagnosis_name_is_shared_by_the_same_mistake_in_different_exercises():
+    kinds = {}
+    for mistake in MISTAKES:
+        kinds.setdefault(mistake.kind, set()).add(mistake.exercise)
+    upstream = {"add", "reciprocal", "maximum", "sigmoid", "relu", "mse"}
+    assert kinds["ignored upstream gradient"] == {f"{name}_backward" for name in upstream}
+    assert kinds["transposed"] == {"linear_backward"}
+    assert kinds["wrong sign"] >= {"subtract_backward", "negate_backward"}
+    assert all(kind and len(kind) <= 40 and kind == kind.strip() for kind in kinds), "a name is short, one line"
 
 
 @pytest.mark.parametrize(
@@ -68,7 +81,7 @@ def test_mistake_fails_its_check_with_its_exact_diagnosis(mistake, verdicts):
     ],
 )
 def test_an_ignored_upstream_gradient_is_named_as_such(key, name):
-    assert BY_KEY[key].diagnosis == diagnosis.IGNORED_UPSTREAM.format(name=name)
+    assert BY_KEY[key].diagnosis == diagnosis.IGNORED_UPSTREAM.fill(name=name).message
 
 
 def test_a_constant_factor_is_named_only_where_it_is_one():
@@ -135,7 +148,7 @@ VALID_AT_KINKS = [
 
 @pytest.mark.parametrize(("key", "module", "source", "note"), VALID_AT_KINKS, ids=lambda v: str(v)[:30])
 def test_any_valid_subgradient_at_a_kink_passes_with_a_note_naming_the_convention(library, key, module, source, note):
-    variant = _mistake(key, module, "", source)
+    variant = _mistake(key, module, None, "", source)
     [result] = run_in_subprocess([variant.exercise], library(variant))
     assert result.passed, result.report()
     assert re.match(r"\d+ cases match the reference", result.summary) and "passed;" not in result.summary
@@ -203,9 +216,10 @@ NUMERICAL_BACKWARDS = [
     ("key", "module", "source", "called"), NUMERICAL_BACKWARDS, ids=[case[0] for case in NUMERICAL_BACKWARDS]
 )
 def test_a_backward_computed_numerically_is_named_as_such(library, key, module, source, called):
-    variant = _mistake(key, module, diagnosis.NUMERICAL, source)
+    variant = _mistake(key, module, diagnosis.NUMERICAL.name, diagnosis.NUMERICAL.message, source)
     [result] = run_in_subprocess([variant.exercise], library(variant))
-    assert result.status == "failed" and result.hint == diagnosis.NUMERICAL, result.report()
+    assert result.status == "failed" and result.hint == diagnosis.NUMERICAL.message, result.report()
+    assert result.diagnosis == diagnosis.NUMERICAL.name
     assert result.summary == f"computed numerically, not derived: while it ran it called {called}"
     assert "deriving it is what this exercise asks" in result.report()
 
@@ -250,7 +264,7 @@ RECOMPUTING = [
 
 @pytest.mark.parametrize(("key", "module", "source"), RECOMPUTING, ids=[case[0] for case in RECOMPUTING])
 def test_a_backward_that_calls_its_forward_at_its_own_inputs_is_derived(library, key, module, source):
-    variant = _mistake(key, module, "", source)
+    variant = _mistake(key, module, "", "", source)
     [result] = run_in_subprocess([variant.exercise], library(variant))
     assert result.passed, result.report()
 
@@ -260,9 +274,9 @@ def test_the_notebooks_test_cells_and_hidden_tests_see_a_numerical_gradient_too(
         "from backprop_lib.kit.notebook import checked\n"
         "for seed in (0, 651):\n"
         "    result = checked('sigmoid_backward', seed=seed)\n"
-        "    print(result.status, result.hint == NUMERICAL)\n"
+        "    print(result.status, result.hint == NUMERICAL.message, result.diagnosis == NUMERICAL.name)\n"
     )
     folder = library(BY_KEY["sigmoid_numerical"])
     prelude = "from backprop_lib.kit.exercises.diagnosis import NUMERICAL\n"
     done = subprocess.run([sys.executable, "-c", prelude + code], cwd=folder, capture_output=True, text=True)
-    assert done.stdout.split() == ["failed", "True", "failed", "True"], done.stderr
+    assert done.stdout.split() == ["failed", "True", "True", "failed", "True", "True"], done.stderr

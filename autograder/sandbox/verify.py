@@ -43,7 +43,7 @@ import numpy as np
 from autograder.gradebook.record import Verification
 from autograder.sandbox import box, forkserver
 from backprop_lib.kit.exercises import EXERCISES
-from backprop_lib.kit.results import FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
+from backprop_lib.kit.results import FAILED, FROM_EXCEPTIONS, NOT_IMPLEMENTED, PASSED, CheckResult
 
 EXERCISE_SECONDS = 5.0
 SERVER_SECONDS = 5.0  # how long a kernel server may take to answer before the verification takes a box of its own
@@ -290,7 +290,7 @@ def judge_outputs(exercise, cases, out, library="", public=()):
         if not result.passed:
             return result if index in public else _secret_failure(result, case)
     if count >= len(cases):
-        return CheckResult(exercise.name, exercise.path, PASSED, f"{len(cases)} secret cases match the reference")
+        return CheckResult(exercise.name, exercise.path, PASSED, cases_match(len(cases), "secret"))
     if isinstance(error, dict):
         return _reported_error(exercise, error, library)
     return _failed(exercise.name, "the sandbox stopped before the last case", exercise)
@@ -345,10 +345,11 @@ def load_arrays(path):
 
 
 def _reported_error(exercise, error, library=""):
-    """A CheckResult from the sandbox's report of an exception: text only, and never a pass."""
+    """A CheckResult from the sandbox's report of an exception: text only, never a pass, and a diagnosis only
+    if it names an exception (``FROM_EXCEPTIONS``)."""
     status = error.get("status") if error.get("status") in (NOT_IMPLEMENTED, FAILED) else FAILED
     details = error.get("details") if isinstance(error.get("details"), list) else []
-    hint = error.get("hint")
+    hint, diagnosis = error.get("hint"), error.get("diagnosis")
 
     def text(value, limit):
         return _text(value, limit).replace(library, "") if library else _text(value, limit)
@@ -360,6 +361,7 @@ def _reported_error(exercise, error, library=""):
         text(error.get("summary"), 500),
         [text(line, 300) for line in details[:10]],
         text(hint, 500) if hint else None,
+        diagnosis if status == FAILED and isinstance(diagnosis, str) and diagnosis in FROM_EXCEPTIONS else None,
     )
 
 

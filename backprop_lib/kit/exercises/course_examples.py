@@ -12,7 +12,7 @@ import numpy as np
 
 from backprop_lib.kit.exercises.base import Case
 from backprop_lib.kit.gradcheck import close, numerical_vjp, relative_error
-from backprop_lib.kit.results import FAILED, PASSED, CheckResult
+from backprop_lib.kit.results import FAILED, PASSED, CheckResult, Diagnosis
 from backprop_lib.kit.worked_examples import (
     CIRCUIT,
     SIGMOID_NEURON,
@@ -24,6 +24,9 @@ from backprop_lib.kit.worked_examples import (
 
 COURSE_EXAMPLE = "course example"
 KINK_MARGIN = 0.05
+EXERCISE_FAILS = Diagnosis(
+    "an exercise it uses fails", "run backprop_lib.check() for the exercises the network uses; fix those first"
+)
 
 
 class CourseExample:
@@ -246,7 +249,7 @@ class SpiralTraining:
                 f"after {self.STEPS} SGD steps: accuracy {accuracy:.1%} on the training spiral (at least "
                 f"{self.TRAINING:.0%} expected), {fresh:.1%} on a fresh one (at least {self.FRESH:.0%})"
             )
-            result.hint = "run backprop_lib.check() for the exercises the network uses; fix those first"
+            result.diagnose(EXERCISE_FAILS)
             return result
         result.status, result.details = PASSED, []
         return result

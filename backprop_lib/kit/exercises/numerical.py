@@ -150,5 +150,5 @@ def numerical_failure(result, got):
     if called:
         result.status = FAILED
         result.summary = f"computed numerically, not derived: while it ran it called {called}"
-        result.hint = NUMERICAL
+        result.diagnose(NUMERICAL)
     return bool(called)
