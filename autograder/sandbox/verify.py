@@ -43,7 +43,7 @@ import numpy as np
 from autograder.gradebook.record import Verification
 from autograder.sandbox import box, forkserver
 from backprop_lib.kit.exercises import EXERCISES
-from backprop_lib.kit.results import FAILED, FROM_EXCEPTIONS, NOT_IMPLEMENTED, PASSED, CheckResult
+from backprop_lib.kit.results import FAILED, FROM_EXCEPTIONS, NOT_IMPLEMENTED, PASSED, CheckResult, cases_match
 
 EXERCISE_SECONDS = 5.0
 SERVER_SECONDS = 5.0  # how long a kernel server may take to answer before the verification takes a box of its own
