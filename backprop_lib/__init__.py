@@ -27,6 +27,9 @@ package or of a graded assignment, so there the switch reports an error.
 import os
 from pathlib import Path
 
+__version__ = "0.1.0"
+"""The kit's version; both distributions (backprop-kit, the student's, and backprop-kit-grader) take it from here."""
+
 EXERCISE_MODULES = ("gates", "activations", "layers", "losses", "graph", "derivations", "gradient_check", "network")
 """The files a student edits (``backprop_lib/<module>.py``), generated from ``solutions/``."""
 
