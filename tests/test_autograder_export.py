@@ -72,6 +72,6 @@ def test_the_moodle_file_follows_moodle_csv_grade_import_rules(tmp_path):
 def test_the_generic_file_holds_every_number_behind_the_grade(tmp_path):
     rows = read(write_rows(tmp_path / "generic.csv", generic_rows(SCORES, CELLS)))
     table = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
-    assert [row["grade"] for row in table] == ["2", "3.5", "4"] and table[0]["nbgrader_raw"] == "4"
+    assert [row["grade"] for row in table] == ["2", "3.5", "4"] and table[0]["test_score"] == "4"
     assert table[1]["points:05_jacobians_relu/relu_backward"] == "1.5" and table[0]["lms_user_id"] == "4711"
     assert "set by your TA" in table[1]["notes"] and "check on new inputs failed" in table[0]["notes"]

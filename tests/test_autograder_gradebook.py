@@ -126,7 +126,7 @@ def every_view(course, home, api, tmp_path):
 def check_one_grade_everywhere(course, home, tmp_path):
     before = {s.student: s for s in report.collect(course)}
     cheater = before["cheater"]
-    assert cheater.flagged and cheater.total < cheater.raw_total
+    assert cheater.flagged and cheater.total < cheater.test_total
     student, notebook, grade_id, score = OVERRIDE
     assert cheater.score(f"{notebook}/{grade_id}") == 0 and cheater.cells[f"{notebook}/{grade_id}"].raw == 2
     with formgrader(course, home) as api:
