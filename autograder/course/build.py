@@ -120,6 +120,8 @@ def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
         "c.Exporter.optimistic_validation = True",
         "# A deleted test cell comes back (and fails) instead of waiting for a manual grade.",
         "c.OverwriteCells.add_missing_cells = True",
+        "# formgrader's grading page shows why a graded cell lost points (its comment in the gradebook).",
+        "c.HTMLExporter.preprocessors = ['autograder.reports.formgrader.ShowReasons']",
         "# Feedback shows the tests' results, never the hidden tests' code.",
         f"c.GenerateFeedback.preprocessors = {feedback!r}",
         "",

@@ -14,14 +14,15 @@ def show(course, students, as_json=False, scores=None):
     cells = grade_cells(course)
     scores = scores if scores is not None else collect(course, students)
     if as_json:
-        print(json.dumps([_as_json(s, cells) for s in scores], indent=1))
+        print(json.dumps([student_json(s, cells) for s in scores], indent=1))
     else:
         print("\n" + student_table(scores, cells))
         print("\n" + exercise_table(scores, cells))
     sys.stdout.flush()
 
 
-def _as_json(scores, cells):
+def student_json(scores, cells):
+    """One student's grade for scripts: the grade, the test score, the flag, every cell, the checks, the notes."""
     hints = {} if scores.hints is None else {"hints": hints_as_json(scores.record.hints if scores.record else None)}
     return {
         "student": scores.student,
