@@ -178,8 +178,9 @@ def test_nbgrader_s_log_goes_to_the_course_s_log_files_and_to_stderr_with_verbos
 def test_the_readme_s_main_command_prints_the_kit_s_own_lines_at_most_60(tmp_path):
     """The quick start's demo: the kit's progress, the students' table and where things are; nbgrader's own log is
     in the course's log files."""
-    (command,) = [line for line in (REPO / "README.md").read_text().splitlines() if "backprop-kit demo" in line]
-    assert command.rstrip().endswith(".venv/bin/backprop-kit demo")
+    readme = (REPO / "README.md").read_text().split("## Quick start", 1)[1]
+    command = next(line for line in readme.splitlines() if line.startswith("    "))
+    assert command.rstrip().endswith(".venv/bin/backprop-kit demo"), command
     home = tmp_path / "home"
     with scratch_home(home):
         done = subprocess.run(
