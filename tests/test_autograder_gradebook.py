@@ -119,7 +119,7 @@ def check_reasons_in_formgrader(course, api, page):
             assert shown == expected, (student, notebook)
             if student == "cheater" and notebook == OVERRIDE[1]:
                 assert "0/2" in shown[OVERRIDE[2]] and "new inputs failed" in shown[OVERRIDE[2]]
-                assert html.escape(shown[OVERRIDE[2]]) in page(f"submissions/{submission}/")
+                assert f"Grader's note: {shown[OVERRIDE[2]]}<" in html.unescape(page(f"submissions/{submission}/"))
     assert not comments(api, "reference", OVERRIDE[1])[1]
 
 
