@@ -84,14 +84,21 @@ def test_the_student_s_wheel_holds_no_answer_and_gives_the_student_s_commands(wh
     assert not [name for name in files if name.startswith(("autograder/", "solutions/")) or "hidden_tests" in name]
     shipped = sorted(name.rsplit("/", 1)[1] for name in files if name.startswith("backprop_lib/kit/notebooks/"))
     assert shipped == NOTEBOOKS
-    for name, text in files.items():
-        assert "### BEGIN SOLUTION" not in text and "### BEGIN HIDDEN TESTS" not in text, name
-    notebooks = [(name, as_percent_script(text)) for name, text in sorted(files.items()) if name.endswith(".ipynb")]
+    lines = {
+        name: as_percent_script(text) if name.endswith(".ipynb") else text.splitlines() for name, text in files.items()
+    }
+    regions = [
+        name
+        for name, text in lines.items()
+        if {"### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS"} & set(map(str.strip, text))
+    ]
+    assert not regions, f"solution or hidden-test regions in {regions}"
+    notebooks = [(name, text) for name, text in sorted(lines.items()) if name.endswith(".ipynb")]
     found = notebook_leaks(notebooks) + [
         (name, n, exercise, line)
-        for name, text in files.items()
+        for name, text in lines.items()
         if not name.endswith(".ipynb")
-        for n, exercise, line in leaks(text.splitlines())
+        for n, exercise, line in leaks(text)
     ]
     assert not found, "\n".join(f"{name}:{n}: {exercise}: {line}" for name, n, exercise, line in found)
 
