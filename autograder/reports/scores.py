@@ -3,9 +3,10 @@
 The final grade is defined in ``autograder.final_grade``; ``autograder.store``
 writes it into nbgrader's tables, so what is read here is what formgrader and
 ``nbgrader export`` show. Beside each cell's final score the kit's tables hold
-the test score (nbgrader's tests in the student's kernel) and the verification's verdict, so every number
-can be explained. In a course that records hints, each student's hint record
-is read too (``StudentScores.hints``); it is shown, never scored.
+the test score (what nbgrader's test gave in the student's kernel) and the
+verification's verdict, so every number can be explained. In a course that
+records hints, each student's hint record is read too (``StudentScores.hints``);
+it is shown, never scored.
 """
 
 from dataclasses import dataclass
