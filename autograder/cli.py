@@ -42,7 +42,7 @@ def add_commands(subparsers):
     from autograder.reports.insights import PAGE as INSIGHTS_PAGE
     from autograder.reports.insights import TEACH_AGAIN
 
-    formatter = argparse.ArgumentDefaultsHelpFormatter
+    formatter = _Help
     common = argparse.ArgumentParser(add_help=False)
     levels = common.add_mutually_exclusive_group()
     levels.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
@@ -110,6 +110,15 @@ def add_commands(subparsers):
     demo.set_defaults(run=_clear_errors(_demo))
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's help with its default, when it has one the help does not already state."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False, []) or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def positive(kind):
     """An argparse type: a number of ``kind`` greater than 0."""
 
@@ -146,10 +155,10 @@ def _clear_errors(run):
         logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
         try:
             return run(args)
-        except UsageError as error:
+        except (UsageError, SampleError) as error:
             print(f"backprop-kit: {error}", file=sys.stderr)
             return USAGE_ERROR
-        except (BuildError, SampleError, Unavailable) as error:
+        except (BuildError, Unavailable) as error:
             print(f"backprop-kit: {error}", file=sys.stderr)
             return 1
 
@@ -230,6 +239,8 @@ def _grade(args):
 
         try:
             graded = distributed.grade(course, args.scheduler, students, **options)
+        except distributed.Unsuitable as error:
+            raise UsageError(str(error)) from None
         except distributed.ClusterError as error:
             log.error(f"backprop-kit: {error}")
             return 1
@@ -310,8 +321,10 @@ def _insights(args):
 
 
 def _demo(args):
+    from autograder.course import samples
     from autograder.demo import run_demo
 
+    samples.check_names(args.samples or [])
     return run_demo(args.dir, jobs=args.jobs, names=args.samples)
 
 

@@ -29,6 +29,9 @@ the notebooks on the reference without touching the repository.
 import os
 from pathlib import Path
 
+__version__ = "0.1.0"
+"""The kit's version; both distributions (backprop-kit, the student's, and backprop-kit-grader) take it from here."""
+
 EXERCISE_MODULES = ("gates", "activations", "layers", "losses", "graph", "derivations", "gradient_check", "network")
 """The files a student edits (``backprop_lib/<module>.py``), generated from ``solutions/``."""
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import backprop_lib
-from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
+from backprop_lib import EXERCISE_MODULES
 from backprop_lib.kit.exercises.diagnosis import NUMERICAL
 
 LIBRARY_DIR = Path(backprop_lib.__file__).resolve().parent
+SOLUTIONS_DIR = Path(__file__).resolve().parent  # the reference solutions beside this catalog, wherever it is
 
 
 @dataclass(frozen=True)
@@ -994,7 +995,7 @@ def can_share(mistake, group):
 def write_library(folder, *mistakes):
     """Write ``folder/backprop_lib``: the library with the reference solutions and the given mistakes planted."""
     target = Path(folder) / "backprop_lib"
-    shutil.copytree(LIBRARY_DIR, target, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+    shutil.copytree(LIBRARY_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "notebooks"), dirs_exist_ok=True)
     for module in EXERCISE_MODULES:
         shutil.copyfile(SOLUTIONS_DIR / f"{module}.py", target / f"{module}.py")
     for mistake in mistakes:

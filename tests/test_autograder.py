@@ -94,7 +94,7 @@ def calling(broken):
 def test_the_reference_earns_full_marks_verified(course, cells, scores):
     reference = scores["reference"]
     maximum = sum(cell.points for cell in cells)
-    assert reference.raw_total == maximum == reference.total
+    assert reference.test_total == maximum == reference.total
     assert all(r.passed for r in reference.verified.values()) and len(reference.verified) == len(EXERCISES)
     assert not reference.flagged
     assert {o.status for o in outcomes(course, "reference").values()} == {GRADED}
@@ -104,7 +104,7 @@ def test_the_reference_earns_full_marks_verified(course, cells, scores):
 
 def test_untouched_stubs_earn_zero_with_not_implemented_messages(course, scores):
     untouched = scores["untouched"]
-    assert untouched.raw_total == 0 and untouched.total == 0
+    assert untouched.test_total == 0 and untouched.total == 0
     assert {r.status for r in untouched.verified.values()} == {"not implemented"}
     assert "linear_backward is not implemented yet: write it in backprop_lib/layers.py" in feedback_page(
         course, "untouched", "06_linear_layer"
@@ -207,7 +207,7 @@ def test_a_notebook_cannot_write_into_the_course(course):
 
 def test_a_submission_that_fakes_its_tests_is_flagged(course, cells, scores):
     cheater = scores["cheater"]
-    assert cheater.flagged and cheater.raw_total > cheater.total
+    assert cheater.flagged and cheater.test_total > cheater.total
     faked = {"relu_backward", "sigmoid_backward"}  # add_backward: a hidden test checks its shape
     for name in faked:
         assert cell_score(scores, "cheater", name) > 0, f"{name} passed in the cheater's kernel"
@@ -239,7 +239,7 @@ def test_the_export_holds_every_grade_cell_and_the_records(course, cells, scores
         assert float(rows["reference"][f"points:{cell.key}"]) == cell.points
         assert float(rows["untouched"][f"points:{cell.key}"]) == 0
     assert rows["cheater"]["flagged"] == "yes" and rows["reference"]["flagged"] == "no"
-    assert float(rows["cheater"]["grade"]) == scores["cheater"].total < float(rows["cheater"]["nbgrader_raw"])
+    assert float(rows["cheater"]["grade"]) == scores["cheater"].total < float(rows["cheater"]["test_score"])
     assert "not a valid notebook" in rows["messy"]["notes"]
     exported = json.loads((course.reports / "cheater.json").read_text())
     assert exported["schema"] == SCHEMA_VERSION and exported["verification"]["isolation"]
@@ -256,7 +256,7 @@ def test_a_regrade_replaces_stale_scores_and_touches_no_one_else(course, scores)
     assert done.returncode == 0, done.stderr
     assert "grading [" in done.stderr and "regrade" in done.stdout
     after = {s.student: s for s in report.collect(course)}
-    assert after["regrade"].raw_total == 0 and after["regrade"].total == 0
+    assert after["regrade"].test_total == 0 and after["regrade"].total == 0
     assert {s: after[s].cells for s in before} == before
     done = backprop_kit("course", "feedback", "-C", course.root, "--student", "regrade")
     assert done.returncode == 0, done.stderr

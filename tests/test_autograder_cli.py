@@ -5,6 +5,7 @@ import logging
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -13,6 +14,7 @@ from scratch_home import scratch_home
 
 from autograder.course.build import build
 from autograder.course.release import release
+from autograder.demo import DEMO_SAMPLES
 from backprop_lib.kit.cli import main
 
 
@@ -121,3 +123,75 @@ def test_the_grader_starts_without_compiling_iri_grammars_and_still_validates_no
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["refused", "False"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("course", "grade", "--jobs", "0"),
+        ("course", "build", "--cell-timeout", "soon", "x"),
+        ("demo", "--jobs", "-1"),
+        ("course", "grade", "--no-such-option"),
+    ],
+)
+def test_a_command_line_mistake_is_one_line_not_the_usage_block(kit, args):
+    done = kit(*args)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "usage:" not in done.stderr and "--help" in done.stderr
+
+
+def test_an_unknown_sample_is_refused_before_anything_is_written(kit, course, tmp_path):
+    done = kit("course", "samples", "-C", course.root, "reference", "no-such-sample")
+    assert done.returncode == 2 and "no sample named no-such-sample" in done.stderr
+    assert not (course.root / "submitted" / "reference").exists()
+    done = kit("demo", tmp_path / "demo", "--samples", "no-such-sample")
+    assert done.returncode == 2 and "no sample named no-such-sample" in done.stderr
+    assert not (tmp_path / "demo").exists()
+
+
+def test_grading_on_a_cluster_with_a_sqlite_gradebook_is_refused_as_misuse(kit, course):
+    done = kit("course", "grade", "-C", course.root, "--scheduler", "tcp://127.0.0.1:9")
+    assert done.returncode == 2 and "--scheduler needs a gradebook every worker can reach" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_help_states_each_default_once(kit):
+    for step in ("build", "grade", "export"):
+        done = kit("course", step, "--help")
+        assert "(default: None)" not in done.stdout and "(default: False)" not in done.stdout
+        options = " ".join(done.stdout.split()).split(" -")
+        assert all(option.count("default:") <= 1 for option in options), done.stdout
+    assert "(default: sqlite gradebook.db in DIR)" in " ".join(kit("course", "build", "--help").stdout.split())
+
+
+def test_nbgrader_s_log_goes_to_the_course_s_log_files_and_to_stderr_with_verbose(kit, course):
+    done = kit("course", "release", "-C", course.root)
+    assert done.returncode == 0 and done.stderr.strip() == f"students get {course.folder('release')}"
+    log = (course.reports / "logs" / "release.log").read_text()
+    assert "Copying" in log and "Writing" in log
+    verbose = kit("course", "release", "-C", course.root, "--verbose")
+    assert verbose.returncode == 0 and "Copying" in verbose.stderr and "Writing" in verbose.stderr
+    logging.basicConfig(force=True)
+
+
+@pytest.mark.slow
+def test_the_readme_s_main_command_prints_the_kit_s_own_lines_at_most_60(tmp_path):
+    """The quick start's demo: the kit's progress, the students' table and where things are; nbgrader's own log is
+    in the course's log files."""
+    readme = (REPO / "README.md").read_text().split("## Quick start", 1)[1]
+    command = next(line for line in readme.splitlines() if line.startswith("    "))
+    assert command.rstrip().endswith(".venv/bin/backprop-kit demo"), command
+    home = tmp_path / "home"
+    with scratch_home(home):
+        done = subprocess.run(
+            [Path(sys.executable).parent / "backprop-kit", "demo"], cwd=tmp_path, capture_output=True, text=True,
+            timeout=1800,
+        )  # fmt: skip
+    lines = (done.stdout + done.stderr).splitlines()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(lines) <= 60, "\n".join(lines)
+    table = done.stdout.split("student", 1)[1]
+    assert all(name in table for name in DEMO_SAMPLES) and "FLAGGED" in table and "demo finished in" in done.stdout
+    assert not [line for line in lines if line.startswith(("Copying", "Writing", "Converting", "[", "Config option"))]
+    logs = tmp_path / "backprop-kit-demo" / "reports" / "logs"
+    assert "Writing" in (logs / "release.log").read_text() and (logs / "cheater" / "feedback.log").is_file()

@@ -57,7 +57,7 @@ def course(postgres, tmp_path_factory):
 
 def scores_of(course):
     return {
-        s.student: (s.raw_total, s.total, {key: (cell.raw, cell.final) for key, cell in s.cells.items()})
+        s.student: (s.test_total, s.total, {key: (cell.raw, cell.final) for key, cell in s.cells.items()})
         for s in report.collect(course)
     }
 

@@ -14,6 +14,7 @@ import csv
 from autograder.gradebook.final_grade import CellGrade
 from autograder.reports.exporters import canvas_rows, generic_rows, moodle_rows, write_rows
 from autograder.reports.scores import GradeCell, StudentScores
+from autograder.reports.tables import exercise_table, student_json, student_table
 
 CELLS = [GradeCell("01_chain_rule", "squared_error_factors", 2.0), GradeCell("05_jacobians_relu", "relu_backward", 2.0)]
 CANVAS_FIRST = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -72,6 +73,20 @@ def test_the_moodle_file_follows_moodle_csv_grade_import_rules(tmp_path):
 def test_the_generic_file_holds_every_number_behind_the_grade(tmp_path):
     rows = read(write_rows(tmp_path / "generic.csv", generic_rows(SCORES, CELLS)))
     table = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
-    assert [row["grade"] for row in table] == ["2", "3.5", "4"] and table[0]["nbgrader_raw"] == "4"
+    assert [row["grade"] for row in table] == ["2", "3.5", "4"] and table[0]["test_score"] == "4"
     assert table[1]["points:05_jacobians_relu/relu_backward"] == "1.5" and table[0]["lms_user_id"] == "4711"
     assert "set by your TA" in table[1]["notes"] and "check on new inputs failed" in table[0]["notes"]
+
+
+def test_each_score_has_one_name_in_the_tables_the_json_and_the_csv():
+    """nbgrader's raw_score is the final grade before the late penalty; what nbgrader's tests gave in the student's
+    kernel is the test score (``test_score``, ``tests``), never "raw"."""
+    cheater = SCORES[0]
+    header = generic_rows(SCORES, CELLS)[0]
+    assert "test_score" in header and not [column for column in header if "raw" in column]
+    shown = student_json(cheater, CELLS)
+    assert (shown["grade"], shown["test_score"]) == (2.0, 4.0) and not [key for key in shown if "raw" in key]
+    relu = shown["cells"]["05_jacobians_relu/relu_backward"]
+    assert relu == {"final": 0.0, "test": 2.0, "check": False, "manual": None}
+    assert student_table(SCORES, CELLS).splitlines()[0].split() == ["student", "grade", "tests", "checks", "flag"]
+    assert exercise_table(SCORES, CELLS).splitlines()[0].split() == ["exercise", "file", "tests", "verified"]

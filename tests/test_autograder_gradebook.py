@@ -4,9 +4,12 @@ On a sqlite gradebook graded by one grader, and on a real PostgreSQL server
 shared by two graders (two course folders, as two machines would have) grading
 disjoint students at the same time. A TA's override is made through
 formgrader's own JSON API on a running formgrader, and survives a re-grade.
+Why a cell lost its points is the cell's comment, in formgrader's API and on its
+grading page.
 """
 
 import csv
+import html
 import json
 import os
 import re
@@ -25,6 +28,7 @@ from postgres_server import free_port, postgres  # noqa: F401 (a fixture)
 from autograder.course import open_course
 from autograder.course.build import build
 from autograder.course.samples import make
+from autograder.gradebook.store import why_points_lost
 from autograder.reports import exporters
 from autograder.reports import scores as report
 
@@ -48,7 +52,8 @@ def backprop_kit(home, *args):
 
 @contextmanager
 def formgrader(course, home):
-    """A real formgrader (jupyter server with nbgrader's extension) in the course folder; yields its JSON API."""
+    """A real formgrader (jupyter server with nbgrader's extension) in the course folder; yields its JSON API and
+    a reader of its pages."""
     token, port = secrets.token_hex(16), free_port()
     command = [BIN / "jupyter", "server", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1"]
     command += [f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
@@ -66,6 +71,13 @@ def formgrader(course, home):
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
+    def page(path):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/formgrader/{path}", headers={"Authorization": f"token {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.read().decode()
+
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -75,7 +87,7 @@ def formgrader(course, home):
             except OSError:
                 assert time.monotonic() < deadline and server.poll() is None, "formgrader did not start"
                 time.sleep(0.5)
-        yield api
+        yield api, page
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -86,6 +98,36 @@ def override(api, student, notebook, grade_id, score):
     (submission,) = [s for s in api(f"submitted_notebooks/backprop/{notebook}") if s["student"] == student]
     (grade,) = [g for g in api(f"grades?submission_id={submission['id']}") if g["name"] == grade_id]
     api(f"grade/{grade['id']}", {"manual_score": score})
+
+
+def comments(api, student, notebook):
+    """(submission id, {grade_id: the kit's comment}) of a student's notebook, from formgrader's API; (None, None)
+    if formgrader does not list it (it lists the notebooks nbgrader autograded)."""
+    listed = [s for s in api(f"submitted_notebooks/backprop/{notebook}") if s["student"] == student]
+    if not listed:
+        return None, None
+    (submission,) = listed
+    found = api(f"comments?submission_id={submission['id']}")
+    return submission["id"], {c["name"]: c["auto_comment"] for c in found if c["auto_comment"]}
+
+
+def check_reasons_in_formgrader(course, api, page):
+    """Every cell that lost points carries the kit's reason as its comment; the grading page shows it."""
+    for student, scores in {s.student: s for s in report.collect(course)}.items():
+        findings = {name: result.summary for name, result in scores.verified.items()}
+        for notebook in course.notebooks():
+            submission, shown = comments(api, student, notebook)
+            if submission is None:
+                assert not scores.record.valid(notebook), (student, notebook)  # not valid JSON, or missing
+                continue
+            cells = [cell for cell in scores.cells.values() if cell.notebook == notebook]
+            expected = {cell.grade_id: why_points_lost(cell, findings.get(cell.grade_id)) for cell in cells}
+            expected = {grade_id: reason for grade_id, reason in expected.items() if reason}
+            assert shown == expected, (student, notebook)
+            if student == "cheater" and notebook == OVERRIDE[1]:
+                assert "0/2" in shown[OVERRIDE[2]] and "new inputs failed" in shown[OVERRIDE[2]]
+                assert f"Grader's note: {shown[OVERRIDE[2]]}<" in html.unescape(page(f"submissions/{submission}/"))
+    assert not comments(api, "reference", OVERRIDE[1])[1]
 
 
 def every_view(course, home, api, tmp_path):
@@ -126,18 +168,20 @@ def every_view(course, home, api, tmp_path):
 def check_one_grade_everywhere(course, home, tmp_path):
     before = {s.student: s for s in report.collect(course)}
     cheater = before["cheater"]
-    assert cheater.flagged and cheater.total < cheater.raw_total
+    assert cheater.flagged and cheater.total < cheater.test_total
     student, notebook, grade_id, score = OVERRIDE
     assert cheater.score(f"{notebook}/{grade_id}") == 0 and cheater.cells[f"{notebook}/{grade_id}"].raw == 2
-    with formgrader(course, home) as api:
+    with formgrader(course, home) as (api, page):
         flagged = {s["student"]: s["flagged"] for s in api(f"submitted_notebooks/backprop/{notebook}")}
         assert flagged["cheater"] and not flagged["reference"]
+        check_reasons_in_formgrader(course, api, page)
         override(api, student, notebook, grade_id, score)
         override(api, "messy", "06_linear_layer", "linear_backward", 1.0)  # layers.py does not compile: the TA decides
         backprop_kit(
             home, "course", "grade", "-C", course.root, "--force", "--student", "cheater", "--student", "messy"
         )
         views = every_view(course, home, api, tmp_path)
+        assert comments(api, student, notebook)[1][grade_id].startswith(f"{score:g}/2: set by your TA")
     after = {s.student: s for s in report.collect(course)}
     assert after["cheater"].score(f"{notebook}/{grade_id}") == score, "the override survives a re-grade"
     assert after["cheater"].total == cheater.total + score

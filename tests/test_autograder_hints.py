@@ -276,7 +276,9 @@ def upgrade_from_schema_1(course, first_use, interrupted=False):
 
 
 def scores_of(course):
-    return {s.student: (s.total, s.raw_total, {k: c.final for k, c in s.cells.items()}) for s in report.collect(course)}
+    return {
+        s.student: (s.total, s.test_total, {k: c.final for k, c in s.cells.items()}) for s in report.collect(course)
+    }
 
 
 def course_report(course):

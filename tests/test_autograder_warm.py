@@ -31,7 +31,7 @@ def outcomes_of(course):
     records = store.load_all(course)
     return {
         s.student: (
-            s.raw_total,
+            s.test_total,
             s.total,
             {key: (cell.raw, cell.final) for key, cell in s.cells.items()},
             [(o.notebook, o.status, o.reason) for o in records[s.student].notebooks],

@@ -471,7 +471,7 @@ def check_batch(course, user, before, graded, escaped, exported):
     assert set(scores) == {*HONEST, *BASES}
     maximum = sum(cell.points for cell in cells)
     honest = scores["honest"]
-    assert honest.raw_total == maximum and honest.total == maximum, honest.record.reasons()
+    assert honest.test_total == maximum and honest.total == maximum, honest.record.reasons()
     for name in HONEST:  # every honest control: exactly the honest score, cell by cell
         assert finals(scores[name]) == finals(honest) and not scores[name].flagged, name
         assert all(r.passed for r in scores[name].verified.values()), name

@@ -19,6 +19,9 @@ CONFIG_FILE = "nbgrader_config.py"
 TA_CONFIG = "course_config.py"
 STUDENT_FILES = tuple(f"backprop_lib/{module}.py" for module in EXERCISE_MODULES)
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+SOLUTIONS_DIR = Path(__file__).parent / "solutions"
+"""The reference solutions and the mistake catalog: package data of the grader's distribution only (in a
+checkout, a link to the repository's ``solutions/``)."""
 
 
 class BuildError(Exception):

@@ -8,10 +8,10 @@
         01_...07_*.ipynb          the course's numbered notebooks, hidden tests injected
         backprop_lib/             the kit's library: its exercise files are the stubs
 
-Everything comes from the kit's package data (``autograder/course/notebooks``, a
-link to the repository's ``notebooks/``, and ``autograder/course/hidden_tests/<notebook
-stem>/<grade_id>.py``), in a checkout and in an installed wheel alike. The
-reference solutions are never copied into a course.
+Everything comes from the kit's package data (the notebooks of
+``backprop_lib/kit/notebooks``, a link to the repository's ``notebooks/``, and
+``autograder/course/hidden_tests/<notebook stem>/<grade_id>.py``), in a checkout
+and in an installed wheel alike. The reference solutions are never copied into a course.
 """
 
 import shutil
@@ -34,7 +34,7 @@ from autograder.course import (
 from autograder.course.reference import with_reference
 
 # Package data of the kit (pyproject.toml), found wherever the kit is installed: a checkout or a wheel.
-NOTEBOOKS_DIR = Path(str(files("autograder.course") / "notebooks"))
+NOTEBOOKS_DIR = Path(str(files("backprop_lib.kit") / "notebooks"))
 HIDDEN_TESTS_DIR = Path(str(files("autograder.course") / "hidden_tests"))
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 CELL_TIMEOUT = 30
@@ -121,6 +121,8 @@ def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
         "c.Exporter.optimistic_validation = True",
         "# A deleted test cell comes back (and fails) instead of waiting for a manual grade.",
         "c.OverwriteCells.add_missing_cells = True",
+        "# formgrader's grading page shows why a graded cell lost points (its comment in the gradebook).",
+        "c.HTMLExporter.preprocessors = ['autograder.reports.formgrader.ShowReasons']",
         "# Feedback shows the tests' results, never the hidden tests' code.",
         f"c.GenerateFeedback.preprocessors = {feedback!r}",
         "",

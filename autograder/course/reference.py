@@ -2,7 +2,8 @@
 
 A hidden test compares a student's values with ``backprop_lib.kit.notebook.agrees(h_reference,
 name, value)``, never with a formula: the build runs every hidden test in a Python
-of its own on the reference solutions (solution mode), where ``h_reference`` is None
+of its own on the reference solutions (``autograder.course.SOLUTIONS_DIR``, before the
+library's own exercise files, as solution mode has them), where ``h_reference`` is None
 and ``agrees`` notes each value, and writes the values into the test as
 ``h_reference = {...}``. The answers' formulas are in no notebook, test or page.
 """
@@ -16,14 +17,17 @@ import sys
 from pathlib import Path
 
 import backprop_lib
-from autograder.course import BuildError
+from autograder.course import SOLUTIONS_DIR, BuildError
+from backprop_lib import SOLUTIONS_ENV
 
 REFERENCE_NAME = "h_reference"
 RECORD = """
 import json, sys
+import backprop_lib
+backprop_lib.__path__.insert(0, sys.argv[1])  # the reference solutions first, as solution mode has them
 from backprop_lib.kit import notebook
 values = {}
-for path in sys.argv[1:]:
+for path in sys.argv[2:]:
     notebook.recorded.clear()
     exec(compile(open(path).read(), path, "exec"), {"__name__": "hidden_test", "h_reference": None})
     values[path] = dict(notebook.recorded)
@@ -50,14 +54,14 @@ def recorded(hidden_tests_dir):
 
 @functools.cache
 def _record(tests, fingerprint):
-    if not (backprop_lib.SOLUTIONS_DIR / "graph.py").is_file():
+    if not (SOLUTIONS_DIR / "graph.py").is_file():
         raise BuildError(
-            f"building a course needs the reference solutions ({backprop_lib.SOLUTIONS_DIR}), to compute the hidden "
-            "tests' reference values: install the grader's package or work in a checkout"
+            f"building a course needs the reference solutions ({SOLUTIONS_DIR}), to compute the hidden tests' "
+            "reference values: install the grader's package (backprop-kit-grader) or work in a checkout"
         )
-    env = {**os.environ, backprop_lib.SOLUTIONS_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("NBGRADER_EXECUTION", None)
-    done = subprocess.run([sys.executable, "-c", RECORD, *tests], capture_output=True, text=True, env=env)
+    env = {key: value for key, value in os.environ.items() if key not in (SOLUTIONS_ENV, "NBGRADER_EXECUTION")}
+    command = [sys.executable, "-c", RECORD, str(SOLUTIONS_DIR), *tests]
+    done = subprocess.run(command, capture_output=True, text=True, env={**env, "PYTHONDONTWRITEBYTECODE": "1"})
     if done.returncode != 0:
         raise BuildError(f"a hidden test fails on the reference solutions:\n{done.stderr.strip()[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -66,7 +70,7 @@ def _record(tests, fingerprint):
 def _fingerprint(tests):
     """What the recorded values depend on: the tests, the reference solutions and the kit's code."""
     digest = hashlib.sha256()
-    roots = [backprop_lib.SOLUTIONS_DIR, Path(backprop_lib.__file__).parent]
+    roots = [SOLUTIONS_DIR, Path(backprop_lib.__file__).parent]
     for path in [*map(Path, tests), *(p for root in roots for p in sorted(root.rglob("*.py")))]:
         digest.update(str(path).encode() + path.read_bytes())
     return digest.hexdigest()

@@ -10,17 +10,18 @@ from autograder.gradebook.migration import migrate
 
 def release(course):
     """``release/backprop`` for students, the assignment (and the TA's due date) in nbgrader's gradebook, the kit's
-    tables created or upgraded (``autograder.gradebook.migration``)."""
+    tables created or upgraded (``autograder.gradebook.migration``); nbgrader's log in ``reports/logs/release.log``."""
     from nbgrader.converters import GenerateAssignment
     from nbgrader.coursedir import CourseDirectory
-    from nbgrader.utils import capture_log
+
+    from autograder.course import nbgrader_log
 
     with_venv_on_path()
     coursedir = CourseDirectory(config=course.config)
     coursedir.assignment_id = ASSIGNMENT
     app = GenerateAssignment(coursedir=coursedir, config=course.config)
     app.force = True
-    result = capture_log(app)
+    result = nbgrader_log.run(app, course.reports / "logs" / "release.log")
     if not result["success"]:
         raise BuildError(f"nbgrader generate_assignment failed:\n{result.get('log', '')}{result.get('error', '')}")
     _set_due_date(course)

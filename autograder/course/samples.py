@@ -16,8 +16,8 @@ written to ``submitted/<name>/backprop``:
     cheater       wrong gradients that pass in nbgrader: the checker and numpy patched
                   in the kernel, and the reference solution read from the grader's disk
 
-All but ``untouched`` need the repository's solutions/ (a checkout); an installed
-kit ships no solutions, so there only ``untouched`` can be made.
+All but ``untouched`` start from the reference solutions and the mistake catalog
+(``autograder.course.SOLUTIONS_DIR``), which the grader's distribution ships.
 """
 
 import functools
@@ -30,20 +30,18 @@ import textwrap
 import nbformat
 from nbformat.v4 import new_code_cell
 
-from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
+from autograder.course import SOLUTIONS_DIR
+from backprop_lib import EXERCISE_MODULES
 
 
 class SampleError(Exception):
-    """A sample cannot be made here (no solutions/, no release)."""
+    """A sample cannot be made here: an unknown name, or no release yet."""
 
 
 @functools.cache
 def catalog():
-    """The mistake catalog module (solutions/mistakes.py), loaded once from the checkout."""
-    path = SOLUTIONS_DIR / "mistakes.py"
-    if not path.is_file():
-        raise SampleError(f"sample submissions need the repository's {SOLUTIONS_DIR} (run from a checkout)")
-    spec = importlib.util.spec_from_file_location("backprop_kit_mistakes", path)
+    """The mistake catalog module (``solutions/mistakes.py``), loaded once."""
+    spec = importlib.util.spec_from_file_location("backprop_kit_mistakes", SOLUTIONS_DIR / "mistakes.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -72,34 +70,24 @@ def mistake_groups():
 
 
 def sample_names():
-    """Every sample that can be made here, in the order the demo grades them.
-
-    All but ``untouched`` start from the reference solutions, which only a checkout
-    has (an installed kit never ships them).
-    """
-    if not has_solutions():
-        return ["untouched"]
+    """Every sample, in the order the demo grades them."""
     groups = [f"mistakes-{k}" for k in range(1, len(mistake_groups()) + 1)]
     return ["reference", "untouched", *groups, "sloppy", "messy", "hostile", "cheater"]
 
 
-def has_solutions():
-    """Whether the reference solutions and the mistake catalog are here (a checkout)."""
-    return (SOLUTIONS_DIR / "mistakes.py").is_file()
+def check_names(names):
+    """SampleError unless every one of ``names`` is a sample."""
+    unknown = sorted(set(names) - set(sample_names()))
+    if unknown:
+        raise SampleError(f"no sample named {', '.join(unknown)}; the samples are: {', '.join(sample_names())}")
 
 
 def make(course, names):
     """Write the named samples into ``submitted/``; returns their folders."""
+    check_names(names)
     release = course.folder("release")
     if not release.is_dir():
         raise SampleError(f"no release at {release}: run `backprop-kit course release` first")
-    unknown = sorted(set(names) - set(sample_names()))
-    if unknown and not has_solutions():
-        raise SampleError(
-            f"sample {', '.join(unknown)} needs the reference solutions of a checkout; an installed kit has: untouched"
-        )
-    if unknown:
-        raise SampleError(f"no sample named {', '.join(unknown)}; the samples are: {', '.join(sample_names())}")
     folders = {}
     for name in names:
         folder = course.folder("submitted", name)

@@ -110,7 +110,7 @@ class GradingRecord:
             "course_fingerprint": self.course_fingerprint,
             "kit_version": self.kit_version,
             "graded_at": self.graded_at.isoformat() if self.graded_at else None,
-            "raw_scores": self.raw_scores,
+            "test_scores": self.raw_scores,
             "hints": hints_as_json(self.hints),
         }
 

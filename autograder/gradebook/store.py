@@ -2,23 +2,24 @@
 
 nbgrader's tables hold what has a place there: each grade cell's score (the kit
 writes the final automatic score, ``autograder.gradebook.final_grade``, into
-``grade.auto_score``; a TA's ``manual_score`` is never written) and each
-submitted notebook's ``flagged``. The kit's tables (``autograder.gradebook.schema``)
-hold the rest. A save is one transaction with nbgrader's rows, so sqlite and
-PostgreSQL gradebooks (and several graders sharing one) always hold a
-consistent grade. Loading never writes: a gradebook whose kit tables are older
-than this kit's is read as it is (a column it lacks reads as empty) until a
-command that writes migrates it. ``reports/<student>.json`` is an export.
+``grade.auto_score``; a TA's ``manual_score`` is never written), why a cell lost
+points (the cell's ``comment.auto_comment``, which formgrader serves; a TA's
+``manual_comment`` is never written) and each submitted notebook's ``flagged``.
+The kit's tables (``autograder.gradebook.schema``) hold the rest. A save is one
+transaction with nbgrader's rows, so sqlite and PostgreSQL gradebooks (and
+several graders sharing one) always hold a consistent grade. Loading never
+writes: a gradebook whose kit tables are older than this kit's is read as it is
+(a column it lacks reads as empty) until a command that writes migrates it. ``reports/<student>.json`` is an export.
 """
 
 import json
 from dataclasses import asdict
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 
 import sqlalchemy as sa
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Comment, Gradebook, MissingEntry
 
+import backprop_lib
 from autograder.gradebook.final_grade import CellGrade, student_grade
 from autograder.gradebook.record import (
     SCHEMA_VERSION,
@@ -41,21 +42,14 @@ from backprop_lib.kit.hints import Opened
 from backprop_lib.kit.results import CheckResult
 
 
-def kit_version():
-    try:
-        return version("backprop-kit")
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def save(course, record, submission_hash=None):
     """Store ``record`` and write the final grade of each grade cell into nbgrader's tables (the kit's tables must
-    exist: ``autograder.gradebook.migration.migrate``).
+    exist: ``autograder.gradebook.migration.migrate``), with the reason a cell lost points as its nbgrader comment.
 
     ``submission_hash``: given for a complete grading of the submission with that content hash, the grading is
     also added to the student's attempts (``load_attempts``), with the grade it earned.
     """
-    record.kit_version = record.kit_version or kit_version()
+    record.kit_version = record.kit_version or backprop_lib.__version__
     record.graded_at = datetime.now(timezone.utc)
     with Gradebook(course.db_url, course.course_id) as gradebook:
         connection = gradebook.db.connection()
@@ -67,17 +61,40 @@ def save(course, record, submission_hash=None):
         for position, result in enumerate(record.verification.results if record.verification else []):
             row = {**result.to_dict(), "position": position, "summary": result.summary or ""}
             connection.execute(check_table.insert().values(**key, **row, excerpt=excerpts.get(result.exercise)))
+        results = record.verification.results if record.verification else []
+        findings = {result.exercise: result.summary for result in results if result.summary}
         graded = graded_cells(gradebook, course.assignment, record.student, record)
         for notebook, cells in graded:
+            comments = {comment.cell_id: comment for comment in notebook.comments}
             for grade, cell in cells:
                 grade.auto_score = cell.automatic
                 row = {"notebook": cell.notebook, "grade_id": cell.grade_id, "raw_score": cell.raw}
                 connection.execute(cell_table.insert().values(**key, **row, automatic_score=cell.automatic))
+                text = why_points_lost(cell, findings.get(cell.grade_id))
+                _comment(gradebook.db, comments, notebook, grade, text)
             notebook.flagged = any(cell.lowered_by_verification for _, cell in cells)
         if submission_hash is not None:
             row = _attempt_row(gradebook, course.assignment, record, graded, submission_hash)
             connection.execute(attempt_table.insert().values(**key, **row))
         gradebook.db.commit()
+
+
+def why_points_lost(cell, finding=None):
+    """The comment formgrader shows for a cell that lost points: ``CellGrade.reason()``, with the verification's
+    finding when the verification took the points; None for a cell at full points."""
+    if cell.final is None or cell.final >= cell.points:
+        return None
+    return f"{cell.reason()} ({finding})" if cell.check is False and finding else cell.reason()
+
+
+def _comment(session, comments, notebook, grade, text):
+    """Write ``text`` as the automatic comment of the grade cell (nbgrader's Comment, one per cell and notebook)."""
+    comment = comments.get(grade.cell_id)
+    if comment is None and text is not None:
+        comment = Comment(notebook=notebook, cell=grade.cell)
+        session.add(comment)
+    if comment is not None:
+        comment.auto_comment = text
 
 
 def load(course, student):

@@ -49,6 +49,10 @@ class ClusterError(Exception):
     """Grading on the cluster cannot start or go on; the message says why and what to do."""
 
 
+class Unsuitable(ClusterError):
+    """The course cannot be graded on a cluster as it is (its gradebook is a sqlite file)."""
+
+
 class Mismatch(ClusterError):
     """A worker's kit or its copy of the course is not the TA's."""
 
@@ -57,7 +61,7 @@ def grade(course, scheduler, students=None, notebook_seconds=batch.NOTEBOOK_SECO
     """Grade ``students`` (as ``batch.grade``) on the Dask cluster at ``scheduler``; returns {student: record}."""
     url = make_url(course.db_url)
     if url.get_backend_name() == "sqlite":
-        raise ClusterError(
+        raise Unsuitable(
             f"--scheduler needs a gradebook every worker can reach, and this course uses the sqlite file "
             f"{url.database}: build it with --db postgresql+psycopg2://USER@HOST:PORT/DB"
         )

@@ -22,7 +22,7 @@ from autograder.reports import scores as report
 
 
 def generic_rows(scores, cells):
-    """Every number behind the grade: the final grade, each cell's final points, nbgrader's raw sum, notes.
+    """Every number behind the grade: the final grade, each cell's final points, the test score, notes.
 
     In a course that records hints, a column ``hints_opened`` (``relu_backward:2;linear_backward:3``) comes
     before the notes.
@@ -30,13 +30,13 @@ def generic_rows(scores, cells):
     maximum = sum(cell.points for cell in cells)
     showing_hints = any(s.hints is not None for s in scores)
     header = ["student_id", "first_name", "last_name", "email", "lms_user_id", "grade", "max_grade"]
-    header += ["nbgrader_raw", "late_penalty", "flagged"] + [f"points:{cell.key}" for cell in cells]
+    header += ["test_score", "late_penalty", "flagged"] + [f"points:{cell.key}" for cell in cells]
     if showing_hints:
         header.append("hints_opened")
     rows = [header + ["notes"]]
     for s in scores:
         row = [s.student, s.first_name, s.last_name, s.email, s.lms_user_id, _number(s.total), _number(maximum)]
-        row += [_number(s.raw_total), _number(s.late_penalty), "yes" if s.flagged else "no"]
+        row += [_number(s.test_total), _number(s.late_penalty), "yes" if s.flagged else "no"]
         row += [_number(s.score(cell.key)) for cell in cells]
         if showing_hints:
             row.append(s.hints)
@@ -105,7 +105,7 @@ class _KitExport(ExportPlugin):
 
 
 class GenericExport(_KitExport):
-    """The final grade, every grade cell's points, nbgrader's raw sum, flag and notes (``backprop-grades.csv``)."""
+    """The final grade, every grade cell's points, the test score, flag and notes (``backprop-grades.csv``)."""
 
     kind = "generic"
 

@@ -23,9 +23,8 @@ from latex2mathml.converter import convert as latex_to_mathml
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from nbgrader.utils import capture_log
 
-from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, names
+from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, names, nbgrader_log
 from autograder.course.build import hidden_lines
 from autograder.gradebook import store
 from autograder.grading.progress import Progress
@@ -289,7 +288,7 @@ def _nbgrader_feedback(course, student):
     coursedir.assignment_id, coursedir.student_id = ASSIGNMENT, names.nbgrader_glob(student)
     app = names.literal_folders(GenerateFeedback)(coursedir=coursedir, config=config)
     app.force = True
-    result = capture_log(app)
+    result = nbgrader_log.run(app, course.reports / "logs" / student / "feedback.log")
     if result["success"]:
         return None
     return (result.get("error") or "unknown error").strip().splitlines()[-1]

@@ -3,9 +3,10 @@
 The final grade is defined in ``autograder.final_grade``; ``autograder.store``
 writes it into nbgrader's tables, so what is read here is what formgrader and
 ``nbgrader export`` show. Beside each cell's final score the kit's tables hold
-nbgrader's raw in-kernel score and the verification's verdict, so every number
-can be explained. In a course that records hints, each student's hint record
-is read too (``StudentScores.hints``); it is shown, never scored.
+the test score (what nbgrader's test gave in the student's kernel) and the
+verification's verdict, so every number can be explained. In a course that
+records hints, each student's hint record is read too (``StudentScores.hints``);
+it is shown, never scored.
 """
 
 from dataclasses import dataclass
@@ -58,8 +59,10 @@ class StudentScores:
         return student_grade(self.cells.values(), self.late_penalty)
 
     @property
-    def raw_total(self):
-        """The sum of nbgrader's in-kernel scores, before verification and overrides."""
+    def test_total(self):
+        """The test score: the sum of what nbgrader's tests gave in the student's kernel, before the verification
+        and overrides (``test_score`` in the JSON and the CSV; nbgrader's own ``raw_score`` is something else, the
+        final grade before the late penalty)."""
         return sum(cell.raw or 0.0 for cell in self.cells.values())
 
     @property

@@ -14,23 +14,24 @@ def show(course, students, as_json=False, scores=None):
     cells = grade_cells(course)
     scores = scores if scores is not None else collect(course, students)
     if as_json:
-        print(json.dumps([_as_json(s, cells) for s in scores], indent=1))
+        print(json.dumps([student_json(s, cells) for s in scores], indent=1))
     else:
         print("\n" + student_table(scores, cells))
         print("\n" + exercise_table(scores, cells))
     sys.stdout.flush()
 
 
-def _as_json(scores, cells):
+def student_json(scores, cells):
+    """One student's grade for scripts: the grade, the test score, the flag, every cell, the checks, the notes."""
     hints = {} if scores.hints is None else {"hints": hints_as_json(scores.record.hints if scores.record else None)}
     return {
         "student": scores.student,
         "grade": scores.total,
         "max_grade": sum(cell.points for cell in cells),
-        "nbgrader_raw": scores.raw_total,
+        "test_score": scores.test_total,
         "flagged": scores.flagged,
         "cells": {
-            key: {"final": c.final, "raw": c.raw, "check": c.check, "manual": c.manual}
+            key: {"final": c.final, "test": c.raw, "check": c.check, "manual": c.manual}
             for key, c in scores.cells.items()
         },
         "checks": {name: r.status for name, r in scores.verified.items()},
@@ -40,11 +41,11 @@ def _as_json(scores, cells):
 
 
 def student_table(scores, cells):
-    """One row per student: final grade, nbgrader's in-kernel score, checks passed, flag (hints opened, in a
-    course that records them); then the notes."""
+    """One row per student: the grade, the test score (nbgrader's tests in the student's kernel), checks passed,
+    flag (hints opened, in a course that records them); then the notes."""
     maximum = sum(cell.points for cell in cells)
     showing_hints = any(s.hints is not None for s in scores)
-    header = ("student", "grade", "nbgrader", "checks", "flag")
+    header = ("student", "grade", "tests", "checks", "flag")
     if showing_hints:
         header += ("hints opened",)
     rows = [header]
@@ -53,7 +54,7 @@ def student_table(scores, cells):
         row = (
             s.student,
             f"{s.total:g}/{maximum:g}",
-            f"{s.raw_total:g}/{maximum:g}",
+            f"{s.test_total:g}/{maximum:g}",
             f"{passed}/{len(s.verified)}" if s.verified else "not verified",
             "FLAGGED" if s.flagged else "",
         )
@@ -70,9 +71,9 @@ def student_table(scores, cells):
 
 
 def exercise_table(scores, cells):
-    """One row per exercise: how many students passed its nbgrader test cell and its verification."""
+    """One row per exercise: how many students passed its test cell (nbgrader's tests) and its verification."""
     own = {cell.grade_id: cell for cell in cells if cell.grade_id in EXERCISES}
-    rows = [("exercise", "file", "nbgrader", "verified")]
+    rows = [("exercise", "file", "tests", "verified")]
     for name, exercise in EXERCISES.items():
         cell = own.get(name)
         tested = [s.cells[cell.key].raw or 0.0 for s in scores if cell and cell.key in s.cells]

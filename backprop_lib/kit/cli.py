@@ -15,7 +15,9 @@ student's environment without the autograder simply has fewer commands.
 
 import argparse
 import sys
-from importlib.metadata import PackageNotFoundError, entry_points, version
+from importlib.metadata import entry_points
+
+import backprop_lib
 
 COMMAND_GROUP = "backprop_kit.commands"
 FOLDER_HELP = (
@@ -37,10 +39,17 @@ def main(argv=None):
     return args.run(args) or 0
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser (its subcommands' too) that refuses a command line in one line, with exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(argv=()):
     """The command line; the plugins' commands join unless ``argv`` runs one of the student's own (fast start)."""
-    parser = argparse.ArgumentParser(prog="backprop-kit", description="A course kit that teaches backpropagation.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser = Parser(prog="backprop-kit", description="A course kit that teaches backpropagation.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {backprop_lib.__version__}")
     commands = parser.add_subparsers(title="commands")
 
     check = commands.add_parser("check", help="check your exercises and print one row per exercise")
@@ -81,16 +90,9 @@ def build_parser(argv=()):
     lab.set_defaults(run=_lab, accepts_unknown=True)
 
     if not argv or argv[0] not in commands.choices:
-        for entry_point in entry_points(group=COMMAND_GROUP):
+        for entry_point in dict.fromkeys(entry_points(group=COMMAND_GROUP)):  # once, if two metadata copies name it
             entry_point.load()(commands)
     return parser
-
-
-def _version():
-    try:
-        return version("backprop-kit")
-    except PackageNotFoundError:
-        return "(not installed)"
 
 
 def _check(args):

@@ -31,7 +31,7 @@ from backprop_lib.kit.stubgen import make_stub
 from backprop_lib.kit.working_folder import working_folder
 
 LIBRARY_DIR = Path(backprop_lib.__file__).resolve().parent
-NOTEBOOKS_DIR = LIBRARY_DIR.parent / "notebooks"
+NOTEBOOKS_DIR = LIBRARY_DIR / "kit" / "notebooks"  # package data (a link to the repository's notebooks/)
 NOTEBOOK_PATTERNS = ("[0-9][0-9]_*.ipynb", "gradient_flow_explorer.ipynb")
 FIRST_NOTEBOOK = "01_chain_rule.ipynb"
 DEFAULT_DIR = "backprop-workspace"
@@ -60,7 +60,7 @@ def copy_library(destination):
     files are copied and must be stubs.
     """
     destination = Path(destination)
-    shutil.copytree(LIBRARY_DIR, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(LIBRARY_DIR, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "notebooks"))
     for module in EXERCISE_MODULES:
         solution = SOLUTIONS_DIR / f"{module}.py"
         target = destination / f"{module}.py"
@@ -76,8 +76,8 @@ def course_notebooks(notebooks_dir=NOTEBOOKS_DIR):
     paths = [path for pattern in NOTEBOOK_PATTERNS for path in sorted(Path(notebooks_dir).glob(pattern))]
     if not any(path.name == FIRST_NOTEBOOK for path in paths):
         raise WorkspaceError(
-            f"no course notebooks in {notebooks_dir}: the workspace commands need a clone of the backprop-kit "
-            "repository (git clone ... && pip install -e .)"
+            f"no course notebooks in {notebooks_dir}: reinstall backprop-kit (pip install backprop-kit, or "
+            "pip install -e . in a clone of its repository)"
         )
     return paths
 
