@@ -344,10 +344,10 @@ def outcome(kind):
 
 def failed_cells(kind):
     """The grade cells of notebook 02 whose automatic score is below their points, for a submission of ``kind``."""
-    if kind in ("untouched", "invalid notebook", "gates.py does not compile"):  # nothing runs, or nothing imports
+    if kind in ("untouched", "invalid notebook"):  # every check fails, or the notebook cannot be graded
         return set(CELLS_02)
-    if kind == "no gates.py":
-        return GATES | {"sigmoid_neuron_example"}
+    if kind in ("no gates.py", "gates.py does not compile"):  # a checked cell's points are its check's verdict:
+        return GATES | {"sigmoid_neuron_example"}  # sigmoid_backward's passes, whatever the notebook's imports did
     if kind == "forger":
         return {"add_backward", "sigmoid_neuron_example"}
     if kind == "tracebacks":
