@@ -1,18 +1,11 @@
-"""The program inside a student's verification box: run each exercise on the given cases, save plain arrays.
+"""The program inside a student's verification: run each exercise on the given cases, save plain arrays.
 
-``autograder.verify`` binds this file, the course's library (the student's six
-exercise files over the stubs) and the student's cases read-only into a box
-(``autograder.box``) and starts it as
-
-    python -I -S -B -c BOOTSTRAP WORK SITE NAME...
-
-with ``sys.path`` = WORK/lib, WORK/runner, SITE (numpy's folder); or, while
-``course grade`` runs warm kernels, the submission's kernel server (its box
-holds the same library) forks a child that runs ``main`` (``autograder.forkserver
-.become_verifier``). The box has no privilege to drop, so the student's modules
-are simply imported when an exercise needs them. For every exercise NAME it
-reads ``WORK/cases/NAME.npz`` (case i's arrays under ``i/<key>``), calls
-``exercise.run(case)`` (the student's code), and writes
+It runs in a box (``autograder.sandbox.box``: the course's library with the
+student's exercise files over it), started as ``python -I -S -B -c BOOTSTRAP WORK
+SITE NAME...`` by ``autograder.sandbox.verify``, or forked as the verifier's uid
+by the submission's kernel server (``forkserver.become_verifier``). For every
+exercise NAME it reads ``WORK/cases/NAME.npz`` (case i's arrays under ``i/<key>``),
+calls ``exercise.run(case)`` (the student's code), and writes
 
     WORK/out/NAME.npz    the arrays run() returned for cases 0..k-1, under ``i/<key>``
     WORK/out/NAME.json   {"cases": k, "error": null or the CheckResult of the exception},
