@@ -1,0 +1,116 @@
+"""Gradings of one course at the same time, on sqlite and on PostgreSQL: every student ends with exactly the score a
+lone run gives, cell by cell, and every run exits 0 or names the students it left to another grading."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from one_notebook import one_notebook_course
+from postgres_server import available, running_postgres
+from scratch_home import scratch_home
+
+from autograder.course import open_course, samples
+from autograder.course.build import build
+from autograder.course.release import release
+
+pytestmark = pytest.mark.slow
+
+# student: the sample submission it hands in (full marks, a mistake, a faked kernel, wrong types, the stubs)
+STUDENTS = {
+    "honest-1": "reference",
+    "honest-2": "reference",
+    "honest-3": "reference",
+    "mistaken": "mistakes-3",
+    "faker": "cheater",
+    "careless": "sloppy",
+    "idle": "untouched",
+}
+
+
+def kit_env(home):
+    env = {key: value for key, value in os.environ.items() if key != "BACKPROP_KIT_SOLUTIONS"}
+    return env | {"HOME": str(home), "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{env['PATH']}"}
+
+
+def start(env, *args):
+    command = [sys.executable, "-m", "backprop_lib.kit.cli", *map(str, args)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def finish(process, timeout=600):
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+def cells(course, env):
+    code, out, err = finish(start(env, "course", "report", "-C", course.root, "--json"))
+    assert code == 0, err
+    return {s["student"]: {key: cell["final"] for key, cell in s["cells"].items()} for s in json.loads(out)}
+
+
+def hand_in(course, pool):
+    """Every student's submission, copied from the pool of samples."""
+    for student, sample in STUDENTS.items():
+        shutil.copytree(pool.folder("submitted", sample), course.folder("submitted", student))
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("home")
+    with scratch_home(folder):
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def pool(home, tmp_path_factory):
+    """A one-notebook course holding the sample submissions, graded alone: the scores every other run must give."""
+    course = one_notebook_course(tmp_path_factory.mktemp("lone"))
+    samples.make(course, sorted(set(STUDENTS.values())))
+    hand_in(course, course)
+    env = kit_env(home)
+    code, _, err = finish(start(env, "course", "grade", "-C", course.root, *flags(STUDENTS)))
+    assert code == 0, err
+    lone = cells(course, env)
+    assert lone["honest-1"] == lone["honest-2"] and sum(lone["honest-1"].values()) > sum(lone["mistaken"].values())
+    return course, lone
+
+
+def flags(students, option="--student"):
+    return [part for student in students for part in (option, student)]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request):
+    if request.param == "sqlite":
+        yield None
+        return
+    if not available():
+        pytest.skip("no PostgreSQL server binaries: install Debian's postgresql package")
+    with running_postgres() as url:
+        yield url
+
+
+def twin(pool, folder, db_url):
+    """A course built like the pool's, on ``db_url``, with the same submissions and nothing graded."""
+    source = pool.root.parent
+    course = build(
+        folder / "course", db_url=db_url, cell_timeout=10, notebooks_dir=source / "notebooks",
+        hidden_tests_dir=source / "hidden",
+    )  # fmt: skip
+    release(course)
+    hand_in(course, pool)
+    return open_course(course.root)
+
+
+def test_two_course_grade_runs_at_once_give_every_student_the_lone_run_s_score(pool, database, home, tmp_path):
+    pool, lone = pool
+    course = twin(pool, tmp_path, database)
+    env = kit_env(home)
+    runs = [start(env, "course", "grade", "-C", course.root, "--force", "--jobs", "2") for _ in range(2)]
+    for code, _, err in map(finish, runs):
+        assert code == 0, err
+        assert "Traceback" not in err
+    assert cells(course, env) == lone
