@@ -206,7 +206,7 @@ def _grade(args):
     if not students:
         log.error(f"nothing to grade: no usable submissions in {course.root / 'submitted'}")
         return 1
-    options = {"notebook_seconds": args.notebook_seconds, "force": args.force, "shard": shard}
+    options = {"notebook_seconds": args.notebook_seconds, "force": args.force, "shard": shard, "by": "course grade"}
     if args.scheduler:
         from autograder.grading import distributed
 

@@ -29,7 +29,7 @@ def run_demo(folder, jobs=None, names=None):
     release(course)
     made = samples.make(course, names)
     print(f"{len(made)} sample submissions: {', '.join(made)}")
-    grading.grade(course, list(made), jobs)
+    grading.grade(course, list(made), jobs, by="backprop-kit demo")
     folders = feedback.generate(course, list(made))
     scores = report.collect(course, list(made))
     csv_path = exporters.export(course, "generic")

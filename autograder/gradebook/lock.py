@@ -66,8 +66,10 @@ def _lock_class(course):
 class _Lock:
     """A named lock: ``acquire(wait)`` (Busy after ``wait`` seconds), ``release``, ``check``, ``holder``.
 
-    As a context manager it acquires without waiting and releases at the end.
+    As a context manager it acquires without waiting, unless it is held already, and releases at the end.
     """
+
+    held = False
 
     def __init__(self, course, name, busy, by):
         self.course, self.busy = course, busy
@@ -78,13 +80,15 @@ class _Lock:
         deadline = time.monotonic() + wait
         while not self._try():
             if time.monotonic() >= deadline:
+                self.release()
                 holder = self.holder() or "another grading"
                 raise Busy(self.busy.format(holder=holder), holder)
             time.sleep(POLL_SECONDS)
+        self.held = True
         return self
 
     def __enter__(self):
-        return self.acquire()
+        return self if self.held else self.acquire()
 
     def __exit__(self, *exc):
         self.release()
@@ -119,6 +123,7 @@ class _PostgresLock(_Lock):
         if self.connection is not None:
             self.connection.close()  # the session ends, and with it the lock
             self.connection = None
+        self.held = False
 
     def check(self):
         try:
@@ -168,6 +173,7 @@ class _FileLock(_Lock):
         if self.fd is not None:
             os.close(self.fd)  # and with it the lock
             self.fd = None
+        self.held = False
 
     def check(self):
         try:
