@@ -36,7 +36,7 @@ def add_commands(subparsers):
     """Add ``course`` and ``demo`` to the ``backprop-kit`` argument parser."""
     from autograder.course import COURSE_ID
     from autograder.course.build import CELL_TIMEOUT
-    from autograder.grading.batch import NOTEBOOK_SECONDS
+    from autograder.grading.batch import NOTEBOOK_SECONDS, WAIT_SECONDS
     from autograder.reports.exporters import FORMATS
 
     formatter = argparse.ArgumentDefaultsHelpFormatter
@@ -55,6 +55,10 @@ def add_commands(subparsers):
     scripts.add_argument("--json", action="store_true", help="print the grades as JSON instead of tables")
     jobs = argparse.ArgumentParser(add_help=False)
     jobs.add_argument("--jobs", type=positive(int), default=DEFAULT_JOBS, help="students graded at once")
+    jobs.add_argument(
+        "--wait", type=positive(float), default=WAIT_SECONDS, metavar="S",
+        help="seconds to wait for a student another grading holds before leaving it to that grading",
+    )  # fmt: skip
 
     course = subparsers.add_parser("course", help="build and grade the nbgrader course (for TAs)")
     steps = course.add_subparsers(title="steps", metavar="STEP")
@@ -206,17 +210,17 @@ def _grade(args):
     if not students:
         log.error(f"nothing to grade: no usable submissions in {course.root / 'submitted'}")
         return 1
-    options = {"notebook_seconds": args.notebook_seconds, "force": args.force, "shard": shard, "by": "course grade"}
+    options = {"notebook_seconds": args.notebook_seconds, "force": args.force, "shard": shard, "wait": args.wait}
     if args.scheduler:
         from autograder.grading import distributed
 
         try:
-            graded = distributed.grade(course, args.scheduler, students, **options)
+            graded = distributed.grade(course, args.scheduler, students, **options, by="course grade")
         except distributed.ClusterError as error:
             log.error(f"backprop-kit: {error}")
             return 1
     else:
-        graded = grading.grade(course, students, args.jobs, **options)
+        graded = grading.grade(course, students, args.jobs, **options, by="course grade")
     show(course, list(graded), args.json)
     return USAGE_ERROR if refused else None
 
@@ -229,7 +233,7 @@ def _verify(args):
     course = _open(args)
     known = set(store.load_all(course)) | set(grading.submitted_students(course))
     students = _students(args, known, "the gradebook or submitted/")
-    show(course, list(grading.verify_again(course, students, args.jobs)), args.json)
+    show(course, list(grading.verify_again(course, students, args.jobs, wait=args.wait)), args.json)
 
 
 def _report(args):

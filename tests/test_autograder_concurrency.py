@@ -114,3 +114,33 @@ def test_two_course_grade_runs_at_once_give_every_student_the_lone_run_s_score(p
         assert code == 0, err
         assert "Traceback" not in err
     assert cells(course, env) == lone
+
+
+HOLD = """
+import sys, time
+from autograder.course import open_course
+from autograder.gradebook.lock import student_lock
+student_lock(open_course(sys.argv[1]), sys.argv[2], "course serve").acquire()
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_run_leaves_a_student_another_grading_holds_and_says_so(pool, home):
+    pool, lone = pool
+    other = subprocess.Popen([sys.executable, "-c", HOLD, pool.root, "honest-1"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline() == "held\n"
+        before = (pool.reports / "logs" / "honest-1" / "worker.log").read_text()
+        grading = start(
+            kit_env(home), "course", "grade", "-C", pool.root, "--force", "--wait", "1", *flags(["honest-1", "idle"])
+        )
+        code, _, err = finish(grading)
+    finally:
+        other.kill()
+        other.wait()
+    assert code == 0, err
+    assert f"honest-1 left to course serve (pid {other.pid} on " in err and "which grades it" in err
+    assert "idle left" not in err
+    assert (pool.reports / "logs" / "honest-1" / "worker.log").read_text() == before, "the holder's log is its own"
+    assert cells(pool, kit_env(home)) == lone

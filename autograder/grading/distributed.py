@@ -79,9 +79,12 @@ class Mismatch(ClusterError):
 
 def grade(
     course, scheduler, students=None, notebook_seconds=batch.NOTEBOOK_SECONDS, force=False, shard=None,
-    by="course grade",
+    by="course grade", wait=batch.WAIT_SECONDS,
 ):  # fmt: skip
-    """Grade ``students`` (as ``batch.grade``) on the Dask cluster at ``scheduler``; returns {student: record}."""
+    """Grade ``students`` (as ``batch.grade``) on the Dask cluster at ``scheduler``; returns {student: record}.
+
+    ``wait``: how long the TA's side waits for a student's lock to write its results back.
+    """
     url = make_url(course.db_url)
     if url.get_backend_name() == "sqlite":
         raise ClusterError(
@@ -91,11 +94,11 @@ def grade(
     migration.migrate(course)
     students, waiting, fingerprint = batch.to_grade(course, students, force, shard)
     if waiting:
-        _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds, force, by)
+        _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds, force, by, wait)
     return {student: store.load(course, student) for student in students}
 
 
-def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds, force, by):
+def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds, force, by, wait):
     from distributed import Client, as_completed
 
     try:
@@ -117,7 +120,7 @@ def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds, force, 
         for task in as_completed(tasks):
             student = tasks[task]
             try:
-                _write_back_if_current(course, student, *task.result(), by)
+                _write_back_if_current(course, student, *task.result(), by, wait)
             except Mismatch as error:
                 client.cancel(list(tasks))
                 raise ClusterError(str(error)) from None
@@ -164,13 +167,13 @@ def grade_remote(bundle, fingerprint, version, student, submission, notebook_sec
         (course.reports / f"{student}.json").unlink(missing_ok=True)
 
 
-def _write_back_if_current(course, student, archive, graded_at, by):
+def _write_back_if_current(course, student, archive, graded_at, by, wait):
     """Holding the student's lock, ``write_back`` if the gradebook still holds the grading recorded at ``graded_at``
     (a grading elsewhere since then, or none at all, leaves the course folder as it is)."""
     if graded_at is None:
         return
     try:
-        with student_lock(course, student, by).acquire(wait=batch.WAIT_SECONDS):
+        with student_lock(course, student, by).acquire(wait):
             record = store.load(course, student)
             if record and record.graded_at and record.graded_at.isoformat() == graded_at:
                 write_back(course, student, archive)
