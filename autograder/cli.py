@@ -9,6 +9,7 @@
     backprop-kit course report [-C DIR]           the grades the gradebook holds (tables, or --json)
     backprop-kit course feedback [-C DIR]         feedback/<student>/backprop/*.html
     backprop-kit course export [-C DIR] [--format generic|canvas|moodle]   the grades for an LMS
+    backprop-kit course serve [-C DIR] [--jobs N] [--scheduler URL]   grade each submission as it arrives
     backprop-kit demo [DIR]                       all of the above on sample submissions
 
 Every step can run alone and again; ``-C`` defaults to the current directory.
@@ -36,7 +37,8 @@ def add_commands(subparsers):
     """Add ``course`` and ``demo`` to the ``backprop-kit`` argument parser."""
     from autograder.course import COURSE_ID
     from autograder.course.build import CELL_TIMEOUT
-    from autograder.grading.batch import NOTEBOOK_SECONDS, WAIT_SECONDS
+    from autograder.gradebook.lock import WAIT_SECONDS
+    from autograder.grading.batch import NOTEBOOK_SECONDS
     from autograder.reports.exporters import FORMATS
 
     formatter = argparse.ArgumentDefaultsHelpFormatter
@@ -55,7 +57,8 @@ def add_commands(subparsers):
     scripts.add_argument("--json", action="store_true", help="print the grades as JSON instead of tables")
     jobs = argparse.ArgumentParser(add_help=False)
     jobs.add_argument("--jobs", type=positive(int), default=DEFAULT_JOBS, help="students graded at once")
-    jobs.add_argument(
+    waits = argparse.ArgumentParser(add_help=False)
+    waits.add_argument(
         "--wait", type=positive(float), default=WAIT_SECONDS, metavar="S",
         help="seconds to wait for a student another grading holds before leaving it to that grading",
     )  # fmt: skip
@@ -79,7 +82,9 @@ def add_commands(subparsers):
     step("release", _release, "write release/backprop, the version students get", in_course)
     samples = step("samples", _samples, "write sample submissions into submitted/", in_course)
     samples.add_argument("names", nargs="*", help="which samples (default: all)")
-    grade = step("grade", _grade, "autograde every submission (or --student) and verify it", in_course, choose, jobs)
+    grade = step(
+        "grade", _grade, "autograde every submission (or --student) and verify it", in_course, choose, jobs, waits
+    )
     grade.add_argument(
         "--notebook-seconds", type=positive(float), default=NOTEBOOK_SECONDS, help="time limit per notebook"
     )
@@ -87,12 +92,20 @@ def add_commands(subparsers):
     grade.add_argument("--force", action="store_true", help="grade again even if nothing changed")
     grade.add_argument("--shard", default=None, metavar="I/N", help="only slice I of N (0 <= I < N)")
     grade.add_argument("--scheduler", default=None, metavar="URL", help="grade on this Dask cluster (tcp://HOST:PORT)")
-    step("verify", _verify, "run the integrity verification again", in_course, choose, jobs, scripts)
+    step("verify", _verify, "run the integrity verification again", in_course, choose, jobs, waits, scripts)
     step("report", _report, "show the grades the gradebook holds (tables, or --json)", in_course, choose, scripts)
     step("feedback", _feedback, "write every graded student's feedback pages", in_course, choose)
     export = step("export", _export, "write the grades for an LMS and the JSON records", in_course, scripts)
     export.add_argument("--format", choices=sorted(FORMATS), default="generic", help="the file's format")
     export.add_argument("--to", type=Path, default=None, help="the file (default: COURSE/<format's file name>)")
+    serve = step(
+        "serve", _serve, "grade each submission as it arrives in nbgrader's exchange and release its feedback",
+        in_course, jobs,
+    )  # fmt: skip
+    serve.add_argument(
+        "--notebook-seconds", type=positive(float), default=NOTEBOOK_SECONDS, help="time limit per notebook"
+    )
+    serve.add_argument("--scheduler", default=None, metavar="URL", help="grade on this Dask cluster (tcp://HOST:PORT)")
 
     demo = subparsers.add_parser(
         "demo", help="build a course, grade sample submissions, show the results", parents=[common],
@@ -269,6 +282,22 @@ def _export(args):
     scores = report.collect(course)
     show(course, None, args.json, scores)
     log.info(f"{args.format} grades: {path}; the grading records: {course.reports}/*.json")
+
+
+def _serve(args):
+    from autograder.gradebook.lock import Busy
+    from autograder.service.server import serve
+
+    course = _open(args)
+    if args.scheduler and course.db_url.startswith("sqlite"):
+        raise UsageError(
+            "--scheduler needs a gradebook every worker can reach, and this course uses a sqlite file: "
+            "build it with --db postgresql+psycopg2://USER@HOST:PORT/DB"
+        )
+    try:
+        return serve(course, args.scheduler, args.jobs, args.notebook_seconds)
+    except Busy as busy:
+        raise UsageError(str(busy)) from None
 
 
 def _demo(args):

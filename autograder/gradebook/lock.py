@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 POLL_SECONDS = 0.2
+WAIT_SECONDS = 600.0  # how long a grading waits, by default, for a student another grading holds
 KEEPALIVE = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 

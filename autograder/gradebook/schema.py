@@ -6,6 +6,8 @@
                               the hints the student opened (only in a course that records them; else NULL)
     backprop_kit_check        per exercise check: status, summary, details, hint (the verification's verdict)
     backprop_kit_cell         per grade cell: nbgrader's raw in-kernel score and the final automatic score
+    backprop_kit_queue        per submission the grading service noticed in nbgrader's exchange: its place in
+                              the queue, its state (waiting, grading, graded, replaced, failed), when, the score
 
 ``autograder.gradebook.migration`` creates and upgrades them; reading never does.
 """
@@ -54,6 +56,25 @@ cell_table = sa.Table(
     sa.Column("grade_id", sa.String(128), primary_key=True),
     sa.Column("raw_score", sa.Float),
     sa.Column("automatic_score", sa.Float),
+)
+queue_table = sa.Table(
+    "backprop_kit_queue",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("assignment", sa.String(128), nullable=False),
+    sa.Column("student", sa.String(128), nullable=False),
+    sa.Column("submission", sa.String(255), nullable=False),  # its folder in the exchange's inbound
+    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("noticed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("place", sa.Integer, nullable=False),  # first in, first out; a replacement takes the replaced's place
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("score", sa.Float),
+    sa.Column("max_score", sa.Float),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.UniqueConstraint("assignment", "submission"),
 )
 PER_STUDENT = (submission_table, check_table, cell_table)
 # {schema version: the columns it added to an existing table}

@@ -50,7 +50,7 @@ from sqlalchemy.orm import configure_mappers
 from autograder.course import names
 from autograder.course.release import with_venv_on_path
 from autograder.gradebook import migration, store
-from autograder.gradebook.lock import Busy, student_lock
+from autograder.gradebook.lock import WAIT_SECONDS, Busy, student_lock
 from autograder.gradebook.record import FAILED, MISSING, GradingRecord, NotebookOutcome
 from autograder.grading.autograde import autograde_notebooks, die_with_parent, zero_notebook
 from autograder.grading.fingerprint import course_fingerprint, submission_hash
@@ -59,9 +59,9 @@ from autograder.grading.progress import Progress
 from autograder.sandbox import kernel, verify
 
 NOTEBOOK_SECONDS = 300.0
-WAIT_SECONDS = 600.0  # how long a run waits for a student another grading holds
 RETRY_SECONDS = 2.0
 BUSY = 75  # a worker's exit code: another grading holds the student (EX_TEMPFAIL)
+STARTED = "grading started and did not finish"  # the note of a grading under way (or killed)
 
 
 def submitted_students(course):
@@ -104,7 +104,7 @@ def to_grade(course, students=None, force=False, shard=None):
 
 def _grade_waiting(course, students, jobs, notebook_seconds, fingerprint, force, by, wait):
     secret, isolation = verify.SecretCases.draw(), verify.Isolation.detect()
-    budget = len(course.notebooks()) * notebook_seconds + 2 * verify.STUDENT_SECONDS + 60  # verified twice at most
+    budget = student_budget(course, notebook_seconds)
 
     def work(student, lock):
         if not force and up_to_date(course, student, fingerprint):
@@ -118,6 +118,11 @@ def _grade_waiting(course, students, jobs, notebook_seconds, fingerprint, force,
         store.save(course, GradingRecord(student, [f"grading stopped unexpectedly ({why}): every notebook scores 0"]))
 
     _run_workers(course, students, work, failed, jobs, budget, "grading", by, wait)
+
+
+def student_budget(course, notebook_seconds):
+    """The seconds a student's worker may take: every notebook's limit, two verifications at most, a minute more."""
+    return len(course.notebooks()) * notebook_seconds + 2 * verify.STUDENT_SECONDS + 60
 
 
 def in_shard(students, shard):
@@ -170,7 +175,7 @@ def verify_again(course, students=None, jobs=None, by="course verify", wait=WAIT
 
 def mark_started(course, student):
     """Record that ``student``'s grading began: until a complete grading replaces it, the student is not up to date."""
-    store.save(course, GradingRecord(student, ["grading started and did not finish"]))
+    store.save(course, GradingRecord(student, [STARTED]))
 
 
 def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_SECONDS, fingerprint=None, lock=None):

@@ -57,7 +57,7 @@ from sqlalchemy.engine import make_url
 
 from autograder.course import open_course
 from autograder.gradebook import migration, store
-from autograder.gradebook.lock import Busy, student_lock
+from autograder.gradebook.lock import WAIT_SECONDS, Busy, student_lock
 from autograder.gradebook.record import GradingRecord
 from autograder.grading import batch
 from autograder.grading.autograde import die_with_parent, zero_notebook
@@ -79,7 +79,7 @@ class Mismatch(ClusterError):
 
 def grade(
     course, scheduler, students=None, notebook_seconds=batch.NOTEBOOK_SECONDS, force=False, shard=None,
-    by="course grade", wait=batch.WAIT_SECONDS,
+    by="course grade", wait=WAIT_SECONDS,
 ):  # fmt: skip
     """Grade ``students`` (as ``batch.grade``) on the Dask cluster at ``scheduler``; returns {student: record}.
 

@@ -5,6 +5,7 @@
     backprop-kit hint NAME [--level K]   the next rung of an exercise's hint ladder
     backprop-kit workspace DIR           copy the course (notebooks, exercise stubs, kit) into DIR
     backprop-kit lab [DIR] [OPTIONS]     start JupyterLab in your workspace (made first if missing)
+    backprop-kit status [--course ID]    where your last submission stands with the course's grading service
 
 Further commands join through the entry-point group ``backprop_kit.commands``:
 each entry point names a function ``add(subparsers)`` that adds its commands.
@@ -65,6 +66,13 @@ def build_parser(argv=()):
     lab.add_argument("directory", nargs="?", default=None, help="your workspace (default: ./backprop-workspace)")
     lab.set_defaults(run=_lab, accepts_unknown=True)
 
+    status = commands.add_parser(
+        "status", help="where your last submission stands: received, its place in the queue, graded (and the score)"
+    )
+    status.add_argument("--course", default=None, help="this course only (default: nbgrader's configured course)")
+    status.add_argument("--json", action="store_true", help="print it as JSON")
+    status.set_defaults(run=_status)
+
     if not argv or argv[0] not in commands.choices:
         for entry_point in entry_points(group=COMMAND_GROUP):
             entry_point.load()(commands)
@@ -115,6 +123,17 @@ def _workspace(args):
         return 1
     print(f"your workspace is {directory}\nopen it with: backprop-kit lab {args.directory}")
     return 0
+
+
+def _status(args):
+    from backprop_lib.kit.status import report
+
+    text, code = report(args.course, args.json)
+    if code:
+        print(f"backprop-kit status: {text}", file=sys.stderr)
+    else:
+        print(text)
+    return code
 
 
 def _lab(args):
