@@ -197,7 +197,7 @@ class Service:
         secret = self.exchange.secret(Submission(entry.student, entry.submission, None))
         if secret:  # a submission the TA removed from the exchange has no student to tell
             self.exchange.write_status(secret, self._status(entry, allowed, released))
-        _line(event, entry.student, _details(entry, event, allowed, self.per_hour))
+        _line(event, f"#{entry.id} {entry.student}", _details(entry, event, allowed, self.per_hour))
 
     def _status(self, entry, allowed, released):
         message = entry.note

@@ -1,0 +1,175 @@
+"""Grading on submission (``backprop-kit course serve``) through nbgrader's real exchange, with real students:
+Unix users made for the test, submitting and fetching feedback as themselves, who cannot read the course folder.
+
+A burst of submissions, resubmissions included, with the service killed in the middle and started again: every
+student's newest submission is graded exactly once, with the score ``course grade`` gives the same submission;
+none is lost or graded twice; the student fetches its feedback and reads its status without a TA.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from exchange_users import Students, open_exchange, why_not
+from one_notebook import one_notebook_course
+from scratch_home import scratch_home
+
+from autograder.course import open_course, samples
+from autograder.course.build import build
+from autograder.course.release import release
+from autograder.service.queue import GRADED, GRADING, REPLACED, WAITING, Queue
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(why_not()), reason=why_not() or "")]
+SAMPLES = ["reference", "mistakes-3", "cheater", "untouched"]
+
+
+def kit_env(home):
+    env = {key: value for key, value in os.environ.items() if key != "BACKPROP_KIT_SOLUTIONS"}
+    return env | {"HOME": str(home), "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{env['PATH']}"}
+
+
+class Served:
+    """``backprop-kit course serve`` in a process of its own; its lines collected as they come."""
+
+    def __init__(self, env, course, *options):
+        command = [sys.executable, "-m", "backprop_lib.kit.cli", "course", "serve", "-C", str(course.root), *options]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.lines = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
+        self.reader.start()
+
+    def wait_for(self, pattern, timeout=300):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(re.search(pattern, line) for line in self.lines):
+                return
+            assert self.process.poll() is None, "".join(self.lines)
+            time.sleep(0.2)
+        raise AssertionError(f"no line like {pattern!r} in:\n{''.join(self.lines)}")
+
+    def stop(self, signum=signal.SIGTERM):
+        self.process.send_signal(signum)
+        code = self.process.wait(timeout=120)
+        self.reader.join(timeout=10)
+        return code
+
+
+def settled(course, count, timeout=600):
+    """The queue's entries once ``count`` submissions were noticed and none waits or is being graded."""
+    queue, deadline = Queue(course), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        entries = queue.entries()
+        if len(entries) == count and not any(entry.state in (WAITING, GRADING) for entry in entries):
+            return entries
+        time.sleep(0.5)
+    raise AssertionError(f"not settled: {queue.entries()}")
+
+
+def report(env, course):
+    command = [sys.executable, "-m", "backprop_lib.kit.cli", "course", "report", "-C", str(course.root), "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return {s["student"]: s for s in json.loads(done.stdout)}
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("home")
+    with scratch_home(folder):
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def pool(home, tmp_path_factory):
+    """The sample submissions, made once."""
+    course = one_notebook_course(tmp_path_factory.mktemp("pool"))
+    samples.make(course, SAMPLES)
+    return {name: course.folder("submitted", name) for name in SAMPLES}
+
+
+def test_a_burst_through_the_exchange_with_the_service_killed_midway(pool, home, tmp_path):
+    env = kit_env(home)
+    course, root = open_exchange(one_notebook_course(tmp_path))
+    with Students(["alice", "bob", "carol", "dave"], root, course.course_id) as students:
+        submitted = {}
+
+        def submit(name, sample):
+            students.hand_in(name, pool[sample])
+            submitted.setdefault(name, []).append(students.submit(name))
+
+        first = Served(env, course, "--jobs", "1")
+        first.wait_for("serving")
+        submit("bob", "mistakes-3")
+        submit("alice", "reference")
+        submit("alice", "mistakes-3")  # resubmitted while the first still waits: it replaces it
+        submit("carol", "cheater")
+        first.wait_for(rf"grading\s+#\d+ {students.id('alice')} ")
+        time.sleep(1.0)
+        first.stop(signal.SIGKILL)  # in the middle of alice's grading; its workers die with it
+        submit("dave", "reference")  # while no service runs
+        submit("carol", "reference")
+        second = Served(env, course, "--jobs", "2")
+        entries = settled(course, 6)
+        again = subprocess.run(
+            [sys.executable, "-m", "backprop_lib.kit.cli", "course", "serve", "-C", str(course.root)],
+            capture_output=True, text=True, env=env, timeout=300,
+        )  # fmt: skip
+        assert again.returncode == 2 and "the grading service of this course runs already: course serve" in again.stderr
+        assert second.stop() == 0
+        lines = first.lines + second.lines
+        interrupted = next(e for e in entries if e.student == students.id("alice") and e.state == GRADED)
+        assert any(re.search(rf"again\s+#{interrupted.id} ", line) for line in second.lines), lines
+
+        newest = {students.id(name): times[-1] for name, times in submitted.items()}
+        by_student = {}
+        for entry in entries:
+            by_student.setdefault(entry.student, []).append(entry)
+        assert set(by_student) == set(newest)
+        for student, own in by_student.items():
+            graded = [entry for entry in own if entry.state == GRADED]
+            assert len(graded) == 1, own
+            assert f"{graded[0].submitted_at:%Y-%m-%d %H:%M:%S.%f}" == newest[student].removesuffix(" UTC")
+            assert all(entry.state == REPLACED for entry in own if entry is not graded[0]), own
+            finished = [line for line in lines if re.search(rf"(graded|kept)\s+#{graded[0].id} ", line)]
+            assert len(finished) == 1, lines  # graded exactly once, in either run
+            assert not any(
+                re.search(rf"(grading|graded|kept)\s+#{e.id} ", line)
+                for e in own
+                if e.state == REPLACED
+                for line in lines
+            )
+
+        scores = report(env, course)
+        twin = build(
+            tmp_path / "twin",
+            cell_timeout=10,
+            notebooks_dir=tmp_path / "notebooks",
+            hidden_tests_dir=tmp_path / "hidden",
+        )
+        release(twin)
+        shutil.copytree(course.root / "submitted", twin.root / "submitted", dirs_exist_ok=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "backprop_lib.kit.cli", "course", "grade", "-C", str(twin.root)],
+            capture_output=True, text=True, env=env, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        alone = report(env, open_course(twin.root))
+        assert {s: c["cells"] for s, c in scores.items()} == {s: c["cells"] for s, c in alone.items()}
+
+        for name in submitted:
+            student, entry = students.id(name), next(e for e in by_student[students.id(name)] if e.state == GRADED)
+            assert entry.score == scores[student]["grade"]
+            assert not students.can_list(name, course.root)
+            status = students.status(name)
+            assert status.returncode == 0, status.stderr
+            assert "graded " in status.stdout and f": {entry.score:g}/{entry.max_score:g} points" in status.stdout
+            assert "feedback released" in status.stdout
+            page = students.fetch_feedback(name) / submitted[name][-1] / "02_computation_graphs.html"
+            assert f"Your grade: {entry.score:g}/{entry.max_score:g}" in page.read_text()
