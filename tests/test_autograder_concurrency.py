@@ -1,13 +1,17 @@
 """Gradings of one course at the same time, on sqlite and on PostgreSQL: every student ends with exactly the score a
-lone run gives, cell by cell, and every run exits 0 or names the students it left to another grading."""
+lone run gives, cell by cell, and every run exits 0 or names the students it left to another grading; the grading
+service, grading the same submissions as they arrive in nbgrader's exchange, among them."""
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
+from exchange_users import open_exchange, submit_for
 from one_notebook import one_notebook_course
 from postgres_server import available, running_postgres
 from scratch_home import scratch_home
@@ -15,6 +19,7 @@ from scratch_home import scratch_home
 from autograder.course import open_course, samples
 from autograder.course.build import build
 from autograder.course.release import release
+from autograder.service.queue import GRADED, Queue
 
 pytestmark = pytest.mark.slow
 
@@ -93,7 +98,7 @@ def database(request):
         yield url
 
 
-def twin(pool, folder, db_url):
+def twin(pool, folder, db_url, hand=hand_in):
     """A course built like the pool's, on ``db_url``, with the same submissions and nothing graded."""
     source = pool.root.parent
     course = build(
@@ -101,19 +106,49 @@ def twin(pool, folder, db_url):
         hidden_tests_dir=source / "hidden",
     )  # fmt: skip
     release(course)
-    hand_in(course, pool)
+    hand(course, pool)
     return open_course(course.root)
 
 
-def test_two_course_grade_runs_at_once_give_every_student_the_lone_run_s_score(pool, database, home, tmp_path):
+def through_the_exchange(course, pool):
+    """Every student submits through nbgrader's exchange (an instructor's ``submit --student``), and the TA
+    collects the submissions with nbgrader into submitted/."""
+    from nbgrader.apps import NbGraderAPI
+
+    course, root = open_exchange(course)
+    for student, sample in STUDENTS.items():
+        submit_for(root, course.course_id, student, pool.folder("submitted", sample))
+    assert NbGraderAPI(config=course.config).collect(course.assignment)["success"]
+
+
+def test_two_course_grade_runs_and_the_service_at_once_give_every_student_the_lone_run_s_score(
+    pool, database, home, tmp_path
+):
     pool, lone = pool
-    course = twin(pool, tmp_path, database)
+    course = twin(pool, tmp_path, database, through_the_exchange)
     env = kit_env(home)
+    service = start(env, "course", "serve", "-C", course.root)
     runs = [start(env, "course", "grade", "-C", course.root, "--force", "--jobs", "2") for _ in range(2)]
     for code, _, err in map(finish, runs):
         assert code == 0, err
         assert "Traceback" not in err
+    entries = served(course)
+    service.send_signal(signal.SIGTERM)
+    code, out, err = finish(service)
+    assert code == 0, err
     assert cells(course, env) == lone
+    assert {entry.student: entry.score for entry in entries} == {s: sum(c.values()) for s, c in lone.items()}, out
+
+
+def served(course, timeout=600):
+    """The service's queue once every student's submission is graded."""
+    queue, deadline = Queue(course), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        entries = queue.entries()
+        if len(entries) == len(STUDENTS) and all(entry.state == GRADED for entry in entries):
+            return entries
+        time.sleep(0.5)
+    raise AssertionError(f"the service did not grade every submission: {queue.entries()}")
 
 
 HOLD = """
