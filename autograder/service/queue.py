@@ -86,11 +86,9 @@ class Queue:
         entry = self._insert(connection, submission, now, WAITING, "")
         if not waiting:
             return [entry]
-        old = waiting[0]
         note = f"replaced by the submission of {submission.timestamp:%Y-%m-%d %H:%M:%S} UTC before it was graded"
-        self._update(connection, old, state=REPLACED, note=note, finished_at=now)
-        self._update(connection, entry, place=old.place)
-        return [old, entry]
+        old = self._update(connection, waiting[0], state=REPLACED, note=note, finished_at=now)
+        return [old, self._update(connection, entry, place=old.place)]
 
     def _insert(self, connection, submission, now, state, note):
         values = {
