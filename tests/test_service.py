@@ -6,6 +6,7 @@ student's newest submission is graded exactly once, with the score ``course grad
 none is lost or graded twice; the student fetches its feedback and reads its status without a TA.
 """
 
+import html
 import json
 import os
 import re
@@ -15,18 +16,23 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 
+import nbformat
 import pytest
 from exchange_users import Students, open_exchange, why_not
-from one_notebook import one_notebook_course
+from one_notebook import NOTEBOOK, one_notebook_course
 from scratch_home import scratch_home
 
-from autograder.course import open_course, samples
+from autograder.course import BEGIN_HIDDEN, TA_CONFIG, BuildError, open_course, samples
 from autograder.course.build import build
 from autograder.course.release import release
+from autograder.grading import batch as grading
+from autograder.reports import feedback
 from autograder.service.queue import GRADED, GRADING, REPLACED, WAITING, Queue
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(why_not()), reason=why_not() or "")]
+pytestmark = pytest.mark.slow
+real_students = pytest.mark.skipif(bool(why_not()), reason=why_not() or "")
 SAMPLES = ["reference", "mistakes-3", "cheater", "untouched"]
 
 
@@ -94,6 +100,7 @@ def pool(home, tmp_path_factory):
     return {name: course.folder("submitted", name) for name in SAMPLES}
 
 
+@real_students
 def test_a_burst_through_the_exchange_with_the_service_killed_midway(pool, home, tmp_path):
     env = kit_env(home)
     course, root = open_exchange(one_notebook_course(tmp_path))
@@ -166,6 +173,9 @@ def test_a_burst_through_the_exchange_with_the_service_killed_midway(pool, home,
         for name in submitted:
             student, entry = students.id(name), next(e for e in by_student[students.id(name)] if e.state == GRADED)
             assert entry.score == scores[student]["grade"]
+            when = datetime.fromisoformat(submitted[name][-1].replace(" UTC", "+00:00"))
+            assert datetime.fromisoformat(scores[student]["submitted_at"]) == when  # course report: which submission
+            assert datetime.fromisoformat(scores[student]["graded_at"]) > when
             assert not students.can_list(name, course.root)
             status = students.status(name)
             assert status.returncode == 0, status.stderr
@@ -173,3 +183,40 @@ def test_a_burst_through_the_exchange_with_the_service_killed_midway(pool, home,
             assert "feedback released" in status.stdout
             page = students.fetch_feedback(name) / submitted[name][-1] / "02_computation_graphs.html"
             assert f"Your grade: {entry.score:g}/{entry.max_score:g}" in page.read_text()
+
+
+def test_before_the_due_date_feedback_shows_the_points_and_checks_and_what_hidden_tests_printed_after(
+    pool, home, tmp_path
+):
+    course = one_notebook_course(tmp_path)
+    shutil.copytree(pool["mistakes-3"], course.folder("submitted", "mistaken"))
+    grading.grade(course, ["mistaken"])
+    autograded = nbformat.read(course.folder("autograded", "mistaken") / f"{NOTEBOOK}.ipynb", as_version=4)
+    printed = [
+        output.evalue
+        for cell in autograded.cells
+        if BEGIN_HIDDEN in cell.source
+        for output in cell.get("outputs", [])
+        if output.output_type == "error"
+    ]
+    assert printed, "the mistakes fail cells with hidden tests"
+
+    def page(**settings):
+        with open(course.root / TA_CONFIG, "a") as config:
+            config.writelines(f"\nc.BackpropCourse.{name} = {value!r}\n" for name, value in settings.items())
+        release(open_course(course.root))  # writes the due date into the gradebook
+        folder = feedback.generate(open_course(course.root), ["mistaken"])["mistaken"]
+        return html.unescape((folder / f"{NOTEBOOK}.html").read_text())
+
+    before = page(due_date="2099-01-31 23:59:00 UTC")  # the default: "checks"
+    assert feedback.HIDDEN_NOTE in before and "Until the due date (2099-01-31 23:59 UTC)" in before
+    assert not any(message in before for message in printed)
+    assert "Your grade: " in before and "grader's own check" in before
+    full = page(feedback_before_due_date="full")
+    assert feedback.HIDDEN_NOTE not in full and all(message in full for message in printed)
+    after = page(feedback_before_due_date="checks", due_date="2020-01-31 23:59:00 UTC")
+    assert feedback.HIDDEN_NOTE not in after and all(message in after for message in printed)
+    with open(course.root / TA_CONFIG, "a") as config:
+        config.write('\nc.BackpropCourse.feedback_before_due_date = "some"\n')
+    with pytest.raises(BuildError, match="feedback_before_due_date must be 'checks' or 'full', not 'some'"):
+        feedback.hidden_results_shown(open_course(course.root))

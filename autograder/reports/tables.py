@@ -34,17 +34,19 @@ def _as_json(scores, cells):
             for key, c in scores.cells.items()
         },
         "checks": {name: r.status for name, r in scores.verified.items()},
+        "graded_at": scores.graded_at and scores.graded_at.isoformat(),
+        "submitted_at": scores.submitted_at and scores.submitted_at.isoformat(),
         "notes": scores.notes(),
         **hints,
     }
 
 
 def student_table(scores, cells):
-    """One row per student: final grade, nbgrader's in-kernel score, checks passed, flag (hints opened, in a
-    course that records them); then the notes."""
+    """One row per student: final grade, nbgrader's in-kernel score, checks passed, flag, when last graded and the
+    time of the submission graded (hints opened, in a course that records them); then the notes."""
     maximum = sum(cell.points for cell in cells)
     showing_hints = any(s.hints is not None for s in scores)
-    header = ("student", "grade", "nbgrader", "checks", "flag")
+    header = ("student", "grade", "nbgrader", "checks", "flag", "graded", "submitted")
     if showing_hints:
         header += ("hints opened",)
     rows = [header]
@@ -56,6 +58,8 @@ def student_table(scores, cells):
             f"{s.raw_total:g}/{maximum:g}",
             f"{passed}/{len(s.verified)}" if s.verified else "not verified",
             "FLAGGED" if s.flagged else "",
+            _second(s.graded_at),
+            _second(s.submitted_at),
         )
         if showing_hints:
             row += (s.hints,)
@@ -87,6 +91,10 @@ def exercise_table(scores, cells):
             )
         )
     return "\n".join(_columns(rows))
+
+
+def _second(moment):
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "-"
 
 
 def _columns(rows):
