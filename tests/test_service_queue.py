@@ -4,6 +4,9 @@ saying when, a restart losing nothing, the submission nbgrader's collect would t
 written ignored, the gradebook upgraded to the queue's table."""
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -211,3 +214,18 @@ def test_an_older_gradebook_gains_the_queue_table(course):
         assert sqlalchemy.inspect(connection).has_table("backprop_kit_queue")
     engine.dispose()
     assert Queue(course).entries() == []
+
+
+def serve(course, *options):
+    command = [sys.executable, "-m", "backprop_lib.kit.cli", "course", "serve", "-C", str(course.root), *options]
+    env = {key: value for key, value in os.environ.items() if key != "BACKPROP_KIT_SOLUTIONS"}
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_a_course_without_an_exchange_or_a_cluster_on_sqlite_is_refused_in_one_line(course):
+    done = serve(course)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "no exchange inbound folder at /usr/local/share/nbgrader/exchange/backprop-kit/inbound" in done.stderr
+    assert "set c.Exchange.root in" in done.stderr
+    done = serve(course, "--scheduler", "tcp://127.0.0.1:1")
+    assert done.returncode == 2 and "--scheduler needs a gradebook every worker can reach" in done.stderr

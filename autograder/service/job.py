@@ -12,6 +12,7 @@
 import time
 from dataclasses import asdict, dataclass
 
+from autograder.course import names
 from autograder.gradebook import store
 from autograder.gradebook.lock import WAIT_SECONDS, Busy, student_lock
 from autograder.grading import batch
@@ -44,6 +45,10 @@ class Outcome:
 def run(course, submission, scheduler=None, notebook_seconds=batch.NOTEBOOK_SECONDS):
     """Collect, grade, write and release the feedback of ``submission`` (an ``exchange.Submission``); the Outcome."""
     exchange, student = Exchange(course), submission.student
+    try:
+        names.check_student_id(student)
+    except names.BadName as error:
+        return Outcome(FAILED, f"not graded: {error}")
     try:
         with student_lock(course, student, BY):
             owner = exchange.collect(submission)

@@ -264,6 +264,12 @@ def _iso(moment):
 
 def serve(course, scheduler=None, jobs=2, notebook_seconds=batch.NOTEBOOK_SECONDS):
     """Run the grading service of ``course`` until stopped; ``Busy`` if one runs already."""
+    inbound = Exchange(course).inbound
+    if not inbound.is_dir():
+        raise BuildError(
+            f"no exchange inbound folder at {inbound}: set c.Exchange.root in {course.root / TA_CONFIG} and release "
+            f"the assignment to it (nbgrader release_assignment {course.assignment}, in {course.root})"
+        )
     with service_lock(course):
         migration.migrate(course)
         batch.preload()

@@ -90,6 +90,8 @@ def describe(submission, status, queue):
                 "feedback released: in JupyterLab's Assignments tab, click Fetch Feedback "
                 f"(or run: nbgrader fetch_feedback {submission.assignment} --course {submission.course_id})"
             )
+    elif state == "failed":
+        lines.append("could not be graded on submission: tell your TA")
     if state in ("replaced", "failed", "graded") and status.get("message"):
         lines.append(status["message"])
     return head + "".join(f"\n  {line}" for line in lines)
