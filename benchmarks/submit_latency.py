@@ -13,9 +13,10 @@ Builds the full course (7 notebooks, the production cell timeout) in a scratch f
   seconds (seeded; samples from the catalog), served by a fresh service. A submission replaced while it waited
   gets no feedback of its own; every student's newest gets it. Printed: the time from the first submission to the
   last feedback released, the gradings the service made, the p50 and p95 latency of the submissions that got
-  feedback, and the service's CPU (its whole process tree). The yardstick is the batch's CPU: `course grade
-  --force --jobs J` of the students' newest submissions, CPU seconds per submission times the gradings the
-  service made, divided by the cores; the target is a makespan within 1.2x of it.
+  feedback, and the service's CPU (its whole process tree). The yardstick is the batch's CPU for the same work:
+  `course grade --force --jobs J` then `course feedback` of the students' newest submissions (CPU seconds per
+  submission), times the gradings the service made, divided by the cores; the target is a makespan within 1.2x
+  of it.
 
     python benchmarks/submit_latency.py [--runs 3] [--samples reference cheater hostile] [--students 20]
         [--submissions 60] [--window 60] [--jobs 2]
@@ -239,21 +240,24 @@ def burst(course, pool, students, args, env, scratch):
     print(f"  latency of the {len(latencies)} submissions with feedback: p50 {percentile(latencies, 50):.1f} s, "
           f"p95 {percentile(latencies, 95):.1f} s, max {latencies[-1]:.1f} s")  # fmt: skip
     print(f"  the service's CPU (process tree): {service_cpu:.1f} s, {service_cpu / len(graded):.2f} s per grading")
-    print(f"  course grade --force --jobs {args.jobs} of the newest submissions: {cpu:.2f} s CPU per submission")
+    print(f"  course grade --force --jobs {args.jobs} + course feedback of the newest: {cpu:.2f} s CPU per submission")
     print(f"  yardstick: {len(graded)} gradings x {cpu:.2f} s / {cores} cores = {yardstick:.1f} s; "
           f"makespan / yardstick = {makespan / yardstick:.2f} (target <= 1.2)")  # fmt: skip
 
 
 def batch_cpu(course, scratch, env, jobs):
-    """CPU seconds per submission of `course grade --force` of the course's collected (newest) submissions."""
+    """CPU seconds per submission of `course grade --force` and `course feedback` of the course's collected
+    (newest) submissions: what a batch does to have their feedback ready."""
     twin = build(scratch / "twin")
     release(twin)
     shutil.copytree(course.root / "submitted", twin.root / "submitted", dirs_exist_ok=True)
     shutil.copytree(course.grader_cache, twin.grader_cache, dirs_exist_ok=True)  # the kernels' font list, made once
     students = len(list((twin.root / "submitted").iterdir()))
     command = [sys.executable, "-m", "backprop_lib.kit.cli", "course", "grade", "-C", twin.root, "--force"]
-    _, cpu = grading_benchmark.measured([*command, "--jobs", str(jobs)], twin.root, env)
-    return cpu / students
+    _, grading = grading_benchmark.measured([*command, "--jobs", str(jobs)], twin.root, env)
+    feedback = [sys.executable, "-m", "backprop_lib.kit.cli", "course", "feedback", "-C", twin.root]
+    _, writing = grading_benchmark.measured(feedback, twin.root, env)
+    return (grading + writing) / students
 
 
 def percentile(values, q):
