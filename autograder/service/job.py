@@ -64,7 +64,7 @@ def run(course, submission, scheduler=None, notebook_seconds=batch.NOTEBOOK_SECO
     with student_lock(course, student, BY).acquire(WAIT_SECONDS):
         record = store.load(course, student)
         if not _of_this_submission(course, student, record, collected):
-            return Outcome(FAILED, f"not graded: see reports/logs/{student}")
+            return Outcome(FAILED, f"not graded: see reports/service/{student}.log and reports/logs/{student}/")
         feedback.write_student(course, student, feedback.hidden_results_shown(course))
         problem = exchange.release_feedback(student)
         scores = report.collect(course, [student])[0]

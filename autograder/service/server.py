@@ -132,14 +132,15 @@ class Service:
         self._changed(entry, "grading")
 
     def _work(self, submission, sender):
-        """Worker process: the job, its outcome sent back as JSON; its output goes to the student's log folder."""
+        """Worker process: the job, its outcome sent back as JSON; its output goes to reports/service/<student>.log
+        (reports/logs/<student>/ is the grading's: a Dask run replaces it)."""
         os.setsid()
         die_with_parent()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        logs = self.course.reports / "logs" / submission.student
+        logs = self.course.reports / "service"
         logs.mkdir(parents=True, exist_ok=True)
-        with open(logs / "serve.log", "a") as log:
+        with open(logs / f"{submission.student}.log", "a") as log:
             os.dup2(log.fileno(), 1)
             os.dup2(log.fileno(), 2)
         outcome = job.Outcome(job.FAILED, "the grading stopped unexpectedly")
@@ -239,7 +240,7 @@ def _received(receiver, worker, budget):
         except (EOFError, ValueError, TypeError):
             pass
     why = f"no result after {budget:g} s" if worker.exitcode == -9 else f"exit code {worker.exitcode}"
-    return job.Outcome(job.FAILED, f"the grading stopped ({why}); see reports/logs/")
+    return job.Outcome(job.FAILED, f"the grading stopped ({why}); see reports/service/")
 
 
 def _details(entry, event, allowed, per_hour):
