@@ -20,7 +20,7 @@ from datetime import datetime
 
 import nbformat
 import pytest
-from exchange_users import Students, open_exchange, why_not
+from exchange_users import Students, open_exchange, submit_for, why_not
 from one_notebook import NOTEBOOK, one_notebook_course
 from scratch_home import scratch_home
 
@@ -220,3 +220,41 @@ def test_before_the_due_date_feedback_shows_the_points_and_checks_and_what_hidde
         config.write('\nc.BackpropCourse.feedback_before_due_date = "some"\n')
     with pytest.raises(BuildError, match="feedback_before_due_date must be 'checks' or 'full', not 'some'"):
         feedback.hidden_results_shown(open_course(course.root))
+
+
+def test_on_a_dask_cluster_the_service_grades_as_course_grade_does(pool, home, tmp_path):
+    pytest.importorskip("distributed")
+    from dask_cluster import running_cluster
+    from postgres_server import available, running_postgres
+
+    if not available():
+        pytest.skip("no PostgreSQL server binaries: install Debian's postgresql package")
+    env = kit_env(home)
+    parent = tmp_path / "pool"
+    parent.mkdir()
+    one_notebook_course(parent)  # its notebooks and hidden tests, for a course on PostgreSQL
+    with running_postgres() as url, running_cluster(1, env) as (address, _):
+        course = build(
+            tmp_path / "course", db_url=url, cell_timeout=10, notebooks_dir=parent / "notebooks",
+            hidden_tests_dir=parent / "hidden",
+        )  # fmt: skip
+        release(course)
+        course, root = open_exchange(course)
+        served = Served(env, course, "--scheduler", address)
+        served.wait_for("serving")
+        for student, sample in (("alice", "reference"), ("bob", "mistakes-3")):
+            submit_for(root, course.course_id, student, pool[sample])
+        entries = settled(course, 2)
+        assert served.stop() == 0
+        assert all(entry.state == GRADED for entry in entries), served.lines
+        assert (course.root / "autograded" / "alice").is_dir()  # the worker's folders, written back
+        assert all((course.folder("feedback", s) / f"{NOTEBOOK}.html").is_file() for s in ("alice", "bob"))
+        on_the_cluster = report(env, course)
+        done = subprocess.run(
+            [sys.executable, "-m", "backprop_lib.kit.cli", "course", "grade", "-C", str(course.root), "--force"],
+            capture_output=True, text=True, env=env, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        locally = report(env, course)
+        assert {s: c["cells"] for s, c in on_the_cluster.items()} == {s: c["cells"] for s, c in locally.items()}
+        assert {e.student: e.score for e in entries} == {s: c["grade"] for s, c in locally.items()}
