@@ -258,3 +258,20 @@ def test_on_a_dask_cluster_the_service_grades_as_course_grade_does(pool, home, t
         locally = report(env, course)
         assert {s: c["cells"] for s, c in on_the_cluster.items()} == {s: c["cells"] for s, c in locally.items()}
         assert {e.student: e.score for e in entries} == {s: c["grade"] for s, c in locally.items()}
+
+
+def test_a_late_submission_gets_nbgrader_s_late_penalty_on_submission(pool, home, tmp_path):
+    course = one_notebook_course(tmp_path)
+    with open(course.root / TA_CONFIG, "a") as config:
+        config.write('\nc.BackpropCourse.due_date = "2020-01-31 23:59:00 UTC"\n')
+        config.write('c.LateSubmissionPlugin.penalty_method = "zero"\n')
+    release(open_course(course.root))  # the due date, into the gradebook
+    course, root = open_exchange(open_course(course.root))
+    served = Served(kit_env(home), course)
+    served.wait_for("serving")
+    submit_for(root, course.course_id, "late", pool["reference"])
+    (entry,) = settled(course, 1)
+    assert served.stop() == 0
+    scores = report(kit_env(home), course)["late"]
+    assert entry.state == GRADED and entry.score == 0 == scores["grade"]
+    assert any(note.startswith("late submission: 9 points deducted") for note in scores["notes"]), scores["notes"]
