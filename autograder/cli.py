@@ -21,6 +21,7 @@ set the logging level of the messages on stderr.
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -100,7 +101,11 @@ def add_commands(subparsers):
     export.add_argument("--to", type=Path, default=None, help="the file (default: COURSE/<format's file name>)")
     serve = step(
         "serve", _serve, "grade each submission as it arrives in nbgrader's exchange and release its feedback",
-        in_course, jobs,
+        in_course,
+    )  # fmt: skip
+    serve.add_argument(
+        "--jobs", type=positive(int), default=2 * (os.cpu_count() or 1),
+        help="gradings at once (two per core: a grading waits for its kernels about half of its time)",
     )  # fmt: skip
     serve.add_argument(
         "--notebook-seconds", type=positive(float), default=NOTEBOOK_SECONDS, help="time limit per notebook"
