@@ -8,6 +8,7 @@ that imports nbgrader once and then runs ``ExchangeSubmit`` or ``ExchangeFetchFe
 ``nbgrader submit`` and ``nbgrader fetch_feedback`` do after their start-up.
 """
 
+import atexit
 import json
 import os
 import pwd
@@ -15,6 +16,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from conftest import REPO
@@ -22,6 +24,7 @@ from conftest import REPO
 from autograder.course import open_course
 
 NONROOT_PYTHON = Path(os.environ.get("BACKPROP_KIT_NONROOT_PYTHON", "/opt/backprop-nonroot/bin/python"))
+USER_BUSY = 8  # userdel's exit code: the user still runs a process
 
 SUBMITTER = r"""
 import json, sys, traceback
@@ -57,11 +60,13 @@ def why_not():
 
 
 def open_exchange(course):
-    """An exchange every user can reach (a folder of its own under /tmp), named in the course's course_config.py,
-    with the course's assignment released to it by nbgrader; returns (course, exchange root)."""
+    """An exchange every user can reach (a folder of its own under /tmp, removed when this process ends), named in
+    the course's course_config.py, with the course's assignment released to it by nbgrader; returns (course,
+    exchange root)."""
     from nbgrader.apps import NbGraderAPI
 
     root = Path(tempfile.mkdtemp(prefix="backprop-exchange-", dir="/tmp"))
+    atexit.register(shutil.rmtree, root, True)
     root.chmod(0o777)
     with open(course.root / "course_config.py", "a") as config:
         config.write(f"\nc.Exchange.root = {str(root)!r}\n")
@@ -97,10 +102,19 @@ class Students:
 
     def __exit__(self, *exc):
         for submitter in self.submitters.values():
-            submitter.kill()
-            submitter.wait()
+            submitter.stdin.close()  # the student's Python ends at the end of its input, then runuser
+        for submitter in self.submitters.values():
+            try:
+                submitter.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                submitter.kill()
+                submitter.wait()
         for user in self.users.values():
-            subprocess.run(["userdel", "--remove", user], capture_output=True)
+            deadline = time.monotonic() + 30
+            while subprocess.run(["userdel", "--remove", user], capture_output=True).returncode == USER_BUSY:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Unix user {user} still runs processes: not removed")
+                time.sleep(0.5)
         shutil.rmtree(self.homes, ignore_errors=True)
 
     def id(self, name):
