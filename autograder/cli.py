@@ -10,6 +10,7 @@
     backprop-kit course feedback [-C DIR]         feedback/<student>/backprop/*.html
     backprop-kit course export [-C DIR] [--format generic|canvas|moodle]   the grades for an LMS
     backprop-kit course insights [-C DIR] [--json] [--names]   what the class got wrong: a page for the lecturer
+    backprop-kit course serve [-C DIR] [--jobs N] [--scheduler URL]   grade each submission as it arrives
     backprop-kit demo [DIR]                       all of the above on sample submissions
 
 Every step can run alone and again; ``-C`` defaults to the current directory.
@@ -21,6 +22,7 @@ set the logging level of the messages on stderr.
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +39,7 @@ def add_commands(subparsers):
     """Add ``course`` and ``demo`` to the ``backprop-kit`` argument parser."""
     from autograder.course import COURSE_ID
     from autograder.course.build import CELL_TIMEOUT
+    from autograder.gradebook.lock import WAIT_SECONDS
     from autograder.grading.batch import NOTEBOOK_SECONDS
     from autograder.reports.exporters import FORMATS
     from autograder.reports.insights import PAGE as INSIGHTS_PAGE
@@ -58,6 +61,11 @@ def add_commands(subparsers):
     scripts.add_argument("--json", action="store_true", help="print the grades as JSON instead of tables")
     jobs = argparse.ArgumentParser(add_help=False)
     jobs.add_argument("--jobs", type=positive(int), default=DEFAULT_JOBS, help="students graded at once")
+    waits = argparse.ArgumentParser(add_help=False)
+    waits.add_argument(
+        "--wait", type=positive(float), default=WAIT_SECONDS, metavar="S",
+        help="seconds to wait for a student another grading holds before leaving it to that grading",
+    )  # fmt: skip
 
     course = subparsers.add_parser("course", help="build and grade the nbgrader course (for TAs)")
     steps = course.add_subparsers(title="steps", metavar="STEP")
@@ -78,7 +86,9 @@ def add_commands(subparsers):
     step("release", _release, "write release/backprop, the version students get", in_course)
     samples = step("samples", _samples, "write sample submissions into submitted/", in_course)
     samples.add_argument("names", nargs="*", help="which samples (default: all)")
-    grade = step("grade", _grade, "autograde every submission (or --student) and verify it", in_course, choose, jobs)
+    grade = step(
+        "grade", _grade, "autograde every submission (or --student) and verify it", in_course, choose, jobs, waits
+    )
     grade.add_argument(
         "--notebook-seconds", type=positive(float), default=NOTEBOOK_SECONDS, help="time limit per notebook"
     )
@@ -86,7 +96,7 @@ def add_commands(subparsers):
     grade.add_argument("--force", action="store_true", help="grade again even if nothing changed")
     grade.add_argument("--shard", default=None, metavar="I/N", help="only slice I of N (0 <= I < N)")
     grade.add_argument("--scheduler", default=None, metavar="URL", help="grade on this Dask cluster (tcp://HOST:PORT)")
-    step("verify", _verify, "run the integrity verification again", in_course, choose, jobs, scripts)
+    step("verify", _verify, "run the integrity verification again", in_course, choose, jobs, waits, scripts)
     step("report", _report, "show the grades the gradebook holds (tables, or --json)", in_course, choose, scripts)
     step("feedback", _feedback, "write every graded student's feedback pages", in_course, choose)
     export = step("export", _export, "write the grades for an LMS and the JSON records", in_course, scripts)
@@ -99,6 +109,18 @@ def add_commands(subparsers):
     insights.add_argument(
         "--threshold", type=share, default=TEACH_AGAIN, help="teach again the mistakes of at least this share"
     )
+    serve = step(
+        "serve", _serve, "grade each submission as it arrives in nbgrader's exchange and release its feedback",
+        in_course,
+    )  # fmt: skip
+    serve.add_argument(
+        "--jobs", type=positive(int), default=2 * (os.cpu_count() or 1),
+        help="gradings at once (two per core: a grading waits for its kernels about half of its time)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--notebook-seconds", type=positive(float), default=NOTEBOOK_SECONDS, help="time limit per notebook"
+    )
+    serve.add_argument("--scheduler", default=None, metavar="URL", help="grade on this Dask cluster (tcp://HOST:PORT)")
 
     demo = subparsers.add_parser(
         "demo", help="build a course, grade sample submissions, show the results", parents=[common],
@@ -233,19 +255,19 @@ def _grade(args):
     if not students:
         log.error(f"nothing to grade: no usable submissions in {course.root / 'submitted'}")
         return 1
-    options = {"notebook_seconds": args.notebook_seconds, "force": args.force, "shard": shard}
+    options = {"notebook_seconds": args.notebook_seconds, "force": args.force, "shard": shard, "wait": args.wait}
     if args.scheduler:
         from autograder.grading import distributed
 
         try:
-            graded = distributed.grade(course, args.scheduler, students, **options)
+            graded = distributed.grade(course, args.scheduler, students, **options, by="course grade")
         except distributed.Unsuitable as error:
             raise UsageError(str(error)) from None
         except distributed.ClusterError as error:
             log.error(f"backprop-kit: {error}")
             return 1
     else:
-        graded = grading.grade(course, students, args.jobs, **options)
+        graded = grading.grade(course, students, args.jobs, **options, by="course grade")
     show(course, list(graded), args.json)
     return USAGE_ERROR if refused else None
 
@@ -258,7 +280,7 @@ def _verify(args):
     course = _open(args)
     known = set(store.load_all(course)) | set(grading.submitted_students(course))
     students = _students(args, known, "the gradebook or submitted/")
-    show(course, list(grading.verify_again(course, students, args.jobs)), args.json)
+    show(course, list(grading.verify_again(course, students, args.jobs, wait=args.wait)), args.json)
 
 
 def _report(args):
@@ -318,6 +340,22 @@ def _insights(args):
     path.write_text(text, encoding="utf-8")
     log.info(f"insights on {found['students']} students: {path}")
     return None
+
+
+def _serve(args):
+    from autograder.gradebook.lock import Busy
+    from autograder.service.server import serve
+
+    course = _open(args)
+    if args.scheduler and course.db_url.startswith("sqlite"):
+        raise UsageError(
+            "--scheduler needs a gradebook every worker can reach, and this course uses a sqlite file: "
+            "build it with --db postgresql+psycopg2://USER@HOST:PORT/DB"
+        )
+    try:
+        return serve(course, args.scheduler, args.jobs, args.notebook_seconds)
+    except Busy as busy:
+        raise UsageError(str(busy)) from None
 
 
 def _demo(args):

@@ -28,7 +28,7 @@ def run_demo(folder, jobs=None, names=None):
     print(f"course built and released in {course.root}", flush=True)
     made = samples.make(course, names or DEMO_SAMPLES)
     print(f"{len(made)} sample submissions: {', '.join(made)}", flush=True)
-    grading.grade(course, list(made), jobs)
+    grading.grade(course, list(made), jobs, by="backprop-kit demo")
     folders = feedback.generate(course, list(made))
     scores = report.collect(course, list(made))
     csv_path = exporters.export(course, "generic")

@@ -138,6 +138,6 @@ def test_a_sqlite_course_is_refused_for_a_cluster(tmp_path):
 def test_a_worker_with_another_kit_version_is_refused(course):
     bundle = distributed.pack(course.root, ["nbgrader_config.py", "source"])
     with pytest.raises(distributed.Mismatch, match="install the same version"):
-        distributed.grade_remote(bundle, "f" * 64, "0.0.1+other", "reference", b"", 10)
+        distributed.grade_remote(bundle, "f" * 64, "0.0.1+other", "reference", b"", 10, False)
     with pytest.raises(distributed.Mismatch, match="differs from the TA's"):
-        distributed.grade_remote(bundle, "f" * 64, distributed.kit_version(), "reference", b"", 10)
+        distributed.grade_remote(bundle, "f" * 64, distributed.kit_version(), "reference", b"", 10, False)

@@ -154,6 +154,14 @@ c.CourseDirectory.course_id = {course_id!r}
 # Late submissions: "none" (no penalty) or "zero" (a late notebook scores 0), nbgrader's LateSubmissionPlugin.
 # c.LateSubmissionPlugin.penalty_method = "zero"
 
+# Grading on submission (`backprop-kit course serve`): at most this many gradings of one student an hour (None: no
+# limit); a submission beyond it waits in its place, and the student is told when it will be graded.
+# c.BackpropCourse.gradings_per_hour = 6
+
+# What feedback shows before the due date: "checks" (a student's points and the grader's own checks of their
+# library; what the cells with hidden tests printed only once the due date has passed) or "full".
+# c.BackpropCourse.feedback_before_due_date = "checks"
+
 # Record which hints each student opened (their .backprop-kit-hints.json, submitted with the notebooks) with
 # the grade, for the report, the export and the student's feedback. It never changes a score. Tell students
 # before turning it on; changing it grades every student again at the next `backprop-kit course grade`.

@@ -6,7 +6,7 @@ from datetime import datetime
 from backprop_lib.kit.hints import as_json
 from backprop_lib.kit.results import CheckResult
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 GRADED, STOPPED, FAILED, MISSING = "graded", "stopped", "failed", "missing"
 
 

@@ -9,6 +9,8 @@
     backprop_kit_cell         per grade cell: nbgrader's raw in-kernel score and the final automatic score
     backprop_kit_attempt      per complete grading: when graded, when submitted (nbgrader's timestamp), the
                               submission's content hash, grade and maximum; kept across gradings (the history)
+    backprop_kit_queue        per submission the grading service noticed in nbgrader's exchange: its place in
+                              the queue, its state (waiting, grading, graded, replaced, failed), when, the score
 
 ``autograder.gradebook.migration`` creates and upgrades them; reading never does.
 """
@@ -71,9 +73,28 @@ attempt_table = sa.Table(
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("max_score", sa.Float, nullable=False),
 )
+queue_table = sa.Table(
+    "backprop_kit_queue",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("assignment", sa.String(128), nullable=False),
+    sa.Column("student", sa.String(128), nullable=False),
+    sa.Column("submission", sa.String(255), nullable=False),  # its folder in the exchange's inbound
+    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("noticed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("place", sa.Integer, nullable=False),  # first in, first out; a replacement takes the replaced's place
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("score", sa.Float),
+    sa.Column("max_score", sa.Float),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.UniqueConstraint("assignment", "submission"),
+)
 PER_STUDENT = (submission_table, check_table, cell_table)
 """The tables a grading replaces: the student's latest record (``attempt_table`` keeps every grading)."""
-# {schema version: the columns it added to an existing table}
+# {schema version: the columns it added to an existing table} (version 4 added a table: the queue)
 ADDED_COLUMNS = {2: [submission_table.c.hints], 3: [check_table.c.diagnosis, check_table.c.excerpt]}
 
 

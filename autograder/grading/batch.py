@@ -13,7 +13,12 @@ For each student (up to ``jobs`` at once):
 4. the grading record and the final grade, in the gradebook (``autograder.store``), and the grading
    as one of the student's attempts.
 
-A re-grade skips a student whose submission and course are unchanged since
+Each student's worker holds the student's grading lock
+(``autograder.gradebook.lock``) from before it touches the student's folders
+until its record is saved: a student another grading holds is graded after
+it (or kept, if that grading left it up to date), and left to it after
+``wait`` seconds, which the run says. A re-grade skips a student whose
+submission and course are unchanged since
 their last complete grading (``autograder.fingerprint``), unless ``force``;
 otherwise it starts from scratch (the student's autograded folder is removed,
 every notebook is graded with force, a failure zeroes stale scores), so running
@@ -37,15 +42,17 @@ import sys
 import time
 from contextlib import closing
 from multiprocessing import get_context
-from multiprocessing.connection import wait
+from multiprocessing.connection import wait as wait_for
 
 import nbformat
 from nbformat.validator import get_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import configure_mappers
 
+from autograder.course import names
 from autograder.course.release import with_venv_on_path
 from autograder.gradebook import migration, store
+from autograder.gradebook.lock import WAIT_SECONDS, Busy, student_lock
 from autograder.gradebook.record import FAILED, MISSING, GradingRecord, NotebookOutcome
 from autograder.grading.autograde import autograde_notebooks, die_with_parent, zero_notebook
 from autograder.grading.excerpts import quote_failures
@@ -55,6 +62,9 @@ from autograder.grading.progress import Progress
 from autograder.sandbox import kernel, verify
 
 NOTEBOOK_SECONDS = 300.0
+RETRY_SECONDS = 2.0
+BUSY = 75  # a worker's exit code: another grading holds the student (EX_TEMPFAIL)
+STARTED = "grading started and did not finish"  # the note of a grading under way (or killed)
 
 
 def submitted_students(course):
@@ -63,16 +73,21 @@ def submitted_students(course):
     return sorted(path.name for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []
 
 
-def grade(course, students=None, jobs=None, notebook_seconds=NOTEBOOK_SECONDS, force=False, shard=None):
+def grade(
+    course, students=None, jobs=None, notebook_seconds=NOTEBOOK_SECONDS, force=False, shard=None,
+    by="a grading", wait=WAIT_SECONDS,
+):  # fmt: skip
     """Grade ``students`` (default: everyone submitted, or the ``shard``); returns {student: GradingRecord}.
 
     A student whose submission and course are unchanged since their last complete
-    grading keeps it, unless ``force``.
+    grading keeps it, unless ``force``. ``by`` names this grading to the others
+    (e.g. "course grade"); a student another grading holds longer than ``wait``
+    seconds is left to it.
     """
     _prepare(course)
     students, waiting, fingerprint = to_grade(course, students, force, shard)
     if waiting:
-        _grade_waiting(course, waiting, jobs, notebook_seconds, fingerprint)
+        _grade_waiting(course, waiting, jobs, notebook_seconds, fingerprint, force, by, wait)
     return {student: store.load(course, student) for student in students}
 
 
@@ -90,19 +105,27 @@ def to_grade(course, students=None, force=False, shard=None):
     return students, waiting, fingerprint
 
 
-def _grade_waiting(course, students, jobs, notebook_seconds, fingerprint):
+def _grade_waiting(course, students, jobs, notebook_seconds, fingerprint, force, by, wait):
     secret, isolation = verify.SecretCases.draw(), verify.Isolation.detect()
-    budget = len(course.notebooks()) * notebook_seconds + 2 * verify.STUDENT_SECONDS + 60  # verified twice at most
+    budget = student_budget(course, notebook_seconds)
 
-    def work(student):
-        grade_student(course, student, secret, isolation, notebook_seconds, fingerprint)
+    def work(student, lock):
+        if not force and up_to_date(course, student, fingerprint):
+            print("up to date: graded by another grading while this one waited for it; kept", flush=True)
+            return
+        grade_student(course, student, secret, isolation, notebook_seconds, fingerprint, lock)
 
     def failed(student, why):
         for notebook in course.notebooks():
             zero_notebook(course, student, notebook)
         store.save(course, GradingRecord(student, [f"grading stopped unexpectedly ({why}): every notebook scores 0"]))
 
-    _run_workers(course, students, work, failed, jobs, budget, "grading")
+    _run_workers(course, students, work, failed, jobs, budget, "grading", by, wait)
+
+
+def student_budget(course, notebook_seconds):
+    """The seconds a student's worker may take: every notebook's limit, two verifications at most, a minute more."""
+    return len(course.notebooks()) * notebook_seconds + 2 * verify.STUDENT_SECONDS + 60
 
 
 def in_shard(students, shard):
@@ -130,18 +153,19 @@ def up_to_date(course, student, fingerprint):
     return last is not None and last[:2] == (submission_hash(course.folder("submitted", student)), fingerprint)
 
 
-def verify_again(course, students=None, jobs=None):
+def verify_again(course, students=None, jobs=None, by="course verify", wait=WAIT_SECONDS):
     """Run only the integrity verification again, on the submissions as last taken in."""
     migration.migrate(course)
     students = students or sorted(store.load_all(course)) or submitted_students(course)
     secret, isolation = verify.SecretCases.draw(), verify.Isolation.detect()
 
-    def work(student):
+    def work(student, lock):
         record = store.load(course, student) or GradingRecord(student)
         if not course.folder("intake", student).is_dir():
             record.notes = take_in(course, student).notes
         record.verification = verify.verify(course, student, secret, isolation)
         record.verification.excerpts = quote_failures(course, student, record.verification)
+        lock.check()
         store.save(course, record)
 
     def failed(student, why):
@@ -150,20 +174,21 @@ def verify_again(course, students=None, jobs=None):
         record.notes.append(f"verification stopped unexpectedly ({why})")
         store.save(course, record)
 
-    return _run_workers(course, students, work, failed, jobs, verify.STUDENT_SECONDS + 60, "verifying")
+    return _run_workers(course, students, work, failed, jobs, verify.STUDENT_SECONDS + 60, "verifying", by, wait)
 
 
 def mark_started(course, student):
     """Record that ``student``'s grading began: until a complete grading replaces it, the student is not up to date."""
-    store.save(course, GradingRecord(student, ["grading started and did not finish"]))
+    store.save(course, GradingRecord(student, [STARTED]))
 
 
-def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_SECONDS, fingerprint=None):
-    """Steps 1 to 4 for one student, in this process; returns the saved record.
+def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_SECONDS, fingerprint=None, lock=None):
+    """Steps 1 to 4 for one student, in this process, which holds the student's ``lock``; returns the saved record.
 
     The record remembers the submission's hash and the course's ``fingerprint``
     when every notebook was graded (none 'failed'), so an unchanged re-grade can
-    skip it. Where the time went goes to stdout (the worker's log), one line.
+    skip it. Nothing is recorded once the lock is no longer this grading's
+    (``LockLost``). Where the time went goes to stdout (the worker's log), one line.
     """
     clock = _Clock()
     submission = submission_hash(course.folder("submitted", student))
@@ -190,6 +215,8 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
         record.notebooks.append(graded[notebook])
     if fingerprint and all(outcome.status != FAILED for outcome in record.notebooks):
         record.content_hash, record.course_fingerprint = submission, fingerprint
+    if lock:
+        lock.check()
     store.save(course, record, submission_hash=submission)
     clock.lap("record")
     print(f"timing: {clock}", flush=True)
@@ -240,23 +267,28 @@ def _prepare(course):
         subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, check=True)
 
 
-def _run_workers(course, students, work, failed, jobs, budget, label):
-    """Run ``work(student)`` for every student in forked workers, ``jobs`` at a time.
+def _run_workers(course, students, work, failed, jobs, budget, label, by, wait):
+    """Run ``work(student, lock)`` for every student in forked workers, ``jobs`` at a time, each holding the
+    student's lock.
 
     A worker that exits with an error or outlives ``budget`` seconds is killed and
-    ``failed(student, why)`` records it; the others go on.
+    ``failed(student, why)`` records it, unless another grading holds the student
+    by then; the others go on. A student another grading holds is tried again
+    every few seconds, and left to it after ``wait`` seconds: the run says so.
     """
     jobs = max(1, jobs or min(2, os.cpu_count() or 1))
     progress = Progress(len(students), label)
     context = get_context("fork")
-    waiting, running = list(students), {}
+    waiting, running, busy_since, left = [(student, 0.0) for student in students], {}, {}, {}
     while waiting or running:
-        while waiting and len(running) < jobs:
-            student = waiting.pop(0)
-            worker = context.Process(target=_worker, args=(course, student, work), name=student)
+        while len(running) < jobs and (student := _next(waiting)):
+            worker = context.Process(target=_worker, args=(course, student, work, by), name=student)
             worker.start()
             running[worker.sentinel] = (worker, student, time.monotonic() + budget)
-        wait(list(running), timeout=1.0)
+        if running:
+            wait_for(list(running), timeout=1.0)
+        else:
+            time.sleep(max(0.0, min(not_before for _, not_before in waiting) - time.monotonic()))
         for sentinel, (worker, student, deadline) in list(running.items()):
             if worker.is_alive() and time.monotonic() < deadline:
                 continue
@@ -264,20 +296,60 @@ def _run_workers(course, students, work, failed, jobs, budget, label):
                 os.killpg(worker.pid, signal.SIGKILL)
             worker.join()
             del running[sentinel]
-            if worker.exitcode != 0:
+            if worker.exitcode == BUSY:
+                holder = _held_by(course, student, by)
+                if student not in busy_since:
+                    print(names.terminal(f"{student} is being graded by {holder}: graded after it"), file=sys.stderr)
+                if time.monotonic() - busy_since.setdefault(student, time.monotonic()) < wait:
+                    waiting.append((student, time.monotonic() + RETRY_SECONDS))
+                    continue
+                left[student] = holder
+            elif worker.exitcode != 0:
                 why = f"no result after {budget:g} s" if worker.exitcode == -9 else f"exit code {worker.exitcode}"
-                failed(student, f"{why}; see reports/logs/{student}")
+                _failed_unless_busy(course, student, by, failed, f"{why}; see reports/logs/{student}")
             progress.advance(student)
+    for student, holder in left.items():
+        print(names.terminal(f"backprop-kit: {student} left to {holder}, which grades it"), file=sys.stderr)
     return {student: store.load(course, student) for student in students}
 
 
-def _worker(course, student, work):
-    """Worker process, leading a process group of its own; its output goes to the student's log folder."""
+def _worker(course, student, work, by):
+    """Worker process, leading a process group of its own, holding the student's lock (exit code BUSY if another
+    grading holds it); its output goes to the student's log folder."""
     os.setsid()
     die_with_parent()
-    logs = course.reports / "logs" / student
-    logs.mkdir(parents=True, exist_ok=True)
-    with open(logs / "worker.log", "w") as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-    work(student)
+    try:
+        lock = student_lock(course, student, by).acquire()
+    except Busy:
+        sys.exit(BUSY)
+    with lock:
+        logs = course.reports / "logs" / student
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / "worker.log", "w") as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+        work(student, lock)
+
+
+def _next(waiting):
+    """The first waiting student whose time has come (removed from ``waiting``), or None."""
+    now = time.monotonic()
+    for index, (student, not_before) in enumerate(waiting):
+        if not_before <= now:
+            del waiting[index]
+            return student
+    return None
+
+
+def _held_by(course, student, by):
+    return student_lock(course, student, by).holder() or "another grading"
+
+
+def _failed_unless_busy(course, student, by, failed, why):
+    """``failed(student, why)`` holding the student's lock; nothing if another grading holds the student by now (its
+    result stands)."""
+    try:
+        with student_lock(course, student, by):
+            failed(student, why)
+    except Busy:
+        pass

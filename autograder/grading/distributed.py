@@ -4,14 +4,16 @@ The TA's side (``grade``) refuses a sqlite gradebook (every worker writes into
 the one gradebook), sends the course once as the result of a task every grading
 task depends on, submits a task per student that is not up to date with the
 submission as tar bytes, and writes back what each returns (autograded
-notebooks, intake copy, logs), zeroing a student whose task failed for good.
+notebooks, intake copy, logs) under the student's lock, if the gradebook still
+holds that task's grading; a student whose task failed for good is zeroed.
 
 A worker (``grade_remote``) refuses a kit or course that differs from the TA's,
 unpacks the course once per worker process, and grades the student with
-``autograder.grading.batch.grade``, the very code of a local run, in a grading
-process forked by its grading server (``GradingServer``, started by the
-``--preload autograder.grading.distributed`` hook). docs/autograder.md ("Dask")
-tells why each choice was made and what it costs.
+``autograder.grading.batch.grade``, the very code of a local run (the student's
+lock included), in a grading process forked by its grading server
+(``GradingServer``, started by the ``--preload autograder.grading.distributed``
+hook). docs/autograder.md ("Dask") tells why each choice was made and what it
+costs.
 """
 
 import atexit
@@ -34,6 +36,7 @@ from sqlalchemy.engine import make_url
 
 from autograder.course import open_course
 from autograder.gradebook import migration, store
+from autograder.gradebook.lock import WAIT_SECONDS, Busy, student_lock
 from autograder.gradebook.record import GradingRecord
 from autograder.grading import batch
 from autograder.grading.autograde import die_with_parent, zero_notebook
@@ -57,8 +60,14 @@ class Mismatch(ClusterError):
     """A worker's kit or its copy of the course is not the TA's."""
 
 
-def grade(course, scheduler, students=None, notebook_seconds=batch.NOTEBOOK_SECONDS, force=False, shard=None):
-    """Grade ``students`` (as ``batch.grade``) on the Dask cluster at ``scheduler``; returns {student: record}."""
+def grade(
+    course, scheduler, students=None, notebook_seconds=batch.NOTEBOOK_SECONDS, force=False, shard=None,
+    by="course grade", wait=WAIT_SECONDS,
+):  # fmt: skip
+    """Grade ``students`` (as ``batch.grade``) on the Dask cluster at ``scheduler``; returns {student: record}.
+
+    ``wait``: how long the TA's side waits for a student's lock to write its results back.
+    """
     url = make_url(course.db_url)
     if url.get_backend_name() == "sqlite":
         raise Unsuitable(
@@ -68,11 +77,11 @@ def grade(course, scheduler, students=None, notebook_seconds=batch.NOTEBOOK_SECO
     migration.migrate(course)
     students, waiting, fingerprint = batch.to_grade(course, students, force, shard)
     if waiting:
-        _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds)
+        _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds, force, by, wait)
     return {student: store.load(course, student) for student in students}
 
 
-def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds):
+def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds, force, by, wait):
     from distributed import Client, as_completed
 
     try:
@@ -84,10 +93,9 @@ def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds):
         bundle = client.submit(_the_course, course_files, key=f"backprop-course-{uuid.uuid4().hex[:8]}", pure=False)
         tasks = {}
         for student in waiting:
-            batch.mark_started(course, student)
             submission = pack(course.root / "submitted", [student])
             task = client.submit(
-                grade_remote, bundle, fingerprint, kit_version(), student, submission, notebook_seconds,
+                grade_remote, bundle, fingerprint, kit_version(), student, submission, notebook_seconds, force,
                 key=f"backprop-grade-{student}-{uuid.uuid4().hex[:8]}", retries=RETRIES, pure=False,
             )  # fmt: skip
             tasks[task] = student
@@ -95,12 +103,12 @@ def _grade_on(scheduler, course, waiting, fingerprint, notebook_seconds):
         for task in as_completed(tasks):
             student = tasks[task]
             try:
-                write_back(course, student, task.result())
+                _write_back_if_current(course, student, *task.result(), by, wait)
             except Mismatch as error:
                 client.cancel(list(tasks))
                 raise ClusterError(str(error)) from None
             except Exception as error:
-                _failed(course, student, f"{type(error).__name__}: {error}")
+                _failed(course, student, f"{type(error).__name__}: {error}", by)
             progress.advance(student)
 
 
@@ -109,8 +117,10 @@ def _the_course(course_files):
     return course_files
 
 
-def grade_remote(bundle, fingerprint, version, student, submission, notebook_seconds):
-    """The task, on a worker: grade one student's submission against the bundled course; the results as bytes."""
+def grade_remote(bundle, fingerprint, version, student, submission, notebook_seconds, force):
+    """The task, on a worker: grade one student's submission against the bundled course; returns the results as
+    bytes and when the grading was recorded (None if it did not grade: the student was up to date, or left to
+    another grading)."""
     if kit_version() != version:
         raise Mismatch(
             f"worker {socket.gethostname()} runs backprop-kit {kit_version()}, the TA's grader {version}: "
@@ -123,20 +133,35 @@ def grade_remote(bundle, fingerprint, version, student, submission, notebook_sec
     logs = course.reports / "logs" / student
     logs.mkdir(parents=True, exist_ok=True)
     try:
-        request = json.dumps({"root": str(course.root), "student": student, "seconds": float(notebook_seconds)})
+        request = {"root": str(course.root), "student": student, "seconds": float(notebook_seconds), "force": force}
         with open(logs / "task.log", "w") as log, open(os.devnull) as nothing:
             fds = [nothing.fileno(), log.fileno(), log.fileno()]
             try:
-                code = forkserver.Child(_grading_server(), request, fds).wait()
+                code = forkserver.Child(_grading_server(), json.dumps(request), fds).wait()
             except forkserver.ChildError as error:
                 raise RuntimeError(f"grading {student} on {socket.gethostname()}: {error}") from None
         if code != 0:
             raise RuntimeError(f"grading {student} on {socket.gethostname()} exited with {code}")
-        return pack(course.root, _results(student))
+        record = store.load(course, student) if course.folder("intake", student).is_dir() else None
+        return pack(course.root, _results(student)), record and record.graded_at and record.graded_at.isoformat()
     finally:
         for path in ["submitted", "intake", "autograded", "reports/logs"]:
             shutil.rmtree(course.root / path / student, ignore_errors=True)
         (course.reports / f"{student}.json").unlink(missing_ok=True)
+
+
+def _write_back_if_current(course, student, archive, graded_at, by, wait):
+    """Holding the student's lock, ``write_back`` if the gradebook still holds the grading recorded at ``graded_at``
+    (a grading elsewhere since then, or none at all, leaves the course folder as it is)."""
+    if graded_at is None:
+        return
+    try:
+        with student_lock(course, student, by).acquire(wait):
+            record = store.load(course, student)
+            if record and record.graded_at and record.graded_at.isoformat() == graded_at:
+                write_back(course, student, archive)
+    except Busy:
+        pass  # graded again meanwhile: those results stand
 
 
 def write_back(course, student, archive):
@@ -204,10 +229,17 @@ def _scratch_folder():
         return None
 
 
-def _failed(course, student, why):
-    for notebook in course.notebooks():
-        zero_notebook(course, student, notebook)
-    store.save(course, GradingRecord(student, [f"grading on the cluster failed ({why}): every notebook scores 0"]))
+def _failed(course, student, why, by):
+    """Every notebook zeroed and a record saying why, holding the student's lock (nothing if another grading holds
+    the student: its result stands)."""
+    try:
+        with student_lock(course, student, by):
+            for notebook in course.notebooks():
+                zero_notebook(course, student, notebook)
+            note = f"grading on the cluster failed ({why}): every notebook scores 0"
+            store.save(course, GradingRecord(student, [note]))
+    except Busy:
+        pass
 
 
 _server, _starting = None, threading.Lock()
@@ -234,7 +266,7 @@ def dask_setup(worker):
 
 
 class GradingServer(forkserver.Server):
-    """Forks one grading process per request: ``{"root", "student", "seconds"}``, its output to the attached
+    """Forks one grading process per request: ``{"root", "student", "seconds", "force"}``, its output to the attached
     files; the grading process's own children die with it, and with the server."""
 
     what = "grading"
@@ -242,6 +274,8 @@ class GradingServer(forkserver.Server):
     def validate(self, request):
         if not (isinstance(request["root"], str) and isinstance(request["student"], str)):
             raise TypeError("root and student are strings")
+        if not isinstance(request["force"], bool):
+            raise TypeError("force is true or false")
         float(request["seconds"])
 
     def child(self, request, fds):
@@ -249,7 +283,7 @@ class GradingServer(forkserver.Server):
             os.dup2(fd, target)
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         try:
-            grade_one(request["root"], request["student"], float(request["seconds"]))
+            grade_one(request["root"], request["student"], float(request["seconds"]), request["force"])
         finally:
             atexit._run_exitfuncs()  # as at a process's normal end: the batch's secret cases are removed
             sys.stdout.flush()
@@ -282,12 +316,13 @@ def serve(path):
     shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 
-def grade_one(root, student, notebook_seconds):
+def grade_one(root, student, notebook_seconds, force):
     """The grading process of a task: the local grading of one student, dying with the server."""
     die_with_parent()
     if os.getppid() == 1:
         sys.exit("the grading server is gone")
-    batch.grade(open_course(root), [student], jobs=1, notebook_seconds=notebook_seconds, force=True)
+    by = f"a Dask task on {socket.gethostname()}"
+    batch.grade(open_course(root), [student], jobs=1, notebook_seconds=notebook_seconds, force=force, by=by)
 
 
 if __name__ == "__main__":

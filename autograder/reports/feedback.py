@@ -11,22 +11,35 @@ and how each cell's points were reached, the whole grading report folded below,
 math as MathML (no script needed), no grader path, and is rebuilt by
 ``autograder.reports.safe_html``: an allow-list of HTML and a CSP, so nothing a
 student's notebook displayed runs, frames, submits or navigates.
+What a student sees before the due date is the course's choice
+(``c.BackpropCourse.feedback_before_due_date``): ``"checks"`` (the default)
+shows the points and the diagnoses of the checks a student can run, and
+nothing that cells with hidden tests printed until the due date has passed;
+``"full"`` shows everything at once. Without a due date there is no "before".
+A student's pages are written holding the student's grading lock
+(``autograder.gradebook.lock``), so they never mix two gradings.
 """
 
+import copy
 import functools
 import html
 import logging
 import re
+from datetime import datetime, timezone
 
 from bs4 import BeautifulSoup, NavigableString
 from latex2mathml.converter import convert as latex_to_mathml
+from nbformat.v4 import new_output
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool
 
-from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, names, nbgrader_log
+from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, TA_CONFIG, BuildError, names, nbgrader_log
 from autograder.course.build import hidden_lines
 from autograder.gradebook import store
+from autograder.gradebook.lock import WAIT_SECONDS, Busy, student_lock
 from autograder.grading.progress import Progress
 from autograder.reports import safe_html
 from autograder.reports import scores as report
@@ -43,9 +56,11 @@ STYLE = (
 MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$]+?)\$", re.DOTALL)
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 TAG = re.compile(r"<[^>]*>")
-HIDDEN_NOTE = "[the grader removed this output: it quoted a hidden test]"
+QUOTED_NOTE = "[the grader removed this output: it quoted a hidden test]"
 ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[\w.+~-]+/)+[\w.+~-]*")
 WIDGET_NOTE = "(an interactive widget: open the notebook in Jupyter to use it)"
+POLICIES = ("checks", "full")
+HIDDEN_NOTE = "This cell has hidden tests: what it printed is shown after the due date (its points are above)."
 
 
 class ScrubHiddenTests(NbGraderPreprocessor):
@@ -71,7 +86,7 @@ def scrub_output(output, lines):
         output.traceback = [line for line in output.traceback if not quotes(line, lines)]
         output.evalue = "" if quotes(output.evalue, lines) else output.evalue
     elif any(quotes(str(value), lines) for value in output.get("data", {}).values()):
-        output.data, output.metadata = {"text/plain": HIDDEN_NOTE}, {}
+        output.data, output.metadata = {"text/plain": QUOTED_NOTE}, {}
 
 
 def quotes(text, lines):
@@ -86,51 +101,97 @@ def _hidden(source):
 
 
 class HideHiddenTracebacks(NbGraderPreprocessor):
-    """In a cell with hidden tests, keep only the last line (``Error: message``) of each traceback."""
+    """In a cell with hidden tests, keep only the last line (``Error: message``) of each traceback; with
+    ``results`` off (before the due date, in a course that shows only the checks), none of its outputs."""
+
+    results = Bool(True, help="Show what cells with hidden tests printed (tracebacks cut to their last line)").tag(
+        config=True
+    )
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and BEGIN_HIDDEN in cell.source:
+            if not self.results:
+                cell.outputs = [new_output("stream", name="stdout", text=HIDDEN_NOTE)]
             for output in cell.get("outputs", []):
                 if output.output_type == "error":
                     output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
 
 
-def generate(course, students=None):
-    """Write every graded student's feedback; returns {student: feedback folder}.
+def generate(course, students=None, by="course feedback", wait=WAIT_SECONDS):
+    """Write every graded student's feedback, each holding the student's lock (a student another grading holds
+    longer than ``wait`` seconds is left out, with a warning); returns {student: feedback folder}.
 
     A student whose notebooks nbgrader cannot render gets a page per notebook
     with the grade alone (and a warning); the others are not affected.
     """
     records = store.load_all(course, students)
-    scores = {s.student: s for s in report.collect(course, list(records))}
-    hidden = _hidden(str(course.source))
+    shown = hidden_results_shown(course)
     progress = Progress(len(records), "feedback")
     folders = {}
     for student in records:
-        folder = course.folder("feedback", student)
-        if course.folder("autograded", student).is_dir():
-            problem = _nbgrader_feedback(course, student)
-            if problem:
-                log.warning(
-                    "feedback for %s", names.terminal(f"{student}: nbgrader could not render the notebooks: {problem}")
-                )
-        folder.mkdir(parents=True, exist_ok=True)
-        for stem in course.notebooks():
-            page = folder / f"{stem}.html"
-            text = page.read_text() if page.is_file() else _empty_page(stem)
-            page.write_text(finish_page(text, stem, scores[student], hidden))
-        folders[student] = folder
+        try:
+            with student_lock(course, student, by).acquire(wait):
+                folders[student] = write_student(course, student, shown)
+        except Busy as busy:
+            log.warning("feedback for %s", names.terminal(f"{student} not written: {busy}"))
         progress.advance(student)
     return folders
 
 
-def finish_page(text, notebook, scores, hidden=frozenset()):
+def write_student(course, student, hidden_results=True):
+    """Write ``student``'s feedback pages (the caller holds the student's lock); returns their folder.
+
+    ``hidden_results``: whether what cells with hidden tests printed is shown (``hidden_results_shown``).
+    """
+    scores = report.collect(course, [student])[0]
+    folder = course.folder("feedback", student)
+    if course.folder("autograded", student).is_dir():
+        problem = _nbgrader_feedback(course, student, hidden_results)
+        if problem:
+            log.warning(
+                "feedback for %s", names.terminal(f"{student}: nbgrader could not render the notebooks: {problem}")
+            )
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem in course.notebooks():
+        page = folder / f"{stem}.html"
+        text = page.read_text() if page.is_file() else _empty_page(stem)
+        hidden_until = None if hidden_results else due_date(course)
+        page.write_text(finish_page(text, stem, scores, _hidden(str(course.source)), hidden_until))
+    return folder
+
+
+def hidden_results_shown(course, now=None):
+    """Whether feedback written ``now`` shows what cells with hidden tests printed: always in a course whose
+    ``c.BackpropCourse.feedback_before_due_date`` is "full", else once the due date has passed (or without one)."""
+    policy = course.option("feedback_before_due_date", "checks")
+    if policy not in POLICIES:
+        raise BuildError(
+            f"{course.root / TA_CONFIG}: c.BackpropCourse.feedback_before_due_date must be "
+            f"{' or '.join(map(repr, POLICIES))}, not {policy!r}"
+        )
+    due = due_date(course)
+    return policy == "full" or due is None or (now or datetime.now(timezone.utc)) >= due
+
+
+def due_date(course):
+    """The assignment's due date in the gradebook (UTC), or None."""
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        try:
+            due = gradebook.find_assignment(ASSIGNMENT).duedate
+        except MissingEntry:
+            return None
+    return due and due.replace(tzinfo=timezone.utc)
+
+
+def finish_page(text, notebook, scores, hidden=frozenset(), hidden_until=None):
     """nbgrader's page of ``notebook`` rebuilt safe (``safe_html``), with the grade on top, offline math, no grader
-    path and no line of the ``hidden`` tests."""
+    path and no line of the ``hidden`` tests; ``hidden_until``: the due date before which what cells with hidden
+    tests printed is not shown."""
     soup = BeautifulSoup(text, "html.parser")
     body = soup.body or soup
-    body.insert(0, BeautifulSoup(grade_section(notebook, scores), "html.parser"))  # scrubbed with the rest
+    section = grade_section(notebook, scores, hidden_until)
+    body.insert(0, BeautifulSoup(section, "html.parser"))  # scrubbed with the rest
     for script in body.find_all("script", type=re.compile("widget-view")):
         script.replace_with(soup.new_string(WIDGET_NOTE))
     for text_node in list(body.find_all(string=True)):
@@ -144,7 +205,7 @@ def finish_page(text, notebook, scores, hidden=frozenset()):
     return safe_html.page(notebook, [*styles, STYLE], body.decode_contents())
 
 
-def grade_section(notebook, scores):
+def grade_section(notebook, scores, hidden_until=None):
     """The box at the top of a page: the final grade, this notebook's cells and how, the folded report."""
     e = html.escape
     maximum = sum(cell.points for cell in scores.cells.values())
@@ -158,6 +219,11 @@ def grade_section(notebook, scores):
         else "<p>This notebook has no graded cells.</p>"
     )
     penalty = f"<p>Late submission: {scores.late_penalty:g} points deducted.</p>" if scores.late_penalty else ""
+    if hidden_until:
+        penalty += (
+            f"<p>Until the due date ({hidden_until:%Y-%m-%d %H:%M} UTC) this page shows your points and the grader's "
+            "own checks of your library; what the cells with hidden tests printed is shown after it.</p>"
+        )
     return (
         f'<section class="backprop-kit-grade"><h2>Your grade: {scores.total:g}/{maximum:g}</h2>'
         "<p>Each exercise's points come from the grader's own check of your library on new inputs, run apart from "
@@ -265,7 +331,7 @@ def _scrub(text_node, hidden):
     cleaned = ABSOLUTE_PATH.sub(_short_path, text)
     if hidden and quotes(cleaned, hidden):
         lines = cleaned.splitlines(True)
-        cleaned = "".join(HIDDEN_NOTE + "\n" if quotes(line, hidden) else line for line in lines)
+        cleaned = "".join(QUOTED_NOTE + "\n" if quotes(line, hidden) else line for line in lines)
     if cleaned != text:
         text_node.replace_with(NavigableString(cleaned))
 
@@ -281,9 +347,10 @@ def _empty_page(notebook):
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body></body></html>"
 
 
-def _nbgrader_feedback(course, student):
+def _nbgrader_feedback(course, student, hidden_results=True):
     """nbgrader's generate_feedback for one student; returns the last error line, or None."""
-    config = course.config
+    config = copy.deepcopy(course.config)
+    config.HideHiddenTracebacks.results = hidden_results
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id, coursedir.student_id = ASSIGNMENT, names.nbgrader_glob(student)
     app = names.literal_folders(GenerateFeedback)(coursedir=coursedir, config=config)

@@ -10,6 +10,7 @@ it is shown, never scored.
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
@@ -40,6 +41,8 @@ class StudentScores:
 
     ``hints`` is None unless the course records hints; then it is the hints the grading recorded in one line,
     ``linear_backward:3;relu_backward:2``, "none", or "not recorded" (no readable hint record: see the notes).
+    ``graded_at``: when the kit last graded the student; ``submitted_at``: nbgrader's time of the submission
+    graded (its ``timestamp.txt``), if it has one.
     """
 
     student: str
@@ -52,6 +55,8 @@ class StudentScores:
     email: str | None = None
     lms_user_id: str | None = None
     hints: str | None = None
+    graded_at: datetime | None = None
+    submitted_at: datetime | None = None
 
     @property
     def total(self):
@@ -120,13 +125,20 @@ def _scores(gradebook, person, student, record, recording_hints):
     graded = store.graded_cells(gradebook, ASSIGNMENT, student, record)
     cells = {cell.key: cell for _, found in graded for _, cell in found}
     try:
-        penalty = gradebook.find_submission(ASSIGNMENT, student).late_submission_penalty or 0.0
+        submission = gradebook.find_submission(ASSIGNMENT, student)
+        penalty, submitted = submission.late_submission_penalty or 0.0, _utc(submission.timestamp)
     except MissingEntry:
-        penalty = 0.0
+        penalty, submitted = 0.0, None
     scores = StudentScores(student, cells, record, any(notebook.flagged for notebook, _ in graded), penalty)
+    scores.graded_at, scores.submitted_at = _utc(record and record.graded_at), submitted
     if person is not None:
         scores.first_name, scores.last_name, scores.email = person.first_name, person.last_name, person.email
         scores.lms_user_id = person.lms_user_id
     if recording_hints:
         scores.hints = "not recorded" if record is None or record.hints is None else format_record(record.hints)
     return scores
+
+
+def _utc(moment):
+    """A time from the gradebook with its time zone (nbgrader's and sqlite's are UTC without one)."""
+    return moment.replace(tzinfo=timezone.utc) if moment and not moment.tzinfo else moment

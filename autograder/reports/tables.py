@@ -35,6 +35,8 @@ def student_json(scores, cells):
             for key, c in scores.cells.items()
         },
         "checks": {name: r.status for name, r in scores.verified.items()},
+        "graded_at": scores.graded_at and scores.graded_at.isoformat(),
+        "submitted_at": scores.submitted_at and scores.submitted_at.isoformat(),
         "notes": scores.notes(),
         **hints,
     }
@@ -42,10 +44,11 @@ def student_json(scores, cells):
 
 def student_table(scores, cells):
     """One row per student: the grade, the test score (nbgrader's tests in the student's kernel), checks passed,
-    flag (hints opened, in a course that records them); then the notes."""
+    flag, when last graded and the time of the submission graded (hints opened, in a course that records them);
+    then the notes."""
     maximum = sum(cell.points for cell in cells)
     showing_hints = any(s.hints is not None for s in scores)
-    header = ("student", "grade", "tests", "checks", "flag")
+    header = ("student", "grade", "tests", "checks", "flag", "graded", "submitted")
     if showing_hints:
         header += ("hints opened",)
     rows = [header]
@@ -57,6 +60,8 @@ def student_table(scores, cells):
             f"{s.test_total:g}/{maximum:g}",
             f"{passed}/{len(s.verified)}" if s.verified else "not verified",
             "FLAGGED" if s.flagged else "",
+            _second(s.graded_at),
+            _second(s.submitted_at),
         )
         if showing_hints:
             row += (s.hints,)
@@ -88,6 +93,10 @@ def exercise_table(scores, cells):
             )
         )
     return "\n".join(_columns(rows))
+
+
+def _second(moment):
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "-"
 
 
 def _columns(rows):

@@ -6,6 +6,7 @@
     backprop-kit workspace DIR           copy the course (notebooks, exercise stubs, kit) into DIR
     backprop-kit workspace --reference DIR   the same on the reference solutions, served read-only (a clone)
     backprop-kit lab [DIR] [OPTIONS]     start JupyterLab in your workspace (made first if missing)
+    backprop-kit status [--course ID]    where your last submission stands with the course's grading service
 
 Further commands join through the entry-point group ``backprop_kit.commands``:
 each entry point names a function ``add(subparsers)`` that adds its commands.
@@ -89,6 +90,13 @@ def build_parser(argv=()):
     )
     lab.set_defaults(run=_lab, accepts_unknown=True)
 
+    status = commands.add_parser(
+        "status", help="where your last submission stands: received, its place in the queue, graded (and the score)"
+    )
+    status.add_argument("--course", default=None, help="this course only (default: nbgrader's configured course)")
+    status.add_argument("--json", action="store_true", help="print it as JSON")
+    status.set_defaults(run=_status)
+
     if not argv or argv[0] not in commands.choices:
         for entry_point in dict.fromkeys(entry_points(group=COMMAND_GROUP)):  # once, if two metadata copies name it
             entry_point.load()(commands)
@@ -133,6 +141,17 @@ def _workspace(args):
     kind = "reference view (the reference solutions, read-only)" if args.reference else "workspace"
     print(f"your {kind} is {directory}\nopen it with: backprop-kit lab {args.directory}")
     return 0
+
+
+def _status(args):
+    from backprop_lib.kit.status import report
+
+    text, code = report(args.course, args.json)
+    if code:
+        print(f"backprop-kit status: {text}", file=sys.stderr)
+    else:
+        print(text)
+    return code
 
 
 def _lab(args):
