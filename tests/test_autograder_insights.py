@@ -169,13 +169,14 @@ def test_a_schema_2_gradebook_is_read_as_it_is_and_gains_diagnoses_and_attempts_
         for column in schema.ADDED_COLUMNS[3]:
             connection.execute(sqlalchemy.text(f"ALTER TABLE {column.table.name} DROP COLUMN {column.name}"))
         schema.attempt_table.drop(connection)
+        schema.queue_table.drop(connection)
         connection.execute(schema.schema_table.update().values(version=2))
     store._current.discard(course.db_url)
     old = store.load(course, "before")
     assert old.verification.results[0].diagnosis is None and old.verification.excerpts == {}
     assert store.load_attempts(course) == {}
     assert insights.collect(course)["attempts"] is None
-    assert migrate(course) == SCHEMA_VERSION == 3
+    assert migrate(course) == SCHEMA_VERSION == 4
     engine.dispose()
     store.save(course, record)
     again = store.load(course, "before")
