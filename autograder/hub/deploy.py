@@ -1,0 +1,107 @@
+"""``backprop-kit hub init DIR``: a whole course on a JupyterHub, written in one step (and again, safely).
+
+In order: the accounts (the grader account, then every instructor and student
+that does not exist yet), the two Python environments, the exchange, the course
+(built, released and put in the exchange by the grader account itself, so every
+file of the course is its own), the environments' Jupyter configuration, and the
+hub's configuration. Running it again adds the roster's new students and writes
+the configuration again; it never touches a student's home, a submission or the
+gradebook.
+"""
+
+import os
+import subprocess
+from pathlib import Path
+
+from autograder.course import ASSIGNMENT, TA_CONFIG
+from autograder.hub import HubError, accounts, config, environments
+
+EXCHANGE_MODE = 0o1777  # everyone writes (nbgrader's rule), no one removes what is not theirs
+
+
+def init(deployment, kit=None, say=print):
+    """Make (or bring up to date) the deployment; returns {account: first password} of the accounts it created."""
+    if os.geteuid() != 0:
+        raise HubError("hub init runs as root: it creates Unix accounts and the course's grader account")
+    d = deployment
+    d.root.mkdir(parents=True, exist_ok=True)
+    d.root.chmod(0o755)
+    d.state.mkdir(mode=0o700, exist_ok=True)
+    d.state.chmod(0o700)
+    passwords = _accounts(d, say)
+    say("building the students' environment (a few minutes the first time)")
+    environments.build_student_env(d.student_env, d.state / "student-env.log")
+    say("building the grader's environment")
+    environments.build_grader_env(d.grader_env, accounts.group_of(d.grader), d.state / "grader-env.log", kit)
+    d.exchange.mkdir(exist_ok=True)
+    d.exchange.chmod(EXCHANGE_MODE)
+    _course(d, say)
+    config.write_environment_config(d.student_env, config.render_student_nbgrader_config(d), True)
+    config.write_environment_config(d.grader_env, None, False)
+    d.save()
+    d.config_file.write_text(config.render_hub_config(d))
+    d.config_file.chmod(0o600)
+    _write_passwords(d, passwords)
+    for name in accounts.open_homes(d.users):
+        folder = accounts.home(name)
+        say(f"warning: other accounts can read {folder}: `chmod 700 {folder}` keeps it {name}'s alone")
+    return passwords
+
+
+def _accounts(d, say):
+    accounts.ensure_grader(d.grader, d.grader_home)
+    passwords = {}
+    for name in d.users:
+        first = accounts.ensure_person(name, password=d.auth == "pam")
+        if first:
+            passwords[name] = first
+    if passwords:
+        say(f"created {len(passwords)} account(s): {', '.join(passwords)}")
+    return passwords
+
+
+def _course(d, say):
+    """Build and release the course as the grader account, and put the assignment in the exchange."""
+    uid, gid = accounts.ids(d.grader)
+    d.course.mkdir(mode=0o700, exist_ok=True)
+    os.chown(d.course, uid, gid)
+    d.course.chmod(0o700)
+    database = ["--db", d.db_url] if d.db_url else []
+    as_grader(d, "backprop-kit", "course", "build", str(d.course), "--course-id", d.course_id, *database)
+    _name_exchange(d.course / TA_CONFIG, d.exchange)
+    as_grader(d, "backprop-kit", "course", "release", "-C", str(d.course))
+    as_grader(d, "nbgrader", "release_assignment", ASSIGNMENT, "--force")
+    say(f"course {d.course_id} built and released in {d.course}")
+
+
+def as_grader(d, program, *args):
+    """Run the grader environment's ``program`` as the grader account in the course folder."""
+    uid, gid = accounts.ids(d.grader)
+    command = [str(d.grader_env / "bin" / program), *args]
+    env = {
+        "HOME": str(d.grader_home),
+        "USER": d.grader,
+        "PATH": f"{d.grader_env / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+    }
+    owner = {"user": uid, "group": gid, "extra_groups": [], "umask": 0o077}
+    done = subprocess.run(command, cwd=d.course, env=env, capture_output=True, text=True, **owner)
+    if done.returncode:
+        raise HubError(f"`{' '.join(command)}` as {d.grader} failed:\n{done.stderr.strip() or done.stdout.strip()}")
+    return done
+
+
+def _name_exchange(ta_config, exchange):
+    """Point the course at the hub's exchange in the TA's ``course_config.py`` (once; the TA's lines stay)."""
+    line = f"c.Exchange.root = {str(exchange)!r}"
+    text = ta_config.read_text()
+    if line not in text:
+        ta_config.write_text(f"{text.rstrip()}\n\n# The hub's exchange (written by `backprop-kit hub init`).\n{line}\n")
+
+
+def _write_passwords(d, passwords):
+    if not passwords:
+        return
+    path = Path(d.passwords_file)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as file:
+        file.writelines(f"{name} {password}\n" for name, password in passwords.items())
