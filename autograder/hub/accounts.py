@@ -91,7 +91,15 @@ def group_of(name):
 
 def open_homes(names):
     """The accounts among ``names`` whose home other users can read or enter."""
-    return [name for name in names if exists(name) and home(name).stat().st_mode & (stat.S_IROTH | stat.S_IXOTH)]
+    return [name for name in names if exists(name) and readable_by_others(home(name))]
+
+
+def readable_by_others(folder):
+    """Whether an account that is neither its owner nor in its group can reach into ``folder``."""
+    for path in [Path(folder), *Path(folder).parents]:
+        if not path.stat().st_mode & stat.S_IXOTH:
+            return False
+    return bool(Path(folder).stat().st_mode & stat.S_IROTH)
 
 
 def _run(argv, input=None):

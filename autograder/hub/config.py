@@ -12,18 +12,23 @@ from pathlib import Path
 
 from autograder.course import ASSIGNMENT
 from autograder.hub.deployment import FIRST_NOTEBOOK, SETTINGS_FILE
+from backprop_lib.kit.workspace import INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS
 
 SERVER_SCOPES = ["users:activity!user", "access:servers!server", "read:users:name!user", "read:users:groups!user"]
 """What a student's server may do with its token: nbgrader's JupyterHubAuthPlugin reads its user's groups."""
+
+INSTRUCTOR_PLUGINS = tuple(plugin for plugin in INSTRUCTOR_LAB_PLUGINS if plugin != "@jupyter/nbgrader:menu")
+"""nbgrader's JupyterLab plugins students do not get; the Nbgrader menu stays: it shows the Assignment List alone."""
 
 QUIET_LAB = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
 """JupyterLab settings for everyone: no news or update toasts over the notebook."""
 
 
 def groups(deployment):
-    """The hub groups nbgrader reads: ``nbgrader-<course>`` (students), ``formgrade-<course>`` (instructors)."""
+    """The hub groups nbgrader reads: ``nbgrader-<course>`` (who takes the course: the students, and the
+    instructors, who see what students see), ``formgrade-<course>`` (who reaches its formgrader)."""
     return {
-        f"nbgrader-{deployment.course_id}": {"users": list(deployment.students)},
+        f"nbgrader-{deployment.course_id}": {"users": deployment.users},
         f"formgrade-{deployment.course_id}": {"users": list(deployment.instructors)},
     }
 
@@ -145,17 +150,18 @@ def render_student_nbgrader_config(deployment):
     )
 
 
-def write_environment_config(env, nbgrader_config, hide_instructor_tools):
+def write_environment_config(env, nbgrader_config=None, hide_instructor_tools=False):
     """Jupyter's configuration inside a venv (``<env>/etc/jupyter``, ``<env>/share/jupyter``), which every
     server of that venv reads: nbgrader's, no news toasts, and for students no instructor tools."""
-    from backprop_lib.kit.workspace import write_jupyter_config
-
     config_dir = Path(env) / "etc" / "jupyter"
-    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "labconfig").mkdir(parents=True, exist_ok=True)
     if nbgrader_config:
         (config_dir / "nbgrader_config.py").write_text(nbgrader_config)
     if hide_instructor_tools:
-        write_jupyter_config(config_dir)
+        page = {"disabledExtensions": dict.fromkeys(INSTRUCTOR_PLUGINS, True)}
+        server = {"ServerApp": {"jpserver_extensions": dict.fromkeys(INSTRUCTOR_SERVER_EXTENSIONS, False)}}
+        (config_dir / "labconfig" / "page_config.json").write_text(json.dumps(page, indent=2) + "\n")
+        (config_dir / "jupyter_server_config.json").write_text(json.dumps(server, indent=2) + "\n")
     settings = Path(env) / "share" / "jupyter" / "lab" / "settings"
     settings.mkdir(parents=True, exist_ok=True)
     (settings / "overrides.json").write_text(json.dumps(QUIET_LAB, indent=2) + "\n")

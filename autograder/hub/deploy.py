@@ -37,11 +37,16 @@ def init(deployment, kit=None, say=print):
     d.exchange.chmod(EXCHANGE_MODE)
     _course(d, say)
     config.write_environment_config(d.student_env, config.render_student_nbgrader_config(d), True)
-    config.write_environment_config(d.grader_env, None, False)
+    config.write_environment_config(d.grader_env)
     d.save()
     d.config_file.write_text(config.render_hub_config(d))
     d.config_file.chmod(0o600)
     _write_passwords(d, passwords)
+    if accounts.readable_by_others(environments.KIT_ROOT):
+        say(
+            f"warning: every account can read the kit at {environments.KIT_ROOT}, hidden tests included: "
+            f"`chmod 700 {environments.KIT_ROOT}` (or keep it under /root) hides them from students"
+        )
     for name in accounts.open_homes(d.users):
         folder = accounts.home(name)
         say(f"warning: other accounts can read {folder}: `chmod 700 {folder}` keeps it {name}'s alone")
@@ -84,7 +89,7 @@ def as_grader(d, program, *args):
         "PATH": f"{d.grader_env / 'bin'}:/usr/local/bin:/usr/bin:/bin",
         "LANG": os.environ.get("LANG", "C.UTF-8"),
     }
-    owner = {"user": uid, "group": gid, "extra_groups": [], "umask": 0o077}
+    owner = {"user": uid, "group": gid, "extra_groups": [], "umask": 0o022}  # the course folder (0700) keeps it private
     done = subprocess.run(command, cwd=d.course, env=env, capture_output=True, text=True, **owner)
     if done.returncode:
         raise HubError(f"`{' '.join(command)}` as {d.grader} failed:\n{done.stderr.strip() or done.stdout.strip()}")
