@@ -181,13 +181,22 @@ def _clear_errors(run):
 
 
 def _open(args):
-    """The course of ``-C``; a usage error if the folder holds none."""
+    """The course of ``-C``; a usage error if the folder holds none, or if root is asked to work in a course
+    another account owns (a hub's grader account: files root made there would be files it cannot change)."""
+    import os
+    import pwd
+
     from autograder.course import BuildError, open_course
 
     try:
-        return open_course(args.course)
+        course = open_course(args.course)
     except BuildError as error:
         raise UsageError(str(error)) from None
+    owner = course.root.stat().st_uid
+    if os.geteuid() == 0 and owner != 0:
+        name = pwd.getpwuid(owner).pw_name
+        raise UsageError(f"{course.root} belongs to {name}: run the course's commands as {name} (runuser -u {name} --)")
+    return course
 
 
 def _students(args, known, where):

@@ -6,6 +6,8 @@ tests/browser/test_hub.py; here, what needs no hub: the command line's refusals
 loads it, for PAM and for an LTI 1.3 launch.
 """
 
+import os
+import pwd
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +122,26 @@ def test_students_get_the_assignment_list_but_no_instructor_tool(tmp_path):
     assert "assignment-list" not in page and "@jupyter/nbgrader:menu" not in page
     nbgrader = (env / "etc" / "jupyter" / "nbgrader_config.py").read_text()
     assert f"c.Exchange.root = {str(deployment.exchange)!r}" in nbgrader and "JupyterHubAuthPlugin" in nbgrader
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="root's refusal")
+def test_root_is_refused_in_a_course_another_account_owns(tmp_path):
+    from autograder.course.build import build
+
+    course = build(tmp_path / "course")
+    nobody = pwd.getpwnam("nobody")
+    os.chown(course.root, nobody.pw_uid, nobody.pw_gid)
+    done = subprocess.run([KIT, "course", "report", "-C", course.root], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        f"backprop-kit: {course.root} belongs to nobody: run the course's commands as nobody (runuser -u nobody --)"
+    )
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="hub init runs as root")
+def test_hub_init_refuses_a_folder_students_cannot_enter(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    line = refused("init", private / "hub", "--instructor", "lee")
+    assert f"{private / 'hub'} lies in {private} (mode 700), which students cannot enter" in line
+    assert not (private / "hub").exists()

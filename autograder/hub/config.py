@@ -8,6 +8,7 @@ insights page join there.
 """
 
 import json
+import pprint
 from pathlib import Path
 
 from autograder.course import ASSIGNMENT
@@ -113,8 +114,8 @@ def render_hub_config(deployment):
         f"c.JupyterHub.authenticator_class = {auth_class!r}",
         *[f"c.{auth_name}.{key} = {value!r}" for key, value in auth_settings.items()],
         f"c.Authenticator.allowed_users = {sorted(d.users)!r}",
-        f"c.JupyterHub.load_groups = {groups(d)!r}",
-        f"c.JupyterHub.load_roles = {roles(d)!r}",
+        setting("JupyterHub.load_groups", groups(d)),
+        setting("JupyterHub.load_roles", roles(d)),
         "",
         "# Each person's server runs as their own account, from the students' environment, in their home;",
         "# the course's assignment is fetched into it before the server starts, and JupyterLab opens notebook 01.",
@@ -127,11 +128,17 @@ def render_hub_config(deployment):
         "c.Spawner.start_timeout = 120",
         "c.Spawner.http_timeout = 120",
         "",
-        "# The course's services, run by the hub as the grader account: formgrader for the instructors.",
-        f"c.JupyterHub.services = {services(d)!r}",
+        "# The course's services, run by the hub as the grader account (autograder.hub.config.services):",
+        "# formgrader for the instructors; grading on submission and the class insights page join this list.",
+        setting("JupyterHub.services", services(d)),
         "",
     ]
     return "\n".join(lines)
+
+
+def setting(name, value):
+    """``c.<name> = <value>``, the value laid out over lines as Python would print it."""
+    return f"c.{name} = {pprint.pformat(value, width=100, sort_dicts=False)}"
 
 
 def render_student_nbgrader_config(deployment):

@@ -10,11 +10,12 @@ gradebook.
 """
 
 import os
+import stat
 import subprocess
 from pathlib import Path
 
 from autograder.course import ASSIGNMENT, TA_CONFIG
-from autograder.hub import HubError, accounts, config, environments
+from autograder.hub import BadSettings, HubError, accounts, config, environments
 
 EXCHANGE_MODE = 0o1777  # everyone writes (nbgrader's rule), no one removes what is not theirs
 
@@ -24,6 +25,7 @@ def init(deployment, kit=None, say=print):
     if os.geteuid() != 0:
         raise HubError("hub init runs as root: it creates Unix accounts and the course's grader account")
     d = deployment
+    _check_reachable(d.root)
     d.root.mkdir(parents=True, exist_ok=True)
     d.root.chmod(0o755)
     d.state.mkdir(mode=0o700, exist_ok=True)
@@ -51,6 +53,17 @@ def init(deployment, kit=None, say=print):
         folder = accounts.home(name)
         say(f"warning: other accounts can read {folder}: `chmod 700 {folder}` keeps it {name}'s alone")
     return passwords
+
+
+def _check_reachable(root):
+    """Every account must reach into ``root`` (students run ``root/student-env``): refuse a folder under a
+    private one (``/root``, a home of mode 0700) before anything is written."""
+    for folder in [path for path in [root, *root.parents] if path.exists()]:
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            raise BadSettings(
+                f"{root} lies in {folder} (mode {folder.stat().st_mode & 0o777:o}), which students "
+                "cannot enter: choose a folder such as /srv/backprop"
+            )
 
 
 def _accounts(d, say):
