@@ -121,9 +121,9 @@ def _add_hub_commands(subparsers, common, formatter):
     init.add_argument("--instructor", action="append", default=[], help="an instructor's account (repeatable)")
     init.add_argument("--roster", type=Path, default=None, help="the students' accounts, one per line")
     init.add_argument("--port", type=positive(int), default=8000, help="the hub's port (the next three are used too)")
-    init.add_argument("--ip", default="", help="the address browsers reach (default: every interface)")
-    init.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: sqlite in the course)")
-    init.add_argument("--kit", default=None, help="the kit pip installs for the grader (default: this checkout)")
+    init.add_argument("--ip", default="", help="the address browsers reach ('': every interface)")
+    init.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (None: sqlite in the course)")
+    init.add_argument("--kit", default=None, help="the kit pip installs for the grader (None: this checkout)")
     init.add_argument("--auth", choices=["pam", "lti13"], default="pam", help="how people log in")
     for name, text in (
         ("issuer", "the LMS's issuer URL"),

@@ -184,9 +184,9 @@ def log_in(browser, hub, user):
 
 
 def wait_for_notebook(page, name):
-    page.locator(".jp-NotebookPanel-toolbar").first.wait_for(timeout=240 * MS)
-    page.locator(".lm-TabBar-tabLabel", has_text=name).first.wait_for(timeout=60 * MS)
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60 * MS)
+    """Wait until the notebook ``name`` is the one shown, its cells rendered."""
+    page.locator(".lm-TabBar-tab.lm-mod-current", has_text=name).first.wait_for(timeout=240 * MS)
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.wait_for(timeout=60 * MS)
 
 
 def run_cell(page, marker):
