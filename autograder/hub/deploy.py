@@ -56,9 +56,9 @@ def init(deployment, kit=None, say=print):
 
 
 def _check_reachable(root):
-    """Every account must reach into ``root`` (students run ``root/student-env``): refuse a folder under a
-    private one (``/root``, a home of mode 0700) before anything is written."""
-    for folder in [path for path in [root, *root.parents] if path.exists()]:
+    """Every account must reach into ``root`` (students run ``root/student-env``; ``init`` makes ``root`` itself
+    0755): refuse a folder under a private one (``/root``, a home of mode 0700) before anything is written."""
+    for folder in [path for path in root.parents if path.exists()]:
         if not folder.stat().st_mode & stat.S_IXOTH:
             raise BadSettings(
                 f"{root} lies in {folder} (mode {folder.stat().st_mode & 0o777:o}), which students "
