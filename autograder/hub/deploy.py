@@ -12,7 +12,6 @@ gradebook.
 import os
 import stat
 import subprocess
-from pathlib import Path
 
 from autograder.course import ASSIGNMENT, TA_CONFIG
 from autograder.hub import BadSettings, HubError, accounts, config, environments
@@ -43,7 +42,6 @@ def init(deployment, kit=None, say=print):
     d.save()
     d.config_file.write_text(config.render_hub_config(d))
     d.config_file.chmod(0o600)
-    _write_passwords(d, passwords)
     if accounts.readable_by_others(environments.KIT_ROOT):
         say(
             f"warning: every account can read the kit at {environments.KIT_ROOT}, hidden tests included: "
@@ -67,12 +65,14 @@ def _check_reachable(root):
 
 
 def _accounts(d, say):
+    """The grader account, then each person's; each first password is in passwords.txt before the next account."""
     accounts.ensure_grader(d.grader, d.grader_home)
     passwords = {}
     for name in d.users:
         first = accounts.ensure_person(name, password=d.auth == "pam")
         if first:
             passwords[name] = first
+            _note_password(d.passwords_file, name, first)
     if passwords:
         say(f"created {len(passwords)} account(s): {', '.join(passwords)}")
     return passwords
@@ -117,9 +117,6 @@ def _name_exchange(ta_config, exchange):
         ta_config.write_text(f"{text.rstrip()}\n\n# The hub's exchange (written by `backprop-kit hub init`).\n{line}\n")
 
 
-def _write_passwords(d, passwords):
-    if not passwords:
-        return
-    path = Path(d.passwords_file)
+def _note_password(path, name, password):
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as file:
-        file.writelines(f"{name} {password}\n" for name, password in passwords.items())
+        file.write(f"{name} {password}\n")

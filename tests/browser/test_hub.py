@@ -149,9 +149,9 @@ def deployment(accounts):
     port = free_port_block()
     started = time.monotonic()
     done = subprocess.run(as_this_run(init, folder, roster, port), capture_output=True, text=True, timeout=1800)
-    (ARTIFACTS / "hub-init.log").write_text(done.stdout + done.stderr)
+    took = f"hub init took {time.monotonic() - started:.0f} s, load average {os.getloadavg()[0]:.1f}\n"
+    (ARTIFACTS / "hub-init.log").write_text(done.stdout + done.stderr + took)
     assert done.returncode == 0, done.stderr[-4000:]
-    print(f"hub init took {time.monotonic() - started:.0f} s")
     hub = Hub(as_this_run(start, folder, roster, port), f"http://127.0.0.1:{port}", ARTIFACTS / "hub.log")
     hub.folder, hub.init_output = folder, done.stderr
     hub.passwords = dict(line.split() for line in (folder / "passwords.txt").read_text().splitlines())
