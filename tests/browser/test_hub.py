@@ -427,7 +427,8 @@ def test_a_student_cannot_read_what_is_not_theirs_from_a_notebook(deployment, br
     wait_for_notebook(page, "01_chain_rule.ipynb")
     inbound = deployment.folder / "exchange" / COURSE / "inbound"
     code = f"TARGETS = {probe_targets(deployment)!r}\nINBOUND = {str(inbound)!r}\n{PROBE}"
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}}
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)], metadata=kernel)
     write_as(student, home_of(student) / COURSE / "backprop" / "probe.ipynb", nbformat.writes(notebook))
     page.goto(f"{deployment.url}/user/{student}/lab/tree/{COURSE}/backprop/probe.ipynb")
     wait_for_notebook(page, "probe.ipynb")
