@@ -145,3 +145,24 @@ def test_hub_init_refuses_a_folder_students_cannot_enter(tmp_path):
     line = refused("init", private / "hub", "--instructor", "lee")
     assert f"{private / 'hub'} lies in {private} (mode 700), which students cannot enter" in line
     assert not (private / "hub").exists()
+
+
+LEFT_BEHIND = """
+import os, subprocess, sys, time
+from autograder.hub import run
+
+run._become_subreaper()
+# A notebook's process that detached itself: a new session, its parent gone at once.
+subprocess.run([sys.executable, "-c",
+    "import os, subprocess, sys; subprocess.Popen(['sleep', '600'], start_new_session=True); os._exit(0)"])
+time.sleep(0.5)
+orphans = [pid for pid in run.descendants() if open(f"/proc/{pid}/cmdline").read().startswith("sleep")]
+print(orphans[0], run.end_descendants())
+"""
+
+
+def test_hub_start_ends_what_outlived_the_hub_a_detached_process_included():
+    done = subprocess.run([sys.executable, "-c", LEFT_BEHIND], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    orphan, ended = map(int, done.stdout.split())
+    assert ended == 1 and not Path(f"/proc/{orphan}").exists()

@@ -26,6 +26,18 @@ GRACE_SECONDS = 10
 
 def start(deployment, say=print):
     """Run the hub until it stops; then end whatever it left. Returns JupyterHub's exit status."""
+    path = _checked_path(deployment)
+    _become_subreaper()
+    argv = [sys.executable, "-m", "jupyterhub", "-f", str(deployment.config_file)]
+    say(f"JupyterHub for {deployment.course_id} on {deployment.url} (Ctrl-C stops it)")
+    status = _run_until_stopped(argv, deployment.state, {**os.environ, "PATH": path})
+    left = end_descendants()
+    say(f"hub stopped{f'; {left} process(es) it left were ended' if left else ''}")
+    return status
+
+
+def _checked_path(deployment):
+    """The PATH the hub runs with (this interpreter's bin/ first), once everything it needs is there."""
     if os.geteuid() != 0:
         raise HubError("hub start runs as root: JupyterHub starts each person's server as their own account")
     if not deployment.config_file.is_file():
@@ -34,23 +46,29 @@ def start(deployment, say=print):
     path = os.pathsep.join([bin_dir, os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")])
     if not shutil.which(PROXY, path=path):
         raise HubError(f"{PROXY} is not installed: npm install -g {PROXY}")
-    _become_subreaper()
-    hub = subprocess.Popen(
-        [sys.executable, "-m", "jupyterhub", "-f", str(deployment.config_file)],
-        cwd=deployment.state,
-        env={**os.environ, "PATH": path},
-        start_new_session=True,  # Ctrl-C reaches this command, which stops the hub once, by SIGTERM
-    )
-    say(f"JupyterHub for {deployment.course_id} on {deployment.url} (Ctrl-C stops it)")
-    previous = {sig: signal.signal(sig, lambda *_: _stop(hub)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    return path
+
+
+def _run_until_stopped(argv, cwd, env):
+    """Run ``argv`` in a session of its own (a terminal's Ctrl-C reaches this process alone), SIGTERM it once on
+    SIGINT or SIGTERM, by its pid (only ``_wait_for`` reaps it); its exit status."""
+    started, requested = [], []
+
+    def stop(*_):
+        requested.append(True)
+        for pid in started:
+            os.kill(pid, signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        status = _wait_for(hub.pid)
+        process = subprocess.Popen(argv, cwd=cwd, env=env, start_new_session=True)
+        started.append(process.pid)
+        if requested:
+            os.kill(process.pid, signal.SIGTERM)
+        process.returncode = status = _wait_for(process.pid)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    hub.returncode = status
-    left = end_descendants()
-    say(f"hub stopped{f'; {left} process(es) it left were ended' if left else ''}")
     return status
 
 
@@ -58,14 +76,6 @@ def _become_subreaper():
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise HubError(f"cannot become the hub's subreaper: {os.strerror(ctypes.get_errno())}")
-
-
-def _stop(hub):
-    if hub.returncode is None:
-        try:
-            hub.send_signal(signal.SIGTERM)
-        except ProcessLookupError:
-            pass
 
 
 def _wait_for(pid):
