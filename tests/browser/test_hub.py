@@ -190,9 +190,11 @@ def wait_for_notebook(page, name):
 
 
 def run_cell(page, marker):
-    """Run the visible notebook's code cell holding ``marker`` (click, Shift+Enter); its output's text."""
+    """Run the shown notebook's code cell holding ``marker`` (click, Shift+Enter); its output's text."""
     cell = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").filter(has_text=marker).first
     prompt = cell.locator(".jp-InputPrompt")
+    # The notebook's kernel is up (a cell run before it is may be dropped, or asks which kernel to start).
+    page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(timeout=180 * MS)
     before = prompt.inner_text()
     cell.locator(".cm-content").click()
     page.keyboard.press("Shift+Enter")
