@@ -81,11 +81,10 @@ def _free(port):
 
 def documented_commands():
     """The `hub init` and `hub start` command lines of docs/hub.md's first section, as written there."""
-    text = DOCS.read_text()
-    section = text.split("\n## ", 2)[1]
-    lines = [line.strip() for line in section.splitlines()]
-    init = next(line for line in lines if " hub init " in line)
-    start = next(line for line in lines if " hub start " in line)
+    section = DOCS.read_text().split("\n## ", 2)[1]
+    commands = [line.strip() for line in section.splitlines() if line.strip().startswith(".venv/bin/backprop-kit")]
+    init, start = commands
+    assert init.split()[1:3] == ["hub", "init"] and start.split()[1:3] == ["hub", "start"], commands
     return shlex.split(init), shlex.split(start)
 
 
