@@ -141,8 +141,17 @@ def accounts():
 @pytest.fixture(scope="module")
 def deployment(accounts):
     folder = Path(tempfile.mkdtemp(prefix="backprop-hub-", dir="/tmp"))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     roster = folder.parent / f"{folder.name}-students.txt"
+    try:
+        yield from _deployment(folder, roster)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        roster.unlink(missing_ok=True)
+
+
+def _deployment(folder, roster):
+    """docs/hub.md's two commands for this run: `hub init`, then `hub start` in the background."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     roster.write_text("# this run's students\n" + "".join(f"{name}\n" for name in STUDENTS))
     init, start = documented_commands()
     port = free_port_block()
@@ -152,14 +161,14 @@ def deployment(accounts):
     (ARTIFACTS / "hub-init.log").write_text(done.stdout + done.stderr + took)
     assert done.returncode == 0, done.stderr[-4000:]
     hub = Hub(as_this_run(start, folder, roster, port), f"http://127.0.0.1:{port}", ARTIFACTS / "hub.log")
-    hub.folder, hub.init_output = folder, done.stderr
+    hub.folder = folder
     hub.passwords = dict(line.split() for line in (folder / "passwords.txt").read_text().splitlines())
     (ARTIFACTS / "hub.log").write_text("")
-    hub.start()
-    yield hub
-    hub.stop()
-    shutil.rmtree(folder, ignore_errors=True)
-    roster.unlink()
+    try:
+        hub.start()
+        yield hub
+    finally:
+        hub.stop()
 
 
 @pytest.fixture(scope="module")
@@ -304,6 +313,22 @@ def test_a_student_works_in_the_fetched_assignment_and_submits(deployment, brows
 
     submit(page, "4-student-submitted.png")
     page.context.close()
+
+
+def test_the_student_tools_run_in_a_terminal_of_the_assignment_as_the_student(deployment):
+    student, kit = STUDENTS[0], deployment.folder / "student-env" / "bin" / "backprop-kit"
+    workspace = home_of(student) / COURSE / "backprop"
+    env = {"HOME": str(home_of(student)), "PATH": f"{kit.parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+    def run(*argv):
+        command = [shutil.which("runuser"), "-u", student, "--", str(kit), *argv]
+        return subprocess.run(command, cwd=workspace, env=env, capture_output=True, text=True, timeout=300)
+
+    checked = run("check")
+    assert checked.returncode == 0 and "passed, 0 failed, 0 not implemented yet" in checked.stdout, checked
+    hinted = run("hint", "relu_backward")
+    assert hinted.returncode == 0 and "relu_backward, hint 1 of 3" in hinted.stdout, hinted
+    assert run("course", "--help").returncode == 2, "the students' kit has no autograder commands"
 
 
 def test_a_second_student_submits_the_untouched_stubs(deployment, browser):

@@ -12,6 +12,7 @@ launch for someone not on the roster is refused.
 
 import html
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -160,6 +161,7 @@ def hub():
     process.terminate()
     process.wait(timeout=120)
     platform.server.shutdown()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
