@@ -9,6 +9,7 @@
     backprop-kit course report [-C DIR]           the grades the gradebook holds (tables, or --json)
     backprop-kit course feedback [-C DIR]         feedback/<student>/backprop/*.html
     backprop-kit course export [-C DIR] [--format generic|canvas|moodle]   the grades for an LMS
+    backprop-kit course insights [-C DIR] [--json] [--names]   what the class got wrong: a page for the lecturer
     backprop-kit demo [DIR]                       all of the above on sample submissions
     backprop-kit hub init DIR [--course-id ID] --instructor NAME [--roster FILE] [--port N]
                                                   a course on a JupyterHub on this machine (docs/hub.md)
@@ -41,6 +42,8 @@ def add_commands(subparsers):
     from autograder.course.build import CELL_TIMEOUT
     from autograder.grading.batch import NOTEBOOK_SECONDS
     from autograder.reports.exporters import FORMATS
+    from autograder.reports.insights import PAGE as INSIGHTS_PAGE
+    from autograder.reports.insights import TEACH_AGAIN
 
     formatter = argparse.ArgumentDefaultsHelpFormatter
     common = argparse.ArgumentParser(add_help=False)
@@ -92,6 +95,13 @@ def add_commands(subparsers):
     export = step("export", _export, "write the grades for an LMS and the JSON records", in_course, scripts)
     export.add_argument("--format", choices=sorted(FORMATS), default="generic", help="the file's format")
     export.add_argument("--to", type=Path, default=None, help="the file (default: COURSE/<format's file name>)")
+    insights = step("insights", _insights, "what the class got wrong: a page for the lecturer", in_course)
+    insights.add_argument("--json", action="store_true", help="the numbers as JSON (on stdout unless --to)")
+    insights.add_argument("--names", action="store_true", help="name the students in each count (for TAs)")
+    insights.add_argument("--to", type=Path, default=None, help=f"the file (default: COURSE/{INSIGHTS_PAGE})")
+    insights.add_argument(
+        "--threshold", type=share, default=TEACH_AGAIN, help="teach again the mistakes of at least this share"
+    )
 
     demo = subparsers.add_parser(
         "demo", help="build a course, grade sample submissions, show the results", parents=[common],
@@ -155,6 +165,14 @@ def positive(kind):
 
     parse.__name__ = kind.__name__
     return parse
+
+
+def share(text):
+    """An argparse type: a share of the class, a number in (0, 1]."""
+    value = positive(float)(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"{text} is a share of the class: at most 1 (0.1 is 10%)")
+    return value
 
 
 def _clear_errors(run):
@@ -316,6 +334,30 @@ def _export(args):
     scores = report.collect(course)
     show(course, None, args.json, scores)
     log.info(f"{args.format} grades: {path}; the grading records: {course.reports}/*.json")
+
+
+def _insights(args):
+    import json
+
+    from autograder.reports import insights
+
+    course = _open(args)
+    if args.to and (args.to.is_dir() or not args.to.parent.is_dir()):
+        raise UsageError(f"--to {args.to}: " + ("a folder, not a file" if args.to.is_dir() else "no such folder"))
+    found = insights.collect(course, args.names, args.threshold)
+    if args.json:
+        text = json.dumps(found, indent=1) + "\n"
+    else:
+        from autograder.reports.insights_page import render
+
+        text = render(found)
+    if args.json and not args.to:
+        sys.stdout.write(text)
+        return None
+    path = args.to or course.root / insights.PAGE
+    path.write_text(text, encoding="utf-8")
+    log.info(f"insights on {found['students']} students: {path}")
+    return None
 
 
 def _demo(args):

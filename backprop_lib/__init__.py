@@ -19,9 +19,11 @@ never need to edit it.
 
 Solution mode: with the environment variable ``BACKPROP_KIT_SOLUTIONS=1`` set
 before the first import, the exercise modules are loaded from the repository's
-``solutions/`` folder instead (reference implementations for tests, notebook
-solution runs and self-learners). That folder is not part of an installed
-package or of a graded assignment, so there the switch reports an error.
+``solutions/`` folder instead (reference implementations for tests and notebook
+solution runs). That folder is not part of an installed package, a workspace or
+a graded assignment, so there the switch reports an error that says how to get
+a reference view (``backprop-kit workspace --reference DIR``), the way to run
+the notebooks on the reference without touching the repository.
 """
 
 import os
@@ -42,8 +44,10 @@ def solution_mode():
 if solution_mode():
     if not (SOLUTIONS_DIR / "graph.py").is_file():
         raise ImportError(
-            f"{SOLUTIONS_ENV}=1 but there are no reference solutions at {SOLUTIONS_DIR}; "
-            "solution mode works only in a checkout of the backprop-kit repository"
+            f"{SOLUTIONS_ENV}=1 but there are no reference solutions beside this backprop_lib ({SOLUTIONS_DIR}): "
+            "solution mode runs in a clone of the backprop-kit repository, never in a workspace or an installed kit; "
+            "to run the notebooks on the reference, make a reference view in the clone's environment: "
+            "`backprop-kit workspace --reference DIR`, then `backprop-kit lab DIR`"
         )
     __path__.insert(0, str(SOLUTIONS_DIR))
 

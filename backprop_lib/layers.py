@@ -14,9 +14,29 @@ from backprop_lib.broadcast import sum_to_shape
 
 
 def linear_forward(x, W, b):
-    """z = x W + b for x (N, M), W (M, K), b (K,) or (1, K). Cache: (x, W, b)."""
+    """z = x W + b for x (N, M), W (M, K), b (K,) or (1, K). Cache: (x, W, b).
+
+    Other shapes are refused with a ValueError that names them (one example is a
+    batch of one row: ``x.reshape(1, -1)``).
+    """
     x, W, b = (np.asarray(v, dtype=np.float64) for v in (x, W, b))
+    _check_linear_shapes(x, W, b)
     return x @ W + b, (x, W, b)
+
+
+def _check_linear_shapes(x, W, b):
+    """Raise ValueError unless x is (N, M), W is (M, K) and b is (K,) or (1, K)."""
+    if x.ndim != 2:
+        raise ValueError(
+            f"linear_forward: x has shape {x.shape}, but the layer takes a batch of rows, x of shape (N, M); "
+            "one example is a batch of one row: x.reshape(1, -1)"
+        )
+    if W.ndim != 2 or W.shape[0] != x.shape[1]:
+        raise ValueError(f"linear_forward: W has shape {W.shape}, expected (M, K) with M = {x.shape[1]} (x's columns)")
+    if b.shape not in ((W.shape[1],), (1, W.shape[1])):
+        raise ValueError(
+            f"linear_forward: b has shape {b.shape}, expected (K,) or (1, K) with K = {W.shape[1]} (W's columns)"
+        )
 
 
 def linear_backward(dz, cache):

@@ -3,7 +3,8 @@
 Each ``Mistake`` replaces one function of the reference solution with a wrong
 version a student could plausibly write. The tests (tests/test_mistakes.py)
 show that every one fails the checks with exactly its ``diagnosis`` as the
-hint; the autograder plants them in sample submissions.
+hint and its ``kind`` as the diagnosis's name; the autograder plants them in
+sample submissions.
 
     write_library(folder)                  # a complete, correct backprop_lib/
     write_library(folder, MISTAKES[0])     # the same with one mistake planted
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import backprop_lib
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
+from backprop_lib.kit.exercises.diagnosis import NUMERICAL
 
 LIBRARY_DIR = Path(backprop_lib.__file__).resolve().parent
 
@@ -31,6 +33,7 @@ class Mistake:
         function: the function it replaces.
         source: the complete wrong function definition.
         diagnosis: the exact hint the checks give for it (the mistake named, never the answer).
+        kind: the name of that diagnosis, by which a class's mistakes are counted (``CheckResult.diagnosis``).
     """
 
     key: str
@@ -38,6 +41,7 @@ class Mistake:
     function: str
     source: str
     diagnosis: str
+    kind: str | None = None
 
     @property
     def exercise(self):
@@ -50,16 +54,17 @@ class Mistake:
         return self.diagnosis
 
 
-def _mistake(key, module, diagnosis, source):
+def _mistake(key, module, kind, diagnosis, source):
     source = textwrap.dedent(source).strip() + "\n"
     function = ast.parse(source).body[0].name
-    return Mistake(key, module, function, source, diagnosis)
+    return Mistake(key, module, function, source, diagnosis, kind)
 
 
 MISTAKES = (
     _mistake(
         "add_not_reduced",
         "gates",
+        "not summed over the broadcast axes",
         (
             "db has shape (3, 4), but b has shape (4,): b was broadcast in the forward, so its gradient must "
             "be summed back over the broadcast axes to b's shape."
@@ -72,6 +77,7 @@ MISTAKES = (
     _mistake(
         "add_ignores_upstream",
         "gates",
+        "ignored upstream gradient",
         (
             "da does not use the upstream gradient: it equals the local gradient alone (the answer for an "
             "upstream of all ones). The chain rule combines the upstream gradient dout with the local "
@@ -86,6 +92,7 @@ MISTAKES = (
     _mistake(
         "subtract_sign_of_b",
         "gates",
+        "wrong sign",
         "db has the wrong sign: it is exactly the negative of the right gradient.",
         """
         def subtract_backward(dout, cache):
@@ -96,6 +103,7 @@ MISTAKES = (
     _mistake(
         "multiply_not_switched",
         "gates",
+        "gradients swapped",
         "da and db are swapped: da holds the gradient of b, db the gradient of a.",
         """
         def multiply_backward(dout, cache):
@@ -106,6 +114,7 @@ MISTAKES = (
     _mistake(
         "reciprocal_ignores_upstream",
         "gates",
+        "ignored upstream gradient",
         (
             "dx does not use the upstream gradient: it equals the local gradient alone (the answer for an "
             "upstream of all ones). The chain rule combines the upstream gradient dout with the local "
@@ -120,6 +129,7 @@ MISTAKES = (
     _mistake(
         "reciprocal_sign",
         "gates",
+        "wrong sign",
         "dx has the wrong sign: it is exactly the negative of the right gradient.",
         """
         def reciprocal_backward(dout, cache):
@@ -130,6 +140,7 @@ MISTAKES = (
     _mistake(
         "reciprocal_uses_output",
         "gates",
+        "output used as the local gradient",
         "dx multiplies dout by 1/x, the forward's output: the local gradient is the derivative of 1/x",
         """
         def reciprocal_backward(dout, cache):
@@ -140,6 +151,7 @@ MISTAKES = (
     _mistake(
         "exp_of_out_ignores_upstream",
         "gates",
+        "exp applied to the cache",
         "dx applies exp to the cache, which already holds exp(x) (exp twice), and does not use dout",
         """
         def exp_backward(dout, cache):
@@ -150,6 +162,7 @@ MISTAKES = (
     _mistake(
         "exp_upstream_twice",
         "gates",
+        "upstream gradient used twice",
         "dx uses the upstream gradient twice (it matches the answer for dout times dout): use dout once.",
         """
         def exp_backward(dout, cache):
@@ -160,6 +173,7 @@ MISTAKES = (
     _mistake(
         "log_multiplies",
         "gates",
+        "input used as the local gradient",
         "dx multiplies dout by x: that is not the local gradient of ln x",
         """
         def log_backward(dout, cache):
@@ -170,6 +184,7 @@ MISTAKES = (
     _mistake(
         "power_missing_factor",
         "gates",
+        "constant factor",
         "dx is 0.5 times the right value at every element: a constant factor is missing or extra.",
         """
         def power_backward(dout, cache):
@@ -180,6 +195,7 @@ MISTAKES = (
     _mistake(
         "power_nan_at_p0",
         "gates",
+        "NaN at p = 0",
         (
             "for p = 0 the output x^0 is the constant 1, also at x = 0, so its gradient is 0 there; a "
             "formula that divides by x (or raises 0 to a negative power) gives NaN instead"
@@ -193,6 +209,7 @@ MISTAKES = (
     _mistake(
         "negate_passes_upstream",
         "gates",
+        "wrong sign",
         "dx has the wrong sign: it is exactly the negative of the right gradient.",
         """
         def negate_backward(dout, cache):
@@ -202,6 +219,7 @@ MISTAKES = (
     _mistake(
         "maximum_ignores_upstream",
         "gates",
+        "ignored upstream gradient",
         (
             "da does not use the upstream gradient: it equals the local gradient alone (the answer for an "
             "upstream of all ones). The chain rule combines the upstream gradient dout with the local "
@@ -216,6 +234,7 @@ MISTAKES = (
     _mistake(
         "maximum_both_at_tie",
         "gates",
+        "tie not split exactly once",
         (
             "at a tie a = b your da and db do not add up to dout: between them they must pass on the "
             "upstream gradient exactly once (any split between a and b passes)"
@@ -229,6 +248,7 @@ MISTAKES = (
     _mistake(
         "scale_unary_not_tuple",
         "gates",
+        "not a tuple of gradients",
         "return one gradient per input, even for one input: return (dx,)",
         """
         def scale_backward(dout, cache):
@@ -238,6 +258,7 @@ MISTAKES = (
     _mistake(
         "sigmoid_from_input",
         "activations",
+        "derivative from the input, not sigma(x)",
         ("dx computes the local gradient from the input x, where the derivative needs sigma(x): the cache holds both"),
         """
         def sigmoid_backward(dout, cache):
@@ -248,6 +269,7 @@ MISTAKES = (
     _mistake(
         "sigmoid_ignores_upstream",
         "activations",
+        "ignored upstream gradient",
         (
             "dx does not use the upstream gradient: it equals the local gradient alone (the answer for an "
             "upstream of all ones). The chain rule combines the upstream gradient dout with the local "
@@ -260,8 +282,23 @@ MISTAKES = (
     """,
     ),
     _mistake(
+        "sigmoid_numerical",
+        "activations",
+        NUMERICAL.name,
+        NUMERICAL.message,
+        """
+        def sigmoid_backward(dout, cache):
+            x, out = cache
+            h = 1e-5
+            above, _ = sigmoid_forward(x + h)
+            below, _ = sigmoid_forward(x - h)
+            return (dout * (above - below) / (2 * h),)
+    """,
+    ),
+    _mistake(
         "relu_ignores_upstream",
         "activations",
+        "ignored upstream gradient",
         (
             "dx does not use the upstream gradient: it equals the local gradient alone (the answer for an "
             "upstream of all ones). The chain rule combines the upstream gradient dout with the local "
@@ -276,6 +313,7 @@ MISTAKES = (
     _mistake(
         "relu_no_mask",
         "activations",
+        "upstream passed on unchanged",
         ("dx is the upstream gradient dout passed on unchanged: the local gradient of this operation is missing."),
         """
         def relu_backward(dout, cache):
@@ -285,6 +323,7 @@ MISTAKES = (
     _mistake(
         "relu_mask_from_dout",
         "activations",
+        "mask from the upstream gradient",
         (
             "dx's mask follows the sign of dout: which elements pass depends on the forward's input x (the "
             "cache), not on the upstream gradient"
@@ -297,6 +336,7 @@ MISTAKES = (
     _mistake(
         "relu_dout_in_place",
         "activations",
+        "upstream gradient changed in place",
         (
             "the right numbers, but dout was changed: the engine passes the same dout on to other nodes, so "
             "compute a new array instead of writing into dout"
@@ -311,6 +351,7 @@ MISTAKES = (
     _mistake(
         "linear_dW_transposed",
         "layers",
+        "transposed",
         (
             "dW has shape (3, 5), the transpose of W's shape (5, 3): transposed operands, or operands in the "
             "wrong order."
@@ -324,6 +365,7 @@ MISTAKES = (
     _mistake(
         "linear_dW_x_at_dz",
         "layers",
+        "shape error in a matrix product",
         (
             "a shape error: write each array's shape beside it; a product (N, M) @ (M, K) needs equal inner "
             "sizes and gives (N, K), and every gradient has its input's shape"
@@ -337,6 +379,7 @@ MISTAKES = (
     _mistake(
         "linear_db_not_summed",
         "layers",
+        "not summed over the broadcast axes",
         (
             "db has shape (4, 3), but b has shape (3,): b was broadcast in the forward, so its gradient must "
             "be summed back over the broadcast axes to b's shape."
@@ -350,6 +393,7 @@ MISTAKES = (
     _mistake(
         "linear_db_keepdims",
         "layers",
+        "right numbers, wrong shape",
         "db has shape (1, 3), but b has shape (3,): the numbers are right, return them with b's shape.",
         """
         def linear_backward(dz, cache):
@@ -360,6 +404,7 @@ MISTAKES = (
     _mistake(
         "linear_db_mean",
         "layers",
+        "averaged over the batch, not summed",
         "db averages dz over the batch: each example adds its own share, so the batch's shares add up",
         """
         def linear_backward(dz, cache):
@@ -370,6 +415,7 @@ MISTAKES = (
     _mistake(
         "linear_wrong_order",
         "layers",
+        "gradients in the wrong order",
         ("the gradients are in the wrong order: return (dx, dW, db), one per input, in the order of the inputs."),
         """
         def linear_backward(dz, cache):
@@ -380,6 +426,7 @@ MISTAKES = (
     _mistake(
         "linear_dx_not_transposed",
         "layers",
+        "shape error in a matrix product",
         (
             "a shape error: write each array's shape beside it; a product (N, M) @ (M, K) needs equal inner "
             "sizes and gives (N, K), and every gradient has its input's shape"
@@ -391,8 +438,23 @@ MISTAKES = (
     """,
     ),
     _mistake(
+        "linear_numerical_vjp",
+        "layers",
+        NUMERICAL.name,
+        NUMERICAL.message,
+        """
+        def linear_backward(dz, cache):
+            from backprop_lib.kit.gradcheck import numerical_vjp
+
+            x, W, b = cache
+            grads, _ = numerical_vjp(lambda x, W, b: x @ W + b, [x, W, b], dz)
+            return tuple(grads)
+    """,
+    ),
+    _mistake(
         "mse_missing_mean",
         "losses",
+        "constant factor",
         "dpred is 4 times the right value at every element: a constant factor is missing or extra.",
         """
         def mse_backward(dout, cache):
@@ -403,6 +465,7 @@ MISTAKES = (
     _mistake(
         "mse_missing_two",
         "losses",
+        "constant factor",
         "dpred is 0.5 times the right value at every element: a constant factor is missing or extra.",
         """
         def mse_backward(dout, cache):
@@ -413,6 +476,7 @@ MISTAKES = (
     _mistake(
         "mse_ignores_upstream",
         "losses",
+        "ignored upstream gradient",
         (
             "dpred does not use the upstream gradient: it equals the local gradient alone (the answer for an "
             "upstream of all ones). The chain rule combines the upstream gradient dout with the local "
@@ -427,6 +491,7 @@ MISTAKES = (
     _mistake(
         "softmax_no_onehot",
         "losses",
+        "labels ignored",
         "dlogits does not depend on the labels: the true class of each example must change its row",
         """
         def softmax_cross_entropy_backward(dout, cache):
@@ -437,6 +502,7 @@ MISTAKES = (
     _mistake(
         "softmax_changes_cache",
         "losses",
+        "cache changed in place",
         "backward changed its cache in place: read the cache, write your results into new arrays",
         """
         def softmax_cross_entropy_backward(dout, cache):
@@ -449,6 +515,7 @@ MISTAKES = (
     _mistake(
         "topological_sort_no_visited",
         "graph",
+        "no visited set",
         "keep a set of visited nodes",
         """
         def topological_sort(root):
@@ -466,6 +533,7 @@ MISTAKES = (
     _mistake(
         "topological_sort_recursive",
         "graph",
+        "recursion too deep",
         (
             "the code calls itself once per node, and the graph is deeper than Python's recursion limit "
             "(about 1000 calls): walk it with an explicit stack (a list you push to and pop from) instead"
@@ -489,6 +557,7 @@ MISTAKES = (
     _mistake(
         "topological_sort_root_first",
         "graph",
+        "root not last",
         "parents come before children, so the root, which depends on everything, is last",
         """
         def topological_sort(root):
@@ -505,6 +574,7 @@ MISTAKES = (
     _mistake(
         "backward_overwrites_at_fork",
         "graph",
+        "gradients not summed at a fork",
         "a node used twice must receive the SUM of its gradients: yours keeps only the last one it received",
         """
         def backward(root, grad=None):
@@ -522,6 +592,7 @@ MISTAKES = (
     _mistake(
         "backward_forward_order",
         "graph",
+        "visited in forward order",
         (
             "nodes were visited parents first: a node must pass its gradient on only after every gradient it "
             "receives has arrived (reverse topological order)"
@@ -542,6 +613,7 @@ MISTAKES = (
     _mistake(
         "backward_no_reset",
         "graph",
+        "gradients carried over between calls",
         (
             "gradients carried over from the first call: every call must start from zero (reset every node's "
             "grad before the sweep, then seed the root)"
@@ -563,6 +635,7 @@ MISTAKES = (
     _mistake(
         "backward_stores_then_adds_in_place",
         "graph",
+        "received gradient changed in place",
         (
             "a gradient array the engine received was changed in place: the first gradient a node receives "
             "was stored as it is (an array a gate may share with other nodes) and later ones added into it "
@@ -587,6 +660,7 @@ MISTAKES = (
     _mistake(
         "backward_no_seed",
         "graph",
+        "root not seeded",
         "every gradient is 0: the root needs its seed dE/dE = 1 before the sweep passes it back",
         """
         def backward(root, grad=None):
@@ -603,6 +677,7 @@ MISTAKES = (
     _mistake(
         "squared_error_sign",
         "derivations",
+        "wrong sign",
         "de/dh1 has the wrong sign: it is exactly the negative of the right gradient.",
         """
         def squared_error_factors(x, w1, y):
@@ -614,6 +689,7 @@ MISTAKES = (
     _mistake(
         "numerical_gradient_one_sided",
         "gradient_check",
+        "one-sided difference",
         (
             "a one-sided difference: f is evaluated on one side of x only, so the estimate's error shrinks only "
             "like h; the contract asks for a centered difference"
@@ -633,6 +709,7 @@ MISTAKES = (
     _mistake(
         "numerical_gradient_divides_by_h",
         "gradient_check",
+        "divided by h, not 2h",
         (
             "the estimate is twice the slope: the difference of f at the two points is divided by half the "
             "distance between them"
@@ -654,6 +731,7 @@ MISTAKES = (
     _mistake(
         "numerical_gradient_x_not_restored",
         "gradient_check",
+        "x not restored",
         "x is not restored: a nudged element keeps its changed value after its evaluations of f",
         """
         def numerical_gradient(f, x, h=1e-5):
@@ -670,6 +748,7 @@ MISTAKES = (
     _mistake(
         "numerical_gradient_all_at_once",
         "gradient_check",
+        "every element nudged at once",
         (
             "every element was nudged at once, which measures the slope along (1, 1, ..., 1): nudge one element "
             "at a time, all others unchanged"
@@ -682,6 +761,7 @@ MISTAKES = (
     _mistake(
         "numerical_gradient_first_axis_only",
         "gradient_check",
+        "only the first axis iterated",
         (
             "only the first axis is iterated, so x[i] nudges a whole row of a 2-D x: visit every element, for "
             "example with np.ndindex(x.shape)"
@@ -703,6 +783,7 @@ MISTAKES = (
     _mistake(
         "relative_error_sum_denominator",
         "gradient_check",
+        "scaled by the sum of the sizes",
         "the difference is divided by |a| + |b|, the sum of the sizes, instead of the larger of |a| and |b|",
         """
         def relative_error(a, b):
@@ -714,6 +795,7 @@ MISTAKES = (
     _mistake(
         "relative_error_zero_over_zero",
         "gradient_check",
+        "0 / 0 where both are 0",
         "0 / 0 where a and b are both 0: the contract defines the error there as 0",
         """
         def relative_error(a, b):
@@ -725,6 +807,7 @@ MISTAKES = (
     _mistake(
         "relative_error_mean",
         "gradient_check",
+        "errors averaged",
         "the elementwise errors are averaged: an average hides the one element that is wrong, the largest shows it",
         """
         def relative_error(a, b):
@@ -736,6 +819,7 @@ MISTAKES = (
     _mistake(
         "softmax_jacobian_no_diagonal",
         "activations",
+        "diagonal term missing",
         "the diagonal part is missing: dp_i/ds_i has a term of its own",
         """
         def softmax_jacobian(p):
@@ -745,6 +829,7 @@ MISTAKES = (
     _mistake(
         "softmax_jacobian_diagonal_only",
         "activations",
+        "off-diagonal entries missing",
         "an output p_i also moves when another score s_j moves: the off-diagonal entries are not 0",
         """
         def softmax_jacobian(p):
@@ -754,6 +839,7 @@ MISTAKES = (
     _mistake(
         "softmax_backward_builds_jacobians",
         "activations",
+        "builds a (K, K) Jacobian",
         (
             "the backward builds a (K, K) Jacobian: dout times the Jacobian, multiplied out on paper one row at "
             "a time, needs only p, dout and one number per row"
@@ -766,6 +852,7 @@ MISTAKES = (
     _mistake(
         "softmax_backward_elementwise",
         "activations",
+        "treated as elementwise",
         (
             "softmax is not elementwise: every p_k depends on every score of its row, so the off-diagonal "
             "entries of the Jacobian contribute too"
@@ -778,6 +865,7 @@ MISTAKES = (
     _mistake(
         "softmax_backward_sums_the_batch",
         "activations",
+        "summed over the whole batch",
         (
             "each row has its own Jacobian: sum over the classes of each row (axis=-1, keepdims=True), not over "
             "the whole batch"
@@ -791,6 +879,7 @@ MISTAKES = (
     _mistake(
         "residual_no_skip",
         "layers",
+        "skip connection missing",
         (
             "dh misses the skip connection: h reaches out directly (out = h + ...) as well as through the "
             "branch, and the two contributions add"
@@ -805,6 +894,7 @@ MISTAKES = (
     _mistake(
         "residual_no_mask",
         "layers",
+        "upstream passed on unchanged",
         "db is the upstream gradient dout passed on unchanged: the local gradient of this operation is missing.",
         """
         def residual_backward(dout, cache):
@@ -816,6 +906,7 @@ MISTAKES = (
     _mistake(
         "net_no_weight_decay",
         "network",
+        "weight decay missing",
         (
             "the weight decay is missing: W1 and W2 are each used twice in the forward (in their layer and in "
             "(reg/2) sum W^2), so each gradient has two contributions that add"
@@ -833,6 +924,7 @@ MISTAKES = (
     _mistake(
         "net_decay_twice",
         "network",
+        "weight decay counted twice",
         "the weight decay's gradient is twice too large: the 1/2 of (reg/2) sum W^2 cancels the 2 of the square",
         """
         def two_layer_net_backward(dout, cache):
@@ -847,6 +939,7 @@ MISTAKES = (
     _mistake(
         "net_decay_only_at_W2",
         "network",
+        "weight decay missing at one layer",
         "the weight decay reaches dW2 but not dW1: W1 is decayed too",
         """
         def two_layer_net_backward(dout, cache):
@@ -861,6 +954,7 @@ MISTAKES = (
     _mistake(
         "net_no_batch_mean",
         "network",
+        "batch mean missing",
         "the 1/N of the batch mean is missing from the loss's gradient",
         """
         def two_layer_net_backward(dout, cache):

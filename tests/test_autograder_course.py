@@ -17,6 +17,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, TA_CONFIG, BuildError
 from autograder.course.build import HIDDEN_TESTS_DIR, NOTEBOOKS_DIR, build
+from autograder.course.reference import with_reference
 from autograder.course.release import release
 from autograder.gradebook import schema, store
 from autograder.gradebook.migration import migrate
@@ -58,7 +59,7 @@ def test_every_hidden_test_is_injected_into_its_cell_and_kept_out_of_the_release
         stem, grade_id = test.parent.name, test.stem
         source = nbformat.read(course.source / f"{stem}.ipynb", as_version=4)
         (cell,) = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
-        assert f"{BEGIN_HIDDEN}\n{test.read_text().strip()}\n" in cell.source
+        assert f"{BEGIN_HIDDEN}\n{with_reference(test).strip()}\n" in cell.source
         released = (course.folder("release") / f"{stem}.ipynb").read_text()
         assert BEGIN_HIDDEN not in released
         assert max(test.read_text().splitlines(), key=len) not in released

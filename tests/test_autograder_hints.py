@@ -248,6 +248,9 @@ def upgrade_from_schema_1(course, first_use, interrupted=False):
     engine = sqlalchemy.create_engine(course.db_url)
     with engine.begin() as connection:  # the gradebook as kit schema 1 left it
         connection.execute(sqlalchemy.text("ALTER TABLE backprop_kit_submission DROP COLUMN hints"))
+        for column in schema.ADDED_COLUMNS[3]:
+            connection.execute(sqlalchemy.text(f"ALTER TABLE {column.table.name} DROP COLUMN {column.name}"))
+        schema.attempt_table.drop(connection)
         if interrupted:
             connection.execute(sqlalchemy.text("ALTER TABLE backprop_kit_submission ADD COLUMN hints JSON"))
         connection.execute(schema.schema_table.update().values(version=1))
@@ -258,9 +261,9 @@ def upgrade_from_schema_1(course, first_use, interrupted=False):
             return connection.execute(sqlalchemy.select(schema.schema_table.c.version)).scalar()
 
     first_use(course)
-    assert version() == (2 if first_use is first_use_migrates else 1)
+    assert version() == (SCHEMA_VERSION if first_use is first_use_migrates else 1)
     assert store.load(course, "graded before").notes == ["a note kept across the upgrade"]
-    assert migrate(course) == SCHEMA_VERSION == 2 == version()
+    assert migrate(course) == SCHEMA_VERSION == version()
     engine.dispose()
     kept = store.load(course, "graded before")
     assert kept.notes == ["a note kept across the upgrade"] and kept.hints is None

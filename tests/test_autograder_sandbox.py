@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -156,18 +157,29 @@ def test_an_exercise_that_hangs_or_crashes_fails_alone(course, results):
     assert all(r.passed for name, r in got.items() if name not in broken)
 
 
-def test_a_verification_that_kills_the_kernel_server_is_done_again_in_a_box(course, secret, isolation, capfd):
-    """The forked verification's results are dropped (the round the server died in may have failed for it), and
-    grading verifies again in a box, which the student's code cannot end."""
-    kill = "def relu_backward(dout, cache):\n    import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)"
-    submit(course, "server-killer", [("relu_backward", kill)])
-    with kernel.kernels_for(course, "server-killer") as server:
+def test_a_verification_cannot_stop_the_kernel_server_that_forked_it(course, secret, isolation):
+    """The verifier runs as a uid of its own, without capability: it can neither signal nor trace its server."""
+    kill = "def relu_backward(dout, cache):\n    import os, signal\n    os.kill(os.getppid(), signal.SIGSTOP)"
+    submit(course, "server-stopper", [("relu_backward", kill)])
+    with kernel.kernels_for(course, "server-stopper") as server:
+        verification = verify.verify_forked(secret, isolation, server)
+        assert verification is not None and server.ready(5)
+    relu = next(r for r in verification.results if r.exercise == "relu_backward")
+    assert not relu.passed and "PermissionError" in relu.summary
+
+
+def test_a_verification_whose_server_ends_is_done_again_in_a_box(course, secret, isolation, capfd):
+    """A server that ends during the verification (killed by the machine, say) drops the forked results (the round
+    it ended in may have failed for it): grading verifies again in a box of its own."""
+    slow = "def relu_backward(dout, cache):\n    import time\n    time.sleep(3)\n    raise NotImplementedError"
+    submit(course, "server-lost", [("relu_backward", slow)])
+    with kernel.kernels_for(course, "server-lost") as server:
+        threading.Timer(1.0, server.process.kill).start()
         assert verify.verify_forked(secret, isolation, server) is None
-        assert server.process.poll() is not None, "the student's code did not reach the server"
     assert "verification: not in the kernel server's box (the submission's kernel server has ended" in (
         capfd.readouterr().out
     )
-    got = verify.verify(course, "server-killer", secret, isolation).results
+    got = verify.verify(course, "server-lost", secret, isolation).results
     assert [r.exercise for r in got] == list(EXERCISES)
     using_relu = {"relu_backward", "residual_backward", "two_layer_net_backward"}
     using_relu |= {"network_gradient_check", "spiral_training"}
@@ -262,7 +274,7 @@ def test_student_code_runs_in_a_box_of_its_own_and_reaches_nothing_else(course, 
     """
     submit(course, "snoop", [("add_backward", probe)])
     summary = results("snoop")["add_backward"].summary
-    uid = box.UID_BASE + os.getpid() if ROOT else os.getuid()
+    uid = (box.uid(box.COLD) if results.where == BOX else box.uid(box.VERIFIER)) if ROOT else os.getuid()
     processes = 3 if results.where == BOX else 4  # init, python, sleep; and the kernel server in its box
     assert f"uid={uid} caps=0000000000000000 read=[] processes={processes}" in summary
     assert not leftover(marker), "a process started by student code outlived the box"
@@ -286,14 +298,15 @@ def test_a_box_has_no_network_no_host_files_and_its_limits(tmp_path):
     writable = tmp_path / "box"
     writable.mkdir()
     box.give_to_box(writable)
-    argv = box.argv(box.Box(str(writable), env={"ONLY": "this"}, limits=limits), [sys.executable, "-c", code])
-    done = subprocess.run(argv, capture_output=True, text=True)
-    assert done.stdout.splitlines() == [
+    process = box.start(box.Box(str(writable), env={"ONLY": "this"}, limits=limits), [sys.executable, "-c", code],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    out, err = process.communicate()
+    assert out.splitlines() == [
         "network: Network is unreachable",
         "file: False",
         f"limits: {[1 << 30, 16]}",
         "env: ['LC_CTYPE', 'ONLY', 'PWD']",  # PWD from bwrap's --chdir, LC_CTYPE from Python's C-locale coercion
-    ], done.stderr
+    ], err
 
 
 def test_a_fork_loop_stays_inside_its_box(tmp_path):
@@ -303,9 +316,7 @@ def test_a_fork_loop_stays_inside_its_box(tmp_path):
         (tmp_path / name).mkdir()
         box.give_to_box(tmp_path / name)
         limits = box.Limits(cpu_seconds=2, processes=40)
-        boxes.append(
-            subprocess.Popen(box.argv(box.Box(str(tmp_path / name), limits=limits), [sys.executable, "-c", loop]))
-        )
+        boxes.append(box.start(box.Box(str(tmp_path / name), limits=limits), [sys.executable, "-c", loop]))
     time.sleep(1)
     assert subprocess.run([sys.executable, "-c", "import os; os.fork()"]).returncode == 0  # the grader can still fork
     for process in boxes:

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import REPO, student_env
+from conftest import student_env
 
 import backprop_lib
 from backprop_lib.kit import hints
@@ -143,17 +143,14 @@ def test_bad_requests_are_clear_errors(tmp_path, name, level, message):
         hints.hint(name, level, directory=tmp_path)
 
 
-def test_the_notebook_helper_remembers_in_the_folder_that_holds_the_library():
-    state = REPO / hints.STATE_NAME
-    before = state.read_text() if state.exists() else None
-    try:
-        state.unlink(missing_ok=True)
-        assert backprop_lib.hint("add_backward").level == 1
-        assert backprop_lib.hint("add_backward").level == 2
-    finally:
-        state.unlink(missing_ok=True)
-        if before is not None:
-            state.write_text(before)
+def test_the_notebook_helper_remembers_in_the_folder_you_work_in(tmp_path, monkeypatch):
+    (tmp_path / "backprop_lib").mkdir()
+    (tmp_path / "backprop_lib" / "__init__.py").touch()
+    (tmp_path / "notes").mkdir()
+    monkeypatch.chdir(tmp_path / "notes")
+    assert backprop_lib.hint("add_backward").level == 1
+    assert backprop_lib.hint("add_backward").level == 2
+    assert hints.read_record(tmp_path / hints.STATE_NAME)["add_backward"].rung == 2
 
 
 def test_the_terminal_command(tmp_path):

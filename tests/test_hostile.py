@@ -1,18 +1,26 @@
-"""A hostile class, graded in one batch with honest controls beside it (issue 12's done-when).
+"""A hostile class, graded in one batch with honest controls beside it (issues 12 and 19).
 
-The course is notebook 02 (seven exercises and one worked example); every
-hostile sample is a small change to an honest base (the reference or the
-untouched stubs), so "at most its honest score" is that base's score in the
-same batch. The batch runs through the TA's command, as root and as a non-root
-grader (the user ``nobody`` with an interpreter it can run: Debian's python3
-with the kit installed in a venv, ``NONROOT_PYTHON``; skipped with the reason
-when there is none).
+The course is notebooks 01 and 02; the hostile code is in notebook 02, graded
+after 01, and in the library. Every hostile sample is a small change to an
+honest base (the reference or the untouched stubs), so "at most its honest
+score" is that base's score in the same batch. The attacks: a shadowing kit,
+a kernel hijack, forged answers, a fork loop, FIFOs, stolen solutions, faked
+tracebacks, huge outputs, odd names (issue 12); stopping and replacing the
+kernel server, echoing test cells and reading other autograded notebooks, seven
+forms of live HTML, the grader's environment through /proc/1/environ, filling
+/dev/shm, state left for later notebooks and the verification (issue 19). The
+batch runs through the TA's command, as root and as a non-root grader (the user
+``nobody`` with an interpreter it can run: Debian's python3 with the kit
+installed in a venv, ``NONROOT_PYTHON``; skipped with the reason when there is
+none); its feedback pages are opened in headless Chromium.
 """
 
 import csv
 import hashlib
+import html
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -23,11 +31,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell
 from one_notebook import NOTEBOOK, one_notebook_course
 
 from autograder.course import TA_CONFIG, open_course, samples
-from autograder.course.build import HIDDEN_TESTS_DIR
+from autograder.course.build import HIDDEN_TESTS_DIR, hidden_lines
 from autograder.reports import scores as report
 from autograder.sandbox import box
 from backprop_lib import SOLUTIONS_DIR
@@ -51,7 +60,14 @@ BASES = {
     "fifo": "honest",
     "bigdisplay": "honest",
     "odd names": "honest",
+    "server": "untouched",
+    "echo": "untouched",
+    "html": "honest",
+    "environ": "honest",
+    "shm": "honest",
+    "state": "honest",
 }
+GRADER_SECRET = "grader-secret-7b1e"  # in the grader's environment; no box may show it
 
 SHADOW = """
 from backprop_lib.kit.results import CheckResult
@@ -188,6 +204,95 @@ def _forget(result):
 ip.events.register("post_run_cell", _forget)
 """
 
+SERVER = """
+import glob, json, os, signal, socket
+done = []
+parent = os.getppid()
+for name, attack in [("stop", lambda: os.kill(parent, signal.SIGSTOP)), ("kill", lambda: os.kill(parent, 9))]:
+    try:
+        attack()
+        done.append(name)
+    except OSError:
+        pass
+try:
+    words = open(f"/proc/{parent}/cmdline", "rb").read().split(b"\\0")
+    path = next(w.decode() for w in words if w.endswith(b".sock"))
+    os.unlink(path)
+    fake = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    fake.bind(path)
+    done.append("replaced")
+except (OSError, StopIteration):
+    pass
+print("server attacks:", done)
+"""
+
+ECHO = """
+import glob, json
+def _echo(result):
+    print(result.info.raw_cell)
+get_ipython().events.register("post_run_cell", _echo)
+found = []
+for path in glob.glob("*.ipynb"):
+    text = open(path).read()
+    if "### BEGIN " + "HIDDEN TESTS" in text:
+        found.append(path)
+        print(text)
+print("autograded notebooks read:", found)
+"""
+
+LIVE_HTML = [  # the seven forms of live HTML a notebook displayed, each trying to run or to navigate
+    """<img src=x onerror="document.title='PWNED'">""",
+    """<a id=go href="javascript:document.title='PWNED'">click</a>""",
+    """<svg onload="document.title='PWNED'"></svg>""",
+    """<iframe srcdoc="<script>parent.document.title='PWNED'</script>"></iframe>""",
+    """<meta http-equiv=refresh content="0;url=https://example.com/PWNED">""",
+    """<form action="https://example.com/PWNED"><button>send</button></form>""",
+    """<object data="data:text/html,<script>parent.document.title='PWNED'</script>"></object>""",
+]
+HTML_CELL = "from IPython.display import HTML, display\n" + "\n".join(f"display(HTML({form!r}))" for form in LIVE_HTML)
+
+ENVIRON = """
+found = []
+for path in ("/proc/1/environ", "/proc/self/environ"):
+    try:
+        found += [entry for entry in open(path).read().split("\\0") if entry.startswith("GRADER_")]
+    except OSError:
+        pass
+print("grader environment seen:", found)
+"""
+
+SHM = """
+written = 0
+try:
+    with open("/dev/shm/fill", "wb") as file:
+        for _ in range(300):
+            file.write(b"x" * (1 << 20))
+            written += 1
+except OSError as error:
+    print("shm stopped:", error.strerror)
+print("shm written MB:", written)
+"""
+
+STATE_CELL = """
+import os
+for folder in ("/tmp", "/dev/shm", os.environ["HOME"]):
+    try:
+        open(os.path.join(folder, "planted-state"), "w").write("from the notebook")
+    except OSError:
+        pass
+"""
+STATE_LIBRARY = """
+def _saw_planted_state():
+    import os
+    return [f for f in ("/tmp", "/dev/shm", os.environ.get("HOME", "/")) if os.path.exists(f + "/planted-state")]
+_add_backward = add_backward
+def add_backward(dout, cache):
+    seen = _saw_planted_state()
+    if seen:
+        raise RuntimeError(f"SAW PLANTED STATE in {seen}")
+    return _add_backward(dout, cache)
+"""
+
 BIG_DISPLAY = """
 import base64, os
 from IPython.display import display
@@ -240,6 +345,13 @@ def make_submissions(course):
         READ_CELL.format(hidden=str(HIDDEN_TESTS_DIR), repo=str(REPO), solutions=str(SOLUTIONS_DIR)),
     )
     add_cell(folder["tracebacks"], TRACEBACKS)
+    add_cell(folder["server"], SERVER)
+    add_cell(folder["echo"], ECHO)
+    add_cell(folder["html"], HTML_CELL)
+    add_cell(folder["environ"], ENVIRON)
+    add_cell(folder["shm"], SHM)
+    add_cell(folder["state"], STATE_CELL)
+    append(library(folder["state"]), STATE_LIBRARY)
     add_cell(folder["bigdisplay"], BIG_DISPLAY)
     notebook = add_cell(folder["bigdisplay"], "![big](attachment:big.png)", markdown=True)
     notebook.cells[2]["attachments"] = {"big.png": {"image/png": "A" * (5 << 20)}}
@@ -299,8 +411,9 @@ def box_processes(course, user):
 
 
 def course_for(parent, owner=None):
-    """A one-notebook course with every submission, owned by ``owner`` (a user name) if given."""
-    course = one_notebook_course(parent)
+    """A course of notebooks 01 and 02 (the hostile cells are in 02, graded after 01) with every submission, owned
+    by ``owner`` (a user name) if given."""
+    course = one_notebook_course(parent, names=("01_chain_rule", NOTEBOOK), cell_timeout=60)  # same verdict loaded
     make_submissions(course)
     if owner:
         account = pwd.getpwnam(owner)
@@ -323,6 +436,7 @@ def grade_batch(course, python, user=None):
     temporary.chmod(0o1777)  # the grader's TMPDIR, of this batch alone (tests beside it grade too)
     env = {"PATH": f"{Path(python).parent}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
     env["TMPDIR"] = str(temporary)
+    env["GRADER_SECRET"] = GRADER_SECRET
     prefix = []
     if user:
         account = pwd.getpwnam(user)
@@ -384,11 +498,7 @@ def check_batch(course, user, before, graded, escaped, exported):
     reader = (course.folder("autograded", "reader") / f"{NOTEBOOK}.ipynb").read_text()
     # nothing found; the kit's package is absent (editable install) or an empty folder (installed from a wheel)
     assert "FOUND: ['']" in reader and "No module named 'autograder" in reader
-    hidden_line = next(
-        line for line in (HIDDEN_TESTS_DIR / NOTEBOOK / "add_backward.py").read_text().splitlines() if len(line) > 30
-    )
-    for page in course.folder("feedback", "reader").glob("*.html"):
-        assert hidden_line not in page.read_text()
+    check_new_attacks(course, scores, user)
     big = course.folder("autograded", "bigdisplay") / f"{NOTEBOOK}.ipynb"
     assert big.stat().st_size < 4 << 20 and "the grader dropped output here" in big.read_text()
     assert any("attachments" in note for note in scores["bigdisplay"].record.reasons())
@@ -399,13 +509,87 @@ def check_batch(course, user, before, graded, escaped, exported):
     formula = next(row for row in rows if "HYPERLINK" in row[0])
     assert formula[0] == "'=HYPERLINK(1)" and float(formula[rows[0].index("grade")]) == maximum
 
-    for name in ("honest", "hijack", "forkbomb"):  # graded with warm kernels: each student's own kernel server
-        assert "forkserver: kernel" in (course.reports / "logs" / name / "worker.log").read_text(), name
+    for name in ("honest", "hijack", "forkbomb"):  # as root, warm kernels: each student's own kernel server
+        warm = "forkserver: kernel" in (course.reports / "logs" / name / "worker.log").read_text()
+        assert warm == (user is None and os.geteuid() == 0), name  # a non-root grader starts every kernel cold
     assert snapshot(course) == before, "the course folder changed outside the kit's own outputs"
     assert not box_processes(course, user)
     assert not list(batch_tmp(course).glob("backprop-secret-*")), "secret cases outlived the grading"
     budget = (300 + 60 + 60) * len(scores) / 2  # per student: notebook limit, verification, margin; 2 at once
     assert graded.seconds < budget
+
+
+def autograded(course, student, notebook=NOTEBOOK):
+    return (course.folder("autograded", student) / f"{notebook}.ipynb").read_text()
+
+
+def check_new_attacks(course, scores, user):
+    """Issue 19's attacks: each failed, none changed a score, nothing of them reached a page."""
+    attacks = re.search(r"server attacks: (\[.*?\])", autograded(course, "server")).group(1)
+    assert "replaced" not in attacks  # a cold kernel's parent is its box's init, which ignores its signals
+    if box.warm_possible() and user is None:  # a warm kernel's parent is its server, another uid: all refused
+        assert attacks == "[]", attacks
+    assert '"autograded notebooks read: []' in autograded(course, "echo")
+    assert '"grader environment seen: []' in autograded(course, "environ")
+    shm = autograded(course, "shm")
+    assert "shm stopped: No space left on device" in shm and "shm written MB: 16" in shm
+    seen = [r.summary for s in scores.values() for r in s.verified.values() if "SAW PLANTED STATE" in r.summary]
+    assert not seen, seen
+    for name in ("html", "environ", "shm", "state"):
+        assert finals(scores[name]) == finals(scores["honest"]), name
+    hidden = hidden_lines(course.source)
+    pages = sorted(course.root.glob("feedback/*/*/*.html"))
+    assert pages and hidden
+    for page in pages:
+        text = html.unescape(page.read_text())
+        assert not [line for line in hidden if line in text], page
+        assert GRADER_SECRET not in text, page
+    for page in pages:  # the displayed forms' code may show, as text; no element of them is left
+        soup = BeautifulSoup(page.read_text(), "html.parser")
+        assert not soup.find_all(["script", "iframe", "form", "object", "embed", "svg"]), page
+        assert not soup.find_all("meta", attrs={"http-equiv": re.compile("refresh", re.I)}), page
+        for element in soup.find_all(True):
+            assert not [name for name in element.attrs if name.lower().startswith("on")], (page, element.name)
+            assert not str(element.get("href", "")).lower().startswith("javascript:"), page
+    assert_inert_in_chromium(pages)
+
+
+def assert_inert_in_chromium(pages):
+    """Every page opened in headless Chromium: no script ran (the title stays), nothing navigated, asked or loaded."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=args)
+        for path in pages:
+            title, events = opened(browser, path)
+            assert "PWNED" not in title and not events, (path, title, events)
+        browser.close()
+
+
+def opened(browser, path):
+    """(the title, every dialog, navigation away and request but the page itself) of ``path`` in ``browser``."""
+    page, events, url = browser.new_page(), [], path.as_uri()
+
+    def dialog(shown):
+        events.append(f"dialog {shown.message}")
+        shown.dismiss()
+
+    def request(route):
+        if route.request.url == url:
+            route.continue_()
+        else:
+            events.append(f"request {route.request.url}")
+            route.abort()
+
+    page.on("dialog", dialog)
+    page.on("framenavigated", lambda frame: frame.url == url or events.append(f"navigated {frame.url}"))
+    page.route("**/*", request)
+    page.goto(url)
+    page.wait_for_timeout(300)
+    title = page.title()
+    page.close()
+    return title, events
 
 
 def finals(scores):

@@ -30,7 +30,7 @@ from conftest import REPO, student_env
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from autograder.course.build import HIDDEN_TESTS_DIR, build, inject_hidden_test
+from autograder.course.build import HIDDEN_TESTS_DIR, build, notebooks_with_hidden_tests
 from autograder.grading.illustrations import ILLUSTRATION, SKIP
 from backprop_lib.kit.exercises import EXERCISES, is_course_example
 
@@ -101,10 +101,7 @@ def grade_cells(notebook):
 
 def with_hidden_tests(stem):
     """The notebook with its hidden tests in its test cells, as ``backprop-kit course build`` makes it."""
-    notebook = read_notebook(stem)
-    for test in sorted((HIDDEN_TESTS_DIR / stem).glob("*.py")):
-        inject_hidden_test(notebook, test.stem, test.read_text(), where=test)
-    return notebook
+    return notebooks_with_hidden_tests()[stem]
 
 
 def report_cell(expressions):

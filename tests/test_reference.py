@@ -1,5 +1,7 @@
 """The reference solutions pass every check, on the public seed and on others."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -42,6 +44,29 @@ def test_db_has_the_shape_of_b(b_shape):
 
     _, cache = linear_forward(np.ones((2, 4)), np.ones((4, 3)), np.zeros(b_shape))
     assert linear_backward(np.ones((2, 3)), cache)[2].shape == b_shape
+
+
+@pytest.mark.parametrize(
+    ("shapes", "message"),
+    [
+        (((3,), (3, 2), (2,)), "x has shape (3,), but the layer takes a batch of rows, x of shape (N, M); one example"),
+        (((4, 3), (2, 2), (2,)), "W has shape (2, 2), expected (M, K) with M = 3 (x's columns)"),
+        (((4, 3), (3,), (2,)), "W has shape (3,), expected (M, K) with M = 3 (x's columns)"),
+        (((4, 3), (3, 2), (3,)), "b has shape (3,), expected (K,) or (1, K) with K = 2 (W's columns)"),
+    ],
+)
+def test_the_given_linear_forward_refuses_shapes_outside_its_contract(shapes, message):
+    from backprop_lib.layers import linear_forward
+
+    with pytest.raises(ValueError, match=re.escape(f"linear_forward: {message}")):
+        linear_forward(*(np.ones(shape) for shape in shapes))
+
+
+def test_a_check_of_one_case_counts_it_in_the_singular():
+    [result] = run_checks(["spiral_training"])
+    assert result.passed and result.summary == "1 case matches the reference"
+    [result] = run_checks(["relu_backward"])
+    assert result.summary == "4 cases match the reference"
 
 
 def test_gradients_are_float64_whatever_the_upstream_dtype():

@@ -3,13 +3,13 @@ kernel a cold start gives, nothing a notebook leaves running reaches the next on
 the server only loses speed. Real bubblewrap boxes, real ipykernel kernels."""
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -123,10 +123,41 @@ def test_nothing_a_notebook_leaves_running_reaches_the_next_kernel(folder, serve
     assert len(json.loads(processes)) == 3, processes  # the box's init, the server, this kernel
 
 
-def test_a_kernel_that_kills_the_server_costs_its_notebook_and_the_next_start_cold(folder, server, caplog):
-    kill_the_server = "import os, signal; os.kill(os.getppid(), signal.SIGKILL)"
-    with contextlib.suppress(TimeoutError):  # the kernel may die before it answers
-        asyncio.run(run(folder, kill_the_server, timeout=10))
+ATTACKS = """
+import ctypes, os, signal
+server, done = os.getppid(), []
+for name, attack in [
+    ("stop", lambda: os.kill(server, signal.SIGSTOP)),
+    ("kill", lambda: os.kill(server, signal.SIGKILL)),
+    ("environ", lambda: open(f"/proc/{server}/environ").read()),
+    ("memory", lambda: open(f"/proc/{server}/mem", "rb").read(1)),
+    ("socket", lambda: os.unlink(SOCKET)),
+    ("home", lambda: open(os.path.join(os.path.dirname(SOCKET), "planted"), "w").write("x")),
+]:
+    try:
+        attack()
+        done.append(name)
+    except OSError:
+        pass
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.ptrace(16, server, None, None) == 0:  # PTRACE_ATTACH
+    done.append("ptrace")
+print(done)
+"""
+
+
+def test_a_kernel_can_neither_stop_kill_trace_nor_replace_its_server(folder, server):
+    """The server runs as a uid of its own: its kernels (another uid, no capability) cannot signal it, trace it,
+    read its memory or environment, or touch its folder and socket; every later notebook still gets a warm kernel."""
+    (done,), _ = asyncio.run(run(folder, ATTACKS.replace("SOCKET", repr(server.socket))))
+    assert done == "[]"
+    (processes,), manager = asyncio.run(run(folder, PROCESSES))
+    assert manager.server is server and len(json.loads(processes)) == 3  # init, the server, this kernel
+    assert server.ready(5) and os.path.exists(server.socket)
+
+
+def test_a_server_that_is_gone_makes_the_next_kernels_start_cold(folder, server, caplog):
+    server.process.kill()  # the machine may end it (out of memory, say); no student process can
     with caplog.at_level(logging.WARNING, logger="warm"):
         (processes,), manager = asyncio.run(run(folder, PROCESSES))
     assert manager.server is None and len(json.loads(processes)) == 2  # a box of its own: init and the kernel
@@ -166,3 +197,38 @@ def test_the_server_says_why_it_refuses_a_request(server):
     with pytest.raises(forkserver.ChildError, match="refused the request: limits are whole numbers of cpu_seconds"):
         forkserver.Child(server.socket, unknown_limit, [0, 1, 2])
     assert server.ready()
+
+
+LEAVE_STATE = """
+import ctypes, os
+os.makedirs("/tmp/left/deep", exist_ok=True)
+open("/tmp/left/deep/file", "w").write("from notebook 1")
+os.chmod("/tmp/left", 0)
+open("/dev/shm/left", "w").write("from notebook 1")
+libc = ctypes.CDLL(None, use_errno=True)
+print(libc.shmget(0x1234, 4096, 0o1666) >= 0)
+"""
+FIND_STATE = """
+import os
+found = sorted(set(os.listdir("/tmp")) - MOUNTED) + os.listdir("/dev/shm")
+found += open("/proc/sysvipc/shm").read().splitlines()[1:]
+print(found)
+"""
+
+
+def test_what_a_notebook_leaves_in_the_box_s_shared_places_never_reaches_the_next(folder, server):
+    binds = [Path(server.scratch), folder]  # /tmp shows the folders bound under it as mount points
+    mounted = {path.relative_to("/tmp").parts[0] for path in binds if path.is_relative_to("/tmp")}
+    (made,), _ = asyncio.run(run(folder, LEAVE_STATE))
+    assert made == "True"
+    (found,), manager = asyncio.run(run(folder, FIND_STATE.replace("MOUNTED", repr(mounted))))
+    assert manager.server is server and found == "[]"
+
+
+def test_no_kernel_makes_a_user_namespace_or_reads_the_grader_s_environment(folder, server, monkeypatch):
+    monkeypatch.setenv("GRADER_SECRET", "never-in-a-box")
+    refuse = "import subprocess\nprint(subprocess.run(['unshare', '-Ur', 'true'], capture_output=True).returncode != 0)"
+    leak = "try:\n    print('never-in-a-box' in open('/proc/1/environ').read())\nexcept OSError:\n    print(False)"
+    for warm_kernel in (True, False):
+        (refused, leaked), _ = asyncio.run(run(folder, refuse, leak, warm_kernel=warm_kernel))
+        assert (refused, leaked) == ("True", "False"), warm_kernel

@@ -219,6 +219,20 @@ def test_a_broken_backward_becomes_one_line_not_a_traceback(monkeypatch):
     assert viewer.status.startswith("*2 gate"), "the gates before the broken one still step"
 
 
+def test_a_wrong_gate_is_never_shown_beside_the_rule_it_misses(monkeypatch):
+    import backprop_lib.gates
+
+    swapped = lambda dout, cache: (dout * cache[0], dout * cache[1])  # noqa: E731 (the inputs not switched)
+    monkeypatch.setattr(backprop_lib.gates, "multiply_backward", swapped)
+    explorer = gate_explorer("multiply", a=3.0, b=-4.0, upstream=2.0)
+    assert bars(explorer) == [6.0, -8.0], "the bars show the student's numbers"
+    assert explorer.status == (
+        "your multiply_backward gives dE/da = 6.00, dE/db = -8.00: not what nudging a and b gives; "
+        'backprop_lib.check("multiply_backward") says where it differs'
+    )
+    assert "switches" not in explorer.status and "×" not in explorer.status
+
+
 def test_gate_explorer_rejects_an_unknown_gate():
     with pytest.raises(ValueError, match="gate must be one of add, multiply, maximum, got 'divide'"):
         gate_explorer("divide")
@@ -372,6 +386,22 @@ def test_he_scale_keeps_a_plain_relu_net_steady():
     widget = depth_flow(depth=30, scale=0.5)
     widget.controls["scale"].value = 1.4
     assert 1e-2 < widget.view.norms["plain"][0] < 1e2
+    assert "Plain: this scale keeps it steady, about ×0.9" in widget.status and "balance point" in widget.status
+
+
+@pytest.mark.parametrize(("depth", "scale", "trend"), [(3, 0.5, "shrinks"), (1, 0.5, "shrinks"), (3, 1.6, "enlarges")])
+def test_a_shallow_plain_net_is_not_called_steady_far_from_he_scale(depth, scale, trend):
+    widget = depth_flow(depth=depth, scale=scale)
+    assert "(kept)" in widget.status.split(",")[0], "too shallow for the verdict to be vanished or exploded"
+    assert "balance point" not in widget.status and "steady" not in widget.status
+    assert f"Plain: kept only because the net is shallow: each layer {trend} the gradient" in widget.status
+
+
+def test_at_fifty_layers_even_the_default_scale_makes_the_residual_net_explode():
+    widget = depth_flow(depth=50)
+    assert widget.view.norms["residual"][0] > 1e3
+    assert "residual" in widget.status and "(exploded)" in widget.status
+    assert "a little per block at small scales" in widget.status
 
 
 # Shared behaviour

@@ -31,12 +31,14 @@ from autograder.course import (
     BuildError,
     open_course,
 )
+from autograder.course.reference import with_reference
 
 # Package data of the kit (pyproject.toml), found wherever the kit is installed: a checkout or a wheel.
 NOTEBOOKS_DIR = Path(str(files("autograder.course") / "notebooks"))
 HIDDEN_TESTS_DIR = Path(str(files("autograder.course") / "hidden_tests"))
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 CELL_TIMEOUT = 30
+HIDDEN_LINE_CHARS = 10
 WARNING_LINE = r"(?m)^.*:\d+: \w*Warning: "
 
 
@@ -55,7 +57,7 @@ def build(
     an existing ``course_config.py`` is never changed, so a different ``course_id`` is refused.
     """
     root = Path(root).resolve()
-    notebooks = _notebooks_with_hidden_tests(Path(notebooks_dir), Path(hidden_tests_dir))
+    notebooks = notebooks_with_hidden_tests(Path(notebooks_dir), Path(hidden_tests_dir))
     root.mkdir(parents=True, exist_ok=True)
     _write_ta_config(root, course_id)
     (root / CONFIG_FILE).write_text(render_config(db_url, cell_timeout))
@@ -85,6 +87,7 @@ def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
     feedback = [
         "nbgrader.preprocessors.GetGrades",
         "autograder.reports.feedback.HideHiddenTracebacks",
+        "autograder.reports.feedback.ScrubHiddenTests",
         "nbgrader.preprocessors.ClearHiddenTests",
         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     ]
@@ -107,8 +110,10 @@ def render_config(db_url=None, cell_timeout=CELL_TIMEOUT):
         f"c.Autograde.autograde_preprocessors = {preprocessors!r}",
         f"c.Execute.timeout = {cell_timeout}",
         'c.ConfinedKernelManager.font_cache = os.path.join(here, ".grader", "matplotlib")',
-        "# Kernels import the kit from the course's copy, only the exercise files from the student.",
+        "# Kernels import the kit from the course's copy, only the exercise files from the student, and see the",
+        "# student's own files (intake/), never the autograded notebooks.",
         f"c.ConfinedKernelManager.library = os.path.join(here, 'source', {ASSIGNMENT!r}, 'backprop_lib')",
+        "c.ConfinedKernelManager.course_root = here",
         "# A Python warning on stderr does not zero a correct answer.",
         "c.IgnorePattern.enabled = True",
         f"c.IgnorePattern.pattern = {WARNING_LINE!r}",
@@ -192,8 +197,9 @@ def _copy_library(destination):
         raise BuildError(str(error)) from error
 
 
-def _notebooks_with_hidden_tests(notebooks_dir, hidden_tests_dir):
-    """{stem: notebook} for every notebook, each hidden test injected into its test cell."""
+def notebooks_with_hidden_tests(notebooks_dir=NOTEBOOKS_DIR, hidden_tests_dir=HIDDEN_TESTS_DIR):
+    """{stem: notebook} for every notebook, each hidden test injected into its test cell with its reference values
+    (``autograder.course.reference``)."""
     paths = sorted(notebooks_dir.glob(NOTEBOOK_PATTERN))
     if not paths:
         raise BuildError(f"no notebooks in {notebooks_dir}")
@@ -202,7 +208,7 @@ def _notebooks_with_hidden_tests(notebooks_dir, hidden_tests_dir):
         stem, grade_id = test.parent.name, test.stem
         if stem not in notebooks:
             raise BuildError(f"hidden test {test}: there is no notebook {stem}.ipynb in {notebooks_dir}")
-        inject_hidden_test(notebooks[stem], grade_id, test.read_text(), where=test)
+        inject_hidden_test(notebooks[stem], grade_id, with_reference(test), where=test)
     return notebooks
 
 
@@ -219,3 +225,18 @@ def inject_hidden_test(notebook, grade_id, code, where=""):
 
 def _nbgrader(cell):
     return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def hidden_lines(source, shortest=HIDDEN_LINE_CHARS):
+    """The lines of the hidden tests injected in the notebooks of ``source`` (whitespace collapsed, at least
+    ``shortest`` characters) that no student sees elsewhere in them: what feedback must never show."""
+    hidden, shown = set(), set()
+    for path in sorted(Path(source).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            text, inside = cell.source.splitlines(), False
+            for line in text:
+                marker = line.strip() in (BEGIN_HIDDEN, END_HIDDEN)
+                inside = (line.strip() == BEGIN_HIDDEN) or (inside and line.strip() != END_HIDDEN)
+                if not marker:
+                    (hidden if inside else shown).add(" ".join(line.split()))
+    return {line for line in hidden - shown if len(line) >= shortest}

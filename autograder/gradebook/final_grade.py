@@ -1,22 +1,25 @@
-"""The final grade, defined once: how nbgrader's test, the verification and a TA's override combine.
+"""The final grade, defined once: how the verification, nbgrader's test and a TA's override combine.
 
 Per grade cell of points P (docs/autograder.md, "The grade"):
 
+- ``check``: the integrity verification's verdict on the cell (its exercise or
+  course example, run again outside the student's kernels on secret cases), if a
+  check is registered under the cell's grade_id;
 - ``raw``: nbgrader's in-kernel score r (0 <= r <= P), from the test cell run in
-  the student's own kernel;
-- ``check``: the verification's verdict on the cell, if a check is registered
-  under the cell's grade_id: passed allows P points, failed allows 0; no check
-  allows P (the cell keeps nbgrader's score);
+  the student's own kernel, which the student's code can fake;
 - ``valid``: whether the notebook could be graded at all (not missing, not
-  invalid JSON, not failed); an invalid notebook allows 0;
+  invalid JSON, not failed);
 - ``manual``: a TA's manual score m set in formgrader.
 
-    automatic = min(r, allowed by the check, allowed by the notebook)
+    automatic = 0 if the notebook is not valid,
+                else P if the check passed, 0 if it failed (a cell with a check: its verdict alone),
+                else r (a cell without one)
     final     = m if the TA set one, else automatic
 
-The automatic score is what the kit writes into nbgrader's ``grade.auto_score``,
-so nbgrader's own ``grade.score`` (manual if set, else auto) IS the final score
-in formgrader, ``nbgrader export``, the kit's export and the feedback alike.
+So nothing a student's code can touch decides a checked cell, and a cell's points
+depend on its own exercise only. The automatic score is what the kit writes into
+nbgrader's ``grade.auto_score``, so nbgrader's own ``grade.score`` IS the final
+score in formgrader, ``nbgrader export``, the kit's export and the feedback alike.
 A student's grade is the sum of the final scores of every grade cell.
 """
 
@@ -41,11 +44,13 @@ class CellGrade:
 
     @property
     def automatic(self):
-        """min(nbgrader's score, what the verification allows, what the notebook's validity allows)."""
-        if self.raw is None:
-            return None
-        allowed = self.points if self.valid and self.check is not False else 0.0
-        return min(self.raw, allowed)
+        """0 for a notebook that could not be graded; the check's verdict for a cell with one (P or 0); else
+        nbgrader's score (None: it waits for a manual grade)."""
+        if not self.valid:
+            return 0.0
+        if self.check is not None:
+            return self.points if self.check else 0.0
+        return self.raw
 
     @property
     def final(self):

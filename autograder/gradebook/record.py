@@ -6,7 +6,7 @@ from datetime import datetime
 from backprop_lib.kit.hints import as_json
 from backprop_lib.kit.results import CheckResult
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 GRADED, STOPPED, FAILED, MISSING = "graded", "stopped", "failed", "missing"
 
 
@@ -22,22 +22,45 @@ class NotebookOutcome:
 
 @dataclass
 class Verification:
-    """One student's integrity verification: one CheckResult per exercise, how long, in what isolation."""
+    """One student's integrity verification: one CheckResult per exercise, how long, in what isolation.
+
+    ``excerpts`` ({exercise: text}) quotes, for a failed exercise, the student's line its check points at,
+    anonymised (``autograder.grading.excerpts``).
+    """
 
     results: list
     seconds: float
     isolation: str
+    excerpts: dict = field(default_factory=dict)
 
     def to_dict(self):
         return {
             "results": [r.to_dict() for r in self.results],
             "seconds": self.seconds,
             "isolation": self.isolation,
+            "excerpts": self.excerpts,
         }
 
     @classmethod
     def from_dict(cls, data):
-        return cls([CheckResult.from_dict(r) for r in data["results"]], data["seconds"], data["isolation"])
+        results = [CheckResult.from_dict(r) for r in data["results"]]
+        return cls(results, data["seconds"], data["isolation"], data.get("excerpts", {}))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One complete grading of a student's submission, as the history of attempts keeps it.
+
+    ``submitted_at`` is nbgrader's timestamp of the submission (None when it had none), ``content_hash``
+    the submission's (``autograder.grading.fingerprint.submission_hash``), ``score`` the grade it earned
+    then, out of ``max_score``.
+    """
+
+    graded_at: datetime
+    submitted_at: datetime | None
+    content_hash: str
+    score: float
+    max_score: float
 
 
 @dataclass

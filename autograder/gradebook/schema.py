@@ -4,8 +4,11 @@
     backprop_kit_submission   per (assignment, student): intake notes, notebook outcomes, isolation of the
                               verification, content hash, course fingerprint, kit version, graded at, and
                               the hints the student opened (only in a course that records them; else NULL)
-    backprop_kit_check        per exercise check: status, summary, details, hint (the verification's verdict)
+    backprop_kit_check        per exercise check: status, summary, details, hint (the verification's verdict),
+                              the diagnosis's name, and the student's line a failed check points at (excerpt)
     backprop_kit_cell         per grade cell: nbgrader's raw in-kernel score and the final automatic score
+    backprop_kit_attempt      per complete grading: when graded, when submitted (nbgrader's timestamp), the
+                              submission's content hash, grade and maximum; kept across gradings (the history)
 
 ``autograder.gradebook.migration`` creates and upgrades them; reading never does.
 """
@@ -44,6 +47,8 @@ check_table = sa.Table(
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("details", sa.JSON, nullable=False),
     sa.Column("hint", sa.Text),
+    sa.Column("diagnosis", sa.String(128)),
+    sa.Column("excerpt", sa.Text),
 )
 cell_table = sa.Table(
     "backprop_kit_cell",
@@ -55,9 +60,21 @@ cell_table = sa.Table(
     sa.Column("raw_score", sa.Float),
     sa.Column("automatic_score", sa.Float),
 )
+attempt_table = sa.Table(
+    "backprop_kit_attempt",
+    metadata,
+    sa.Column("assignment", sa.String(128), primary_key=True),
+    sa.Column("student", sa.String(128), primary_key=True),
+    sa.Column("graded_at", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("submitted_at", sa.DateTime(timezone=True)),
+    sa.Column("content_hash", sa.String(128), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("max_score", sa.Float, nullable=False),
+)
 PER_STUDENT = (submission_table, check_table, cell_table)
+"""The tables a grading replaces: the student's latest record (``attempt_table`` keeps every grading)."""
 # {schema version: the columns it added to an existing table}
-ADDED_COLUMNS = {2: [submission_table.c.hints]}
+ADDED_COLUMNS = {2: [submission_table.c.hints], 3: [check_table.c.diagnosis, check_table.c.excerpt]}
 
 
 def schema_version(connection):

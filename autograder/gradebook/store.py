@@ -19,10 +19,18 @@ from importlib.metadata import PackageNotFoundError, version
 import sqlalchemy as sa
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.gradebook.final_grade import CellGrade
-from autograder.gradebook.record import SCHEMA_VERSION, GradingRecord, NotebookOutcome, Verification, hints_as_json
+from autograder.gradebook.final_grade import CellGrade, student_grade
+from autograder.gradebook.record import (
+    SCHEMA_VERSION,
+    Attempt,
+    GradingRecord,
+    NotebookOutcome,
+    Verification,
+    hints_as_json,
+)
 from autograder.gradebook.schema import (
     PER_STUDENT,
+    attempt_table,
     cell_table,
     check_table,
     missing_sqlite_file,
@@ -40,9 +48,13 @@ def kit_version():
         return "unknown"
 
 
-def save(course, record):
+def save(course, record, submission_hash=None):
     """Store ``record`` and write the final grade of each grade cell into nbgrader's tables (the kit's tables must
-    exist: ``autograder.gradebook.migration.migrate``)."""
+    exist: ``autograder.gradebook.migration.migrate``).
+
+    ``submission_hash``: given for a complete grading of the submission with that content hash, the grading is
+    also added to the student's attempts (``load_attempts``), with the grade it earned.
+    """
     record.kit_version = record.kit_version or kit_version()
     record.graded_at = datetime.now(timezone.utc)
     with Gradebook(course.db_url, course.course_id) as gradebook:
@@ -51,16 +63,20 @@ def save(course, record):
         for table in PER_STUDENT:
             connection.execute(table.delete().filter_by(**key))
         connection.execute(submission_table.insert().values(**key, **_submission_row(record)))
-        results = record.verification.results if record.verification else []
-        for position, result in enumerate(results):
+        excerpts = record.verification.excerpts if record.verification else {}
+        for position, result in enumerate(record.verification.results if record.verification else []):
             row = {**result.to_dict(), "position": position, "summary": result.summary or ""}
-            connection.execute(check_table.insert().values(**key, **row))
-        for notebook, cells in graded_cells(gradebook, course.assignment, record.student, record):
+            connection.execute(check_table.insert().values(**key, **row, excerpt=excerpts.get(result.exercise)))
+        graded = graded_cells(gradebook, course.assignment, record.student, record)
+        for notebook, cells in graded:
             for grade, cell in cells:
                 grade.auto_score = cell.automatic
                 row = {"notebook": cell.notebook, "grade_id": cell.grade_id, "raw_score": cell.raw}
                 connection.execute(cell_table.insert().values(**key, **row, automatic_score=cell.automatic))
             notebook.flagged = any(cell.lowered_by_verification for _, cell in cells)
+        if submission_hash is not None:
+            row = _attempt_row(gradebook, course.assignment, record, graded, submission_hash)
+            connection.execute(attempt_table.insert().values(**key, **row))
         gradebook.db.commit()
 
 
@@ -89,6 +105,27 @@ def load_all(course, students=None):
 
 
 _current = set()  # gradebooks seen at this kit's schema version (a version never goes back)
+
+
+def load_attempts(course):
+    """{student: [Attempt]} of every student with a complete grading, oldest first; never writes."""
+    if missing_sqlite_file(course.db_url):
+        return {}
+    engine = sa.create_engine(course.db_url)
+    try:
+        with engine.connect() as connection:
+            if not sa.inspect(connection).has_table(attempt_table.name):
+                return {}
+            query = sa.select(attempt_table).where(attempt_table.c.assignment == course.assignment)
+            rows = connection.execute(query.order_by(attempt_table.c.graded_at)).mappings()
+            attempts = {}
+            for row in rows:
+                moments = {name: _utc(row[name]) for name in ("graded_at", "submitted_at")}
+                fields = {name: row[name] for name in ("content_hash", "score", "max_score")}
+                attempts.setdefault(row["student"], []).append(Attempt(**moments, **fields))
+            return dict(sorted(attempts.items()))
+    finally:
+        engine.dispose()
 
 
 def last_graded(course, student):
@@ -138,6 +175,26 @@ def graded_cells(gradebook, assignment, student, record):
     return found
 
 
+def _attempt_row(gradebook, assignment, record, graded, submission_hash):
+    """The attempt row of a complete grading: nbgrader's submission timestamp, the grade, the maximum."""
+    submission = gradebook.find_submission(assignment, record.student)
+    cells = [cell for _, found in graded for _, cell in found]
+    return {
+        "graded_at": record.graded_at,
+        "submitted_at": _utc(submission.timestamp),
+        "content_hash": submission_hash,
+        "score": student_grade(cells, submission.late_submission_penalty),
+        "max_score": sum(cell.points for cell in cells),
+    }
+
+
+def _utc(moment):
+    """A time from the gradebook as UTC (nbgrader's, and sqlite's, come without a time zone: they are UTC)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
 def _submission_row(record):
     verification = record.verification
     return {
@@ -163,20 +220,25 @@ def _read(connection, assignment, students, older):
         query = query.where(table.c.assignment == assignment)
         if students is not None:
             query = query.where(table.c.student.in_(list(students)))
-        found = connection.execute(query).mappings()
-        return [{column.name: row.get(column.name) for column in table.c} for row in found]
+        found = connection.execute(query)
+        keys, absent = list(found.keys()), dict.fromkeys(set(table.c.keys()) - present[table.name])
+        return [dict(zip(keys, row, strict=True)) | absent for row in found]
 
-    checks, raw = {}, {}
+    checks, excerpts, raw = {}, {}, {}
     for row in sorted(rows(check_table), key=lambda row: row["position"]):
-        fields = {name: row[name] for name in ("exercise", "path", "status", "summary", "details", "hint")}
-        checks.setdefault(row["student"], []).append(CheckResult(**fields))
+        names = ("exercise", "path", "status", "summary", "details", "hint", "diagnosis")
+        checks.setdefault(row["student"], []).append(CheckResult(**{name: row[name] for name in names}))
+        if row["excerpt"] is not None:
+            excerpts.setdefault(row["student"], {})[row["exercise"]] = row["excerpt"]
     for row in rows(cell_table):
         raw.setdefault(row["student"], {})[f"{row['notebook']}/{row['grade_id']}"] = row["raw_score"]
     records = {}
     for row in rows(submission_table):
         student = row["student"]
         verification = (
-            Verification(checks.get(student, []), row["verification_seconds"], row["isolation"])
+            Verification(
+                checks.get(student, []), row["verification_seconds"], row["isolation"], excerpts.get(student, {})
+            )
             if row["verified"]
             else None
         )

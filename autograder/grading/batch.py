@@ -8,8 +8,10 @@ For each student (up to ``jobs`` at once):
    cannot be graded scores 0, each with its reason (``autograder.autograde``);
    the kernels fork from the submission's warm kernel server, in its box, while
    the notebooks run (``autograder.warm``);
-3. integrity verification of the library in the sandbox (``autograder.verify``);
-4. the grading record and the final grade, in the gradebook (``autograder.store``).
+3. integrity verification of the library in the sandbox (``autograder.verify``), and the student's
+   statement each failed check points at (``autograder.grading.excerpts``);
+4. the grading record and the final grade, in the gradebook (``autograder.store``), and the grading
+   as one of the student's attempts.
 
 A re-grade skips a student whose submission and course are unchanged since
 their last complete grading (``autograder.fingerprint``), unless ``force``;
@@ -46,6 +48,7 @@ from autograder.course.release import with_venv_on_path
 from autograder.gradebook import migration, store
 from autograder.gradebook.record import FAILED, MISSING, GradingRecord, NotebookOutcome
 from autograder.grading.autograde import autograde_notebooks, die_with_parent, zero_notebook
+from autograder.grading.excerpts import quote_failures
 from autograder.grading.fingerprint import course_fingerprint, submission_hash
 from autograder.grading.intake import take_in
 from autograder.grading.progress import Progress
@@ -138,6 +141,7 @@ def verify_again(course, students=None, jobs=None):
         if not course.folder("intake", student).is_dir():
             record.notes = take_in(course, student).notes
         record.verification = verify.verify(course, student, secret, isolation)
+        record.verification.excerpts = quote_failures(course, student, record.verification)
         store.save(course, record)
 
     def failed(student, why):
@@ -177,6 +181,7 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
         clock.lap("notebooks")
         forked = verify.verify_forked(secret, isolation, server) if server else None
     record.verification = forked or verify.verify(course, student, secret, isolation)
+    record.verification.excerpts = quote_failures(course, student, record.verification)
     clock.lap("verification")
     for notebook in course.notebooks():
         if notebook not in graded:
@@ -185,7 +190,7 @@ def grade_student(course, student, secret, isolation, notebook_seconds=NOTEBOOK_
         record.notebooks.append(graded[notebook])
     if fingerprint and all(outcome.status != FAILED for outcome in record.notebooks):
         record.content_hash, record.course_fingerprint = submission, fingerprint
-    store.save(course, record)
+    store.save(course, record, submission_hash=submission)
     clock.lap("record")
     print(f"timing: {clock}", flush=True)
     return record

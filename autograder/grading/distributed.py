@@ -1,39 +1,17 @@
-"""Grade on an existing Dask distributed cluster: one task per student, no file system shared with the workers.
+"""Grade on a Dask distributed cluster: one task per student, no file system shared with the workers.
 
-The TA's side (``grade``):
+The TA's side (``grade``) refuses a sqlite gradebook (every worker writes into
+the one gradebook), sends the course once as the result of a task every grading
+task depends on, submits a task per student that is not up to date with the
+submission as tar bytes, and writes back what each returns (autograded
+notebooks, intake copy, logs), zeroing a student whose task failed for good.
 
-- refuses a sqlite gradebook: every worker writes its student's grades into the
-  one gradebook, so it must be a server (PostgreSQL) that all of them reach;
-- sends the course bundle once, as the result of a task every grading task
-  depends on (workers fetch it from each other): nbgrader_config.py,
-  course_config.py and source/ (the notebooks with their hidden tests, the
-  library), as tar bytes, with the course's fingerprint and the kit's version.
-  Not scattered data: Dask's active memory manager keeps one replica of that,
-  and when its worker dies the scheduler forgets it and cancels every task
-  that needs it; a task's result is computed again elsewhere;
-- submits one task per student that is not up to date (all with ``force``), the
-  submission as tar bytes; Dask balances them over the workers as they free up,
-  runs a task again elsewhere when its worker dies, and ``retries`` more times
-  when it raises;
-- as each task completes, writes what it returns (autograded notebooks, the
-  intake's copy, the grading record, the logs) into the course folder, and
-  advances the progress bar. A student whose task failed for good gets every
-  notebook zeroed and a record saying why, as in a local run.
-
-A worker (``grade_remote``) refuses a kit whose version or code differs from
-the TA's, unpacks the bundle once per worker process into a course folder in
-the worker's local directory and checks its fingerprint, writes the submission
-under submitted/<student>, and grades it with ``autograder.batch.grade`` in a
-child process that dies with the worker: the very code of a local run, so the
-scores are the same. It then packs the student's results and deletes them.
-
-The grading processes fork from the worker's grading server (``serve``, one
-per worker process, started on its first task): a process that has imported
-the grader once, so a task does not pay for a Python start and the grader's
-imports (about 1.5 s of CPU). The server is ``autograder.forkserver``'s event
-loop, serving grading processes instead of kernels (``GradingServer``). It is
-a plain subprocess, not multiprocessing's fork server: a Dask worker is a
-daemonic process, and multiprocessing refuses to let it start children.
+A worker (``grade_remote``) refuses a kit or course that differs from the TA's,
+unpacks the course once per worker process, and grades the student with
+``autograder.grading.batch.grade``, the very code of a local run, in a grading
+process forked by its grading server (``GradingServer``, started by the
+``--preload autograder.grading.distributed`` hook). docs/autograder.md ("Dask")
+tells why each choice was made and what it costs.
 """
 
 import atexit
@@ -278,7 +256,7 @@ class GradingServer(forkserver.Server):
         """Always: grading processes run side by side, each in boxes of its own."""
         return True
 
-    def after_child(self):
+    def after_child(self, what):
         pass
 
     def finish(self):

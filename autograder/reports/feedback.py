@@ -1,28 +1,19 @@
-"""Feedback that adds up: nbgrader's pages, with the final grade and how it was reached at the top of each.
+"""Feedback that adds up and is safe to open: nbgrader's pages, scrubbed, with the final grade on top of each.
 
-For every graded student, ``feedback/<student>/backprop/<notebook>.html`` (the
-only files ``nbgrader release_feedback`` delivers): nbgrader's feedback
-(``generate_feedback``) with the hidden tests' code removed (``ClearHiddenTests``)
-and, in cells that held hidden tests, tracebacks cut to their last line
-(``HideHiddenTracebacks``). Then each page gets:
-
-- at the top, the final grade (``autograder.gradebook.final_grade``, read from the gradebook,
-  the same number formgrader and every export show) and, per grade cell of that
-  notebook, its points and how they were reached (nbgrader's test, the grader's
-  own check with its diagnostic and hint, a TA's override); below it, folded,
-  the whole grading report: every notebook's points and outcome, the intake's
-  notes, every check of the library, and (in a course that records hints) the
-  hints the grading recorded;
-- no script at all: no widget state, no remote MathJax or require.js; a widget
-  output becomes a short note;
-- math rendered offline: ``$...$`` and ``$$...$$`` become MathML (latex2mathml),
-  which browsers render without any script;
-- no grader path: an absolute path in the text keeps only its part from
-  ``backprop_lib/`` on, or its last component.
-
-All text that comes from a submission is escaped.
+For every graded student, ``feedback/<student>/backprop/<notebook>.html`` (the only
+files ``nbgrader release_feedback`` delivers): nbgrader's feedback
+(``generate_feedback``) with the hidden tests' code removed (``ClearHiddenTests``),
+tracebacks in the cells that held them cut to their last line
+(``HideHiddenTracebacks``), and every output line that quotes a hidden test
+removed, in any cell (``ScrubHiddenTests``). Then each page gets the final grade
+(``autograder.gradebook.final_grade``, the number formgrader and every export show)
+and how each cell's points were reached, the whole grading report folded below,
+math as MathML (no script needed), no grader path, and is rebuilt by
+``autograder.reports.safe_html``: an allow-list of HTML and a CSP, so nothing a
+student's notebook displayed runs, frames, submits or navigates.
 """
 
+import functools
 import html
 import logging
 import re
@@ -35,8 +26,10 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import capture_log
 
 from autograder.course import ASSIGNMENT, BEGIN_HIDDEN, names
+from autograder.course.build import hidden_lines
 from autograder.gradebook import store
 from autograder.grading.progress import Progress
+from autograder.reports import safe_html
 from autograder.reports import scores as report
 from backprop_lib.kit.hints import STATE_NAME
 
@@ -49,8 +42,48 @@ STYLE = (
     ".backprop-kit-grade .hint{font-style:italic}"
 )
 MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$]+?)\$", re.DOTALL)
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+TAG = re.compile(r"<[^>]*>")
+HIDDEN_NOTE = "[the grader removed this output: it quoted a hidden test]"
 ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[\w.+~-]+/)+[\w.+~-]*")
 WIDGET_NOTE = "(an interactive widget: open the notebook in Jupyter to use it)"
+
+
+class ScrubHiddenTests(NbGraderPreprocessor):
+    """Remove every output line that quotes a line of the course's hidden tests, in every cell: a student's code
+    can print a test cell's source while it runs (``autograder.course.build.hidden_lines``)."""
+
+    def preprocess(self, nb, resources):
+        coursedir = CourseDirectory(config=self.config)
+        source = coursedir.format_path(coursedir.source_directory, ".", resources["nbgrader"]["assignment"])
+        lines = _hidden(source)
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                scrub_output(output, lines)
+        return nb, resources
+
+
+def scrub_output(output, lines):
+    """Take out of one notebook output what quotes any of ``lines``: the quoting lines of a stream or an error, the
+    whole of a rich output."""
+    if output.output_type == "stream":
+        output.text = "".join(line for line in output.text.splitlines(True) if not quotes(line, lines))
+    elif output.output_type == "error":
+        output.traceback = [line for line in output.traceback if not quotes(line, lines)]
+        output.evalue = "" if quotes(output.evalue, lines) else output.evalue
+    elif any(quotes(str(value), lines) for value in output.get("data", {}).values()):
+        output.data, output.metadata = {"text/plain": HIDDEN_NOTE}, {}
+
+
+def quotes(text, lines):
+    """Whether ``text`` (any output: ANSI colours, HTML tags and spacing set aside) holds one of ``lines``."""
+    plain = html.unescape(TAG.sub("", ANSI.sub("", text)))
+    return any(line in " ".join(row.split()) for row in plain.splitlines() for line in lines if line)
+
+
+@functools.cache
+def _hidden(source):
+    return frozenset(hidden_lines(source))
 
 
 class HideHiddenTracebacks(NbGraderPreprocessor):
@@ -72,6 +105,7 @@ def generate(course, students=None):
     """
     records = store.load_all(course, students)
     scores = {s.student: s for s in report.collect(course, list(records))}
+    hidden = _hidden(str(course.source))
     progress = Progress(len(records), "feedback")
     folders = {}
     for student in records:
@@ -86,32 +120,29 @@ def generate(course, students=None):
         for stem in course.notebooks():
             page = folder / f"{stem}.html"
             text = page.read_text() if page.is_file() else _empty_page(stem)
-            page.write_text(finish_page(text, stem, scores[student]))
+            page.write_text(finish_page(text, stem, scores[student], hidden))
         folders[student] = folder
         progress.advance(student)
     return folders
 
 
-def finish_page(text, notebook, scores):
-    """nbgrader's page of ``notebook`` with the grade on top, no scripts, offline math and no grader paths."""
+def finish_page(text, notebook, scores, hidden=frozenset()):
+    """nbgrader's page of ``notebook`` rebuilt safe (``safe_html``), with the grade on top, offline math, no grader
+    path and no line of the ``hidden`` tests."""
     soup = BeautifulSoup(text, "html.parser")
     body = soup.body or soup
     body.insert(0, BeautifulSoup(grade_section(notebook, scores), "html.parser"))  # scrubbed with the rest
-    for script in soup.find_all("script"):
-        if "widget-view" in (script.get("type") or ""):
-            script.replace_with(soup.new_string(WIDGET_NOTE))
-        else:
-            script.decompose()
-    for text_node in list(soup.find_all(string=True)):
+    for script in body.find_all("script", type=re.compile("widget-view")):
+        script.replace_with(soup.new_string(WIDGET_NOTE))
+    for text_node in list(body.find_all(string=True)):
         if text_node.parent.name not in ("style", "script"):
-            _scrub(text_node)
-    for block in soup.select(".jp-MarkdownOutput, .text_cell_render"):
+            _scrub(text_node, hidden)
+    for block in body.select(".jp-MarkdownOutput, .text_cell_render"):
         for text_node in list(block.find_all(string=MATH)):
             if text_node.parent.name not in ("code", "pre"):
                 text_node.replace_with(BeautifulSoup(_math_html(str(text_node)), "html.parser"))
-    head = soup.head or soup
-    head.append(BeautifulSoup(f"<style>{STYLE}</style>", "html.parser"))
-    return str(soup)
+    styles = [style.get_text() for style in soup.head.find_all("style")] if soup.head else []
+    return safe_html.page(notebook, [*styles, STYLE], body.decode_contents())
 
 
 def grade_section(notebook, scores):
@@ -130,9 +161,9 @@ def grade_section(notebook, scores):
     penalty = f"<p>Late submission: {scores.late_penalty:g} points deducted.</p>" if scores.late_penalty else ""
     return (
         f'<section class="backprop-kit-grade"><h2>Your grade: {scores.total:g}/{maximum:g}</h2>'
-        "<p>Each exercise's points are those of its test in your notebook, but never more than the grader's own "
-        "check of your library on new inputs allows; a notebook that could not be graded scores 0; a score set by "
-        f"your TA replaces both.</p>{penalty}<h3>This notebook: {e(notebook)}</h3>{cells}"
+        "<p>Each exercise's points come from the grader's own check of your library on new inputs, run apart from "
+        "your notebook (its test in your notebook is there to help you); a notebook that could not be graded "
+        f"scores 0; a score set by your TA replaces both.</p>{penalty}<h3>This notebook: {e(notebook)}</h3>{cells}"
         f"<details><summary>The whole grading report</summary>{_report(scores)}</details></section>"
     )
 
@@ -228,10 +259,14 @@ def _math_html(text):
     return "".join(pieces)
 
 
-def _scrub(text_node):
-    """Replace each absolute path in a text node by its part from backprop_lib/ on, or its last component."""
+def _scrub(text_node, hidden):
+    """Replace each absolute path in a text node by its part from backprop_lib/ on, or its last component; a line
+    that quotes a hidden test by a note."""
     text = str(text_node)
     cleaned = ABSOLUTE_PATH.sub(_short_path, text)
+    if hidden and quotes(cleaned, hidden):
+        lines = cleaned.splitlines(True)
+        cleaned = "".join(HIDDEN_NOTE + "\n" if quotes(line, hidden) else line for line in lines)
     if cleaned != text:
         text_node.replace_with(NavigableString(cleaned))
 

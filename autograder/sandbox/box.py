@@ -1,35 +1,37 @@
-"""One box per submission: the bubblewrap command line that runs student code alone.
+"""What a box holds and may use: the one answer to "what can a student's code see and do?".
 
 Every process that runs student code (a notebook's kernel, the integrity
-sandbox) starts as ``argv(box, command)``: bubblewrap (``bwrap``) builds a
-fresh root file system holding only what the box needs, in namespaces of its
-own, and runs the command there:
+verification) runs in a bubblewrap box built here, from one of three
+descriptions: ``notebook_box`` (a kernel started cold), ``server_box`` (the warm
+kernel server of a submission, ``autograder.sandbox.warm``) and
+``verification_box``. A box holds:
 
-- its own process namespace with its own ``/proc`` (no other process is
-  visible; when the command ends, every process it started ends with it), its
-  own network namespace (no route out), IPC and UTS namespaces, a new session
-  (no terminal to inject into), and death with the grader (``--die-with-parent``);
-- a file system of ``/usr`` (with the ``/bin``, ``/lib`` links), the Python
-  installation (``sys.base_prefix``) and the environment's site-packages with
-  the kit's own packages (``autograder``, ``backprop_lib``) and any editable
-  install hidden, the box's read-only binds, a private ``/tmp`` (tmpfs of ``TMP_BYTES``) and one
-  writable folder, on a read-only root; nothing else of the host exists in it (no
-  repository, no ``.git``, no course, no other submission);
-- a clean environment (exactly ``Box.env``);
-- limits (``prlimit``, inherited by every process of the box): processes, CPU
-  seconds (SIGKILL when spent), address space, file size, open files, no core
-  dumps;
-- its own user: run by root, bwrap starts the command through ``setpriv`` as a
-  uid of its own (``UID_BASE`` + the starting process's pid: no two boxes alive
-  at once share one), with no capabilities, no bounding set and no new
-  privileges; run by any other user, bwrap's unprivileged user namespace (one
-  per box) maps the grader's uid and grants no capability on the host. The
-  process limit counts per uid (root) or per user namespace (Linux >= 5.14), so
-  a fork loop stays inside its box either way.
+- the file system: ``/usr``, the interpreter and the environment's site-packages
+  with the kit's own packages hidden, read-only; for a notebook, the student's
+  own files (the intake copy: never nbgrader's autograded notebooks, which hold
+  the hidden tests) at the notebook folder's path, with the course's
+  ``backprop_lib/`` over the student's and only the student's exercise files on
+  top; one writable folder; a private ``/tmp`` (``TMP_BYTES``) and ``/dev/shm``
+  (``SHM_BYTES``); a read-only ``/dev``; nothing else of the host (no repository,
+  course, gradebook or other student);
+- namespaces of its own: processes and ``/proc``, network (none), IPC, UTS; a new
+  session; death with the grader;
+- ``environment()``'s variables and nothing of the grader's (bubblewrap itself
+  starts with ``LAUNCH_ENV``, so even the box's init shows no grader secret);
+- limits (``Limits``: CPU seconds, address space, file size, open files,
+  processes) and a system-call filter (``autograder.sandbox.seccomp``: no new
+  user namespace, no POSIX message queue);
+- its user. As root, every box runs under uids of its own (``uid``: the starting
+  process's pid picks four, one per role, so no two boxes alive share one), with
+  no capability. A kernel server keeps exactly three (set uids, set groups, kill)
+  to start kernels and verifications as the student's uids, which cannot signal,
+  trace or replace it. Run by any other user, a box is an unprivileged user
+  namespace mapping the grader's uid alone, so a server cannot be kept apart from
+  its kernels: kernels then start cold, each in a box of its own (``warm_possible``).
 
-Paths inside the box are the host's paths (a bound folder appears where it is
-on the host), so file names in messages, sockets and the kernel's connection
-file mean the same on both sides.
+Paths inside a box are the host's paths (a bound folder appears where it is on
+the host), so file names in messages, sockets and connection files mean the same
+on both sides.
 """
 
 import functools
@@ -42,15 +44,23 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.sandbox import seccomp
 from backprop_lib import EXERCISE_MODULES
 
 BWRAP = "bwrap"
 UID_BASE = 1_600_000_000
 TMP_BYTES = 64 << 20
+SHM_BYTES = 16 << 20
 KIT_PACKAGES = ("autograder", "backprop_lib", "solutions")
 ROOT, USER_NAMESPACE = "root", "user namespace"
-RUNNER = Path(__file__).with_name("runner.py")  # the verification's program, bound into its box
+COLD, SERVER, KERNELS, VERIFIER = range(4)  # who a box's processes are (as root, each role has a uid of its own)
+SERVER_CAPABILITIES = "setuid,setgid,kill"  # a kernel server's, to start kernels and verifications as their uids
+LAUNCH_ENV = {"PATH": "/usr/bin:/bin"}  # bubblewrap's own environment: the box's init holds nothing of the grader's
 PASSED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION")
+SERVER_SOURCE = Path(__file__).with_name("forkserver.py")
+RUNNER = Path(__file__).with_name("runner.py")  # the verification's program
+SERVER_FILE = "/run/backprop-kit/forkserver.py"  # where a kernel server's box shows the two
+RUNNER_FILE = "/run/backprop-kit/runner.py"
 
 
 @dataclass(frozen=True)
@@ -76,13 +86,18 @@ class Limits:
         return [f"--{name}={int(value)}:{int(value)}" for name, value in values.items()]
 
 
+KERNEL_LIMITS = Limits(cpu_seconds=120, memory_bytes=3 << 30, file_bytes=64 << 20, open_files=1024, processes=128)
+VERIFICATION_LIMITS = Limits(cpu_seconds=30, memory_bytes=2 << 30, file_bytes=64 << 20, open_files=64, processes=32)
+
+
 @dataclass(frozen=True)
 class Box:
-    """What one box holds: its writable folder, read-only binds, environment, limits, working folder.
+    """One box: its writable folder, read-only binds, environment, working folder, limits, and whose it is.
 
     ``read_only``: (host path, box path) pairs, mounted in order (a later one may cover
     part of an earlier one, e.g. a student's file over the course's copy).
-    ``writable``: a host folder, the only writable place besides the private /tmp.
+    ``writable``: a host folder, the only writable place besides the private /tmp and /dev/shm.
+    ``role``: COLD (a box of its own) or SERVER (a kernel server, ``server_box``).
     """
 
     writable: str
@@ -90,21 +105,69 @@ class Box:
     env: dict = field(default_factory=dict)
     cwd: str = ""
     limits: Limits = Limits()
+    role: int = COLD
+
+
+def notebook_box(scratch, folder, shown, library, env, limits=KERNEL_LIMITS):
+    """A notebook's box: the student's files ``shown`` at the notebook ``folder`` (the working folder), the
+    course's ``library`` over its ``backprop_lib/`` with the student's exercise files on top, ``scratch`` writable.
+    ``shown`` gets an empty ``backprop_lib/`` if it has none (the library's mount point)."""
+    if library and not os.path.lexists(os.path.join(shown, "backprop_lib")):
+        os.mkdir(os.path.join(shown, "backprop_lib"))
+    read_only = ((shown, folder), *library_binds(library, folder, shown))
+    return Box(scratch, read_only, env, folder, limits)
+
+
+def server_box(scratch, folder, shown, library, env, limits=KERNEL_LIMITS):
+    """A submission's kernel server: a notebook's box that also shows the server's file and the verification's
+    runner, run as the server's uid with SERVER_CAPABILITIES."""
+    notebook = notebook_box(scratch, folder, shown, library, env, limits)
+    read_only = (*notebook.read_only, (str(SERVER_SOURCE), SERVER_FILE), (str(RUNNER), RUNNER_FILE))
+    return Box(scratch, read_only, env, folder, limits, SERVER)
+
+
+def verification_box(work, library, own_library):
+    """A verification of its own: the course's ``library`` at ``work``/lib with the student's exercise files (from
+    ``own_library``) over it, the runner and the cases read-only, ``work``/out writable and the working folder."""
+    target = str(Path(work) / "lib" / "backprop_lib")
+    read_only = [(str(library), target)]
+    for module in EXERCISE_MODULES:
+        path = Path(own_library) / f"{module}.py"
+        if path.is_file() and not path.is_symlink():
+            read_only.append((str(path), f"{target}/{module}.py"))
+    read_only += [(str(RUNNER), str(Path(work) / "runner" / RUNNER.name)), (str(Path(work) / "cases"),) * 2]
+    out = str(Path(work) / "out")
+    return Box(out, tuple(read_only), {**verification_environment(), "HOME": out}, out, VERIFICATION_LIMITS)
+
+
+def verification_environment():
+    """The environment of a verification: a path, a locale, one BLAS thread."""
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def mode():
-    """How boxes are confined here: 'root' (a uid per box) or 'user namespace' (an unprivileged grader)."""
+    """How boxes are confined here: 'root' (uids of their own) or 'user namespace' (an unprivileged grader)."""
     return ROOT if os.geteuid() == 0 else USER_NAMESPACE
 
 
-def box_uid():
-    """The uid the boxes this process starts run as (root only): unique among running processes."""
-    return UID_BASE + os.getpid() if mode() == ROOT else None
+def warm_possible():
+    """Whether a kernel server can be kept apart from its kernels here (a root grader: uids of their own)."""
+    return mode() == ROOT
+
+
+def uid(role=COLD, pid=None):
+    """The uid of ``role`` in the boxes process ``pid`` (default: this one) starts, as root; None otherwise.
+
+    Four per process, so no two boxes alive at once share one."""
+    return UID_BASE + 4 * (pid or os.getpid()) + role if mode() == ROOT else None
 
 
 def describe():
     """The isolation this machine gives, in words for the grading record."""
-    who = "a uid of its own (root grader)" if mode() == ROOT else "an unprivileged user namespace of its own"
+    if mode() == ROOT:
+        who = "uids of its own (root grader), the kernel server apart from the student's kernels"
+    else:
+        who = "an unprivileged user namespace of its own, every kernel in a box of its own"
     return f"bubblewrap box: {who}, own /proc, no network, only the interpreter and its own files visible"
 
 
@@ -125,8 +188,8 @@ def check_available():
     probes = [("pass", "bubblewrap cannot start a box here"),
               ("import numpy", "the grading environment's packages cannot be imported in a box")]  # fmt: skip
     for code, failing in probes:
-        done = _probe(code)
-        if done.returncode == 0:
+        returncode, error = _probe(code)
+        if returncode == 0:
             continue
         closed = closed_to_boxes() if mode() == ROOT else []
         if closed:
@@ -136,13 +199,16 @@ def check_available():
                 f"users (chmod -R o+rX {_installation_of(closed[0])}) or install it where every user can read it, "
                 f"e.g. under /opt"
             )
-        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit code {done.returncode}"
+        reason = error.strip().splitlines()[-1] if error.strip() else f"exit code {returncode}"
         raise Unavailable(f"{failing}: {reason}")
 
 
 def _probe(code):
-    folder = Path(os.environ.get("TMPDIR", "/tmp"))
-    return subprocess.run(argv(Box(str(folder)), [sys.executable, "-I", "-c", code]), capture_output=True, text=True)
+    """(exit code, stderr) of the interpreter running ``code`` in a box."""
+    command = [sys.executable, "-I", "-c", code]
+    with start(Box(os.environ.get("TMPDIR", "/tmp")), command, stderr=subprocess.PIPE, text=True) as process:
+        error = process.communicate()[1]
+    return process.returncode, error
 
 
 def closed_to_boxes():
@@ -168,20 +234,31 @@ def _open_to_others(path, runnable=False):
     return path.stat().st_mode & wanted == wanted
 
 
-def give_to_box(folder, uid=None):
-    """Hand ``folder`` (and everything in it) to the box user (``uid``, default this process's boxes' uid), so the
+def give_to_box(folder, owner=None):
+    """Hand ``folder`` (and everything in it) to the uid ``owner`` (default: this process's cold boxes'), so the
     box can write it (root only)."""
-    uid = box_uid() if uid is None else uid
-    if uid is None:
+    owner = uid() if owner is None else owner
+    if owner is None:
         return
     for path in [Path(folder), *Path(folder).rglob("*")]:
-        os.chown(path, uid, uid, follow_symlinks=False)
+        os.chown(path, owner, owner, follow_symlinks=False)
 
 
-def argv(box, command):
-    """The argv running ``command`` inside ``box``."""
+def start(box, command, **options):
+    """``subprocess.Popen`` of ``command`` inside ``box``."""
+    filter_fd = seccomp.descriptor()
+    try:
+        return subprocess.Popen(argv(box, command, filter_fd), env=LAUNCH_ENV, pass_fds=(filter_fd,), **options)
+    finally:
+        os.close(filter_fd)
+
+
+def argv(box, command, filter_fd):
+    """The argv running ``command`` inside ``box``; bubblewrap reads the system-call filter from ``filter_fd``
+    (``seccomp.descriptor()``, passed to it), and starts with LAUNCH_ENV as its environment."""
     binds = [*python_binds(), *box.read_only]
     arguments = [BWRAP, *_namespaces(), "--proc", "/proc", "--dev", "/dev"]
+    arguments += ["--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
     arguments += ["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     arguments += [*_symlinks(), "--ro-bind", "/usr", "/usr"]
     arguments += _parents([target for _, target in binds] + [box.writable])
@@ -190,12 +267,19 @@ def argv(box, command):
     arguments += ["--bind", box.writable, box.writable, "--remount-ro", "/", "--clearenv"]
     for name, value in box.env.items():
         arguments += ["--setenv", name, value]
-    arguments += ["--chdir", box.cwd or box.writable, "--"]
-    uid = box_uid()
-    if uid is not None:
-        arguments += [_tool("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
-        arguments += ["--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--"]
-    return [*arguments, _tool("prlimit"), *box.limits.prlimit(), "--", *command]
+    arguments += ["--seccomp", str(filter_fd), "--chdir", box.cwd or box.writable, "--"]
+    return [*arguments, *_user(box.role), _tool("prlimit"), *box.limits.prlimit(), "--", *command]
+
+
+def _user(role):
+    """As root: ``setpriv`` to the role's uid, no capability (a kernel server: SERVER_CAPABILITIES)."""
+    owner = uid(role)
+    if owner is None:
+        return []
+    keep = f"-all,+{SERVER_CAPABILITIES.replace(',', ',+')}" if role == SERVER else "-all"
+    options = [_tool("setpriv"), f"--reuid={owner}", f"--regid={owner}", "--clear-groups", f"--bounding-set={keep}"]
+    options += [f"--inh-caps={keep}"] + ([f"--ambient-caps={keep}"] if role == SERVER else [])
+    return [*options, "--no-new-privs", "--"]
 
 
 def _tool(name):
@@ -265,8 +349,8 @@ def _mount(source, target):
     return options
 
 
-def kernel_environment(scratch):
-    """The complete environment of a boxed kernel whose scratch folder is ``scratch``."""
+def environment(scratch):
+    """The complete environment of a kernel (or a kernel server) whose scratch folder is ``scratch``."""
     env = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
     folders = {
         "HOME": "",
@@ -285,16 +369,15 @@ def kernel_environment(scratch):
     return {**env, **threads, "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
-def library_binds(library, folder, submitted=None):
+def library_binds(library, folder, shown):
     """(host, box) binds putting the course's ``library`` over ``folder``/backprop_lib, the student's exercises on top.
 
-    Only the exercise files (``EXERCISE_MODULES``) come from the student's folder (``submitted``
-    when given, where nbgrader copies them from, else ``folder``), and only regular files:
-    anything else the student put in backprop_lib/ is not visible.
+    Only the exercise files (``EXERCISE_MODULES``) come from the student's folder ``shown``, and only regular
+    files: anything else the student put in backprop_lib/ is not visible. None without a ``backprop_lib/`` folder
+    in ``shown`` (the mount point; the intake always makes one).
     """
-    target = os.path.join(folder, "backprop_lib")
-    own_folder = os.path.join(submitted or folder, "backprop_lib")
-    if not library or (submitted is None and not os.path.isdir(target)) or os.path.islink(own_folder):
+    target, own_folder = os.path.join(folder, "backprop_lib"), os.path.join(shown, "backprop_lib")
+    if not library or os.path.islink(own_folder) or not os.path.isdir(own_folder):
         return []
     binds = [(library, target)]
     for module in EXERCISE_MODULES:

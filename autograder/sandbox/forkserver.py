@@ -1,50 +1,27 @@
-"""Warm kernels: a server in a submission's box that forks a fresh ipykernel per notebook (and, after them, the
-integrity verification), and its client.
+"""A kernel server: in a submission's box, it forks a fresh ipykernel per notebook, and then the verification.
 
-A fresh kernel pays for starting Python, importing ipykernel, IPython, numpy
-and the kit's notebook support, every notebook again. The server
-(``serve``, run inside one submission's box by ``autograder.warm``) pays for
-them once: it imports ``PRELOADED`` (third-party libraries and the kit's own
-notebook support, never a student's exercise module: student code first runs
-in a kernel), then listens on a unix socket. Each request makes it fork; the
-child becomes exactly the kernel a cold start would give (``become_kernel``):
-the client's stdin/stdout/stderr, the notebook folder as its
-working folder, the kernel's own environment and nothing else, the numpy
-random state drawn afresh, ``sys.path`` and ``sys.argv`` as ``python -m
-ipykernel_launcher -f CONNECTION`` has them; then it runs ipykernel's
-``IPKernelApp``. Two differences from a cold start serve speed only: the
-preloaded objects stay frozen (``gc.freeze``), so the kernel's garbage
-collections never walk them, and exit functions do not run when the kernel
-ends (it has answered its shutdown request; IPython's would clear the
-namespace and collect the garbage of a process about to go, 0.1 s of CPU).
+A fresh kernel pays for starting Python and importing ipykernel, IPython, numpy
+and the kit's notebook support, every notebook again. The server (``serve``)
+pays for them once (``PRELOADED``: never a student's exercise module), then
+listens on a unix socket in its own folder and forks a child per request. The
+child drops to the student's uid (the kernels' or the verifier's: no
+capability left), and becomes exactly the kernel a cold start gives
+(``become_kernel``: fresh stdin/stdout/stderr, working folder, environment and
+random state, ``sys.path`` and ``sys.argv`` as ``python -m ipykernel_launcher``
+has them) or the verification (``become_verifier``: the runner beside this
+file, within the verification's lower limits). When a child ends, the server
+kills every other process of the box and removes what the kernels left in the
+box's ``/tmp``, ``/dev/shm`` and System V IPC, so the next notebook starts as in
+a box of its own; a ping answers ready only for a box in that state.
 
-When a kernel ends (it exits, or its client goes away: then the server kills
-it), the server kills every other process of the box (``kill(-1)``: all but
-the box's init and itself), so the next notebook starts as in a box of its
-own: nothing a notebook started outlives it. The server makes itself
-non-dumpable, so a kernel (same uid, no capabilities) can neither trace it nor
-write its memory; a kernel can kill it, which ends the box: that notebook's
-kernel dies with it and the student's later notebooks start cold.
-
-A client watches the child it asked for through its connection (``Child``, stdlib
-only, used outside the box by the grader), as ``subprocess.Popen`` watches a
-process: it hands the server the child's stdin/stdout/stderr with the request,
-learns its exit status (negative: the signal that ended it) when it has ended and
-the box is clean again, and ends it by closing the connection.
-
-Protocol: a SOCK_SEQPACKET unix socket; one JSON message per packet.
-``{"ping": true}`` is answered ``{"ready": true}`` when the box is clean (no
-process left of an earlier request), else ``{"ready": false}``. ``{"argv": [...], "cwd": ..., "env": {...}}``
-with three file descriptors attached is answered ``{"pid": PID}`` (the kernel's
-pid in the box), and ``{"exit": STATUS}`` when the kernel has ended and the box
-is clean again (or ``{"error": WHY}`` when no kernel could start).
-``{"verify": [NAME, ...], "cwd": ..., "env": {...}, "limits": {...}}`` asks for
-the integrity verification of those exercises instead (``become_verifier``:
-``autograder.sandbox_runner``, bound beside this file, in the student's
-library, within the verification's lower limits), answered the same way.
-
-This file runs by its path (inside the box the kit's packages are hidden), so it
-imports only the standard library at module level.
+``Child`` is the grader's side (stdlib only): the child's handle, as
+``subprocess.Popen`` is a process's. Protocol: SOCK_SEQPACKET, one JSON message
+per packet: ``{"ping": true}`` -> ``{"ready": BOOL}``; ``{"argv", "cwd", "env"}``
+(a kernel) or ``{"verify", "cwd", "env", "limits"}`` (the verification) with
+three descriptors attached -> ``{"pid": PID}``, then ``{"exit": STATUS}`` once it
+ended and the box is clean (or ``{"error": WHY}``). This file runs by its path
+in the box (the kit's packages are hidden there): the standard library only at
+module level. docs/autograder.md ("Warm kernels") tells why it is built so.
 """
 
 import contextlib
@@ -96,15 +73,21 @@ LIMITS = {
     "open_files": resource.RLIMIT_NOFILE,
     "processes": resource.RLIMIT_NPROC,
 }  # what a verification request may lower, by autograder.box.Limits' names
-RUNNER = "runner.py"  # the verification's runner, bound beside this file (autograder.sandbox.warm)
+RUNNER = "runner.py"  # the verification's runner, bound beside this file (autograder.sandbox.box)
 PACKET = 1 << 20
 SWEEP_SECONDS = 10.0
-PR_SET_DUMPABLE = 4
+PR_SET_DUMPABLE, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 4, 47, 4
+CAPABILITY_VERSION_3 = 0x20080522
+SHARED = ("/tmp", "/dev/shm")  # the box's folders every uid may write
+_mounted = {}  # their entries as the box began (the mount points of its binds): never a kernel's
+IPC = {"shm": "shmctl", "sem": "semctl", "msg": "msgctl"}  # /proc/sysvipc/<kind>: the call that removes one
 
 
-def serve(path, folder):
-    """Preload, listen on ``path`` and fork a kernel per request, until stdin ends."""
+def serve(path, folder, kernel_uid, verifier_uid):
+    """Preload, listen on ``path`` and fork a kernel (as ``kernel_uid``) or the verification (as ``verifier_uid``)
+    per request, until stdin ends."""
     _prctl(PR_SET_DUMPABLE, 0)
+    _mounted.update({shared: set(os.listdir(shared)) for shared in SHARED if os.path.isdir(shared)})
     os.chdir(folder)
     sys.path[0] = folder  # as a kernel's `-m ipykernel_launcher` started here has it, until the launcher removes it
     preloaded, exported = _preload()
@@ -115,7 +98,7 @@ def serve(path, folder):
         file=sys.stderr,
         flush=True,
     )
-    Server(listener, exported).run()
+    Server(listener, exported, (int(kernel_uid), int(verifier_uid))).run()
 
 
 def listen(path):
@@ -166,8 +149,9 @@ class Server:
 
     what = "kernel"
 
-    def __init__(self, listener, exported=None):
+    def __init__(self, listener, exported=None, uids=(None, None)):
         self.listener, self.exported, self.selector = listener, exported or {}, selectors.DefaultSelector()
+        self.kernel_uid, self.verifier_uid = uids
         self.children = {}  # connection -> (pid, pidfd, what the child is)
         self.selector.register(listener, selectors.EVENT_READ)
         self.selector.register(0, selectors.EVENT_READ, "stdin")
@@ -235,22 +219,27 @@ class Server:
         """In the forked child: become the kernel or the verification ``request`` asks for; returns its exit
         status."""
         if request.get("verify"):
+            become(self.verifier_uid)
             limits = request.get("limits", {})
             return become_verifier(list(request["verify"]), str(request["cwd"]), request["env"], limits, fds)
+        become(self.kernel_uid)
         env = {**self.exported, **request["env"]}  # what the imports set, unless the kernel's own env says otherwise
         return become_kernel(list(request["argv"]), str(request["cwd"]), env, fds)
 
     def clean(self):
-        """Whether the box is clean, as a ping's answer says: no child of an earlier request, no process it left."""
-        return not self.children and not _others()
+        """Whether the box is clean, as a ping's answer says: no child of an earlier request, no process it left,
+        nothing left in the box's shared folders or IPC."""
+        return not self.children and not _others() and not _left_behind()
 
     def name(self, request):
         """What the child ``request`` asks for is, in the server's messages."""
         return "verification" if request.get("verify") else self.what
 
-    def after_child(self):
-        """A child ended: kill what it left in the box."""
+    def after_child(self, what):
+        """A child (``what``: its name) ended: kill what it left in the box, and remove what its uid left in the
+        box's shared places."""
         sweep()
+        tidy(self.verifier_uid if what == "verification" else self.kernel_uid)
 
     def finish(self):
         """Serving ends: kill everything left in the box."""
@@ -289,7 +278,7 @@ class Server:
             cpu = usage.ru_utime + usage.ru_stime
         except ChildProcessError:  # reaped by an earlier clean-up (another child ended first and swept the box)
             status, cpu = signal.SIGKILL, 0.0
-        self.after_child()
+        self.after_child(what)
         print(f"forkserver: {what} {pid} ended ({_status(status)}), {cpu:.2f} s of CPU", file=sys.stderr, flush=True)
         try:
             connection.send(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
@@ -341,6 +330,81 @@ def _others():
     return [entry for entry in os.listdir("/proc") if entry.isdigit() and entry not in mine]
 
 
+def become(uid):
+    """In a forked child: run as ``uid`` (groups, real, effective and saved ids) with no capability at all."""
+    if uid is None:
+        return
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header, data = (ctypes.c_uint32 * 2)(CAPABILITY_VERSION_3, 0), (ctypes.c_uint32 * 6)()
+    if libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset: the capabilities could not be dropped")
+
+
+def tidy(uid):
+    """As ``uid`` (the kernels', once none runs), remove what they left in the box's /tmp, /dev/shm and System V
+    IPC (best effort: ``_left_behind`` tells what remains)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            become(uid)
+            for folder in SHARED:
+                _empty(folder)
+            _remove_ipc()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _empty(folder):
+    """Remove every entry of ``folder`` this process owns, whatever the modes its folders were left with."""
+    import shutil
+
+    for entry in _left_in(folder):
+        path = os.path.join(folder, entry)
+        if os.path.isdir(path) and not os.path.islink(path):
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o700)
+            for root, folders, _ in os.walk(path):
+                for name in folders:
+                    with contextlib.suppress(OSError):
+                        os.chmod(os.path.join(root, name), 0o700, follow_symlinks=False)
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+def _remove_ipc():
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, call in IPC.items():
+        for identifier in _ipc_ids(kind):
+            getattr(libc, call)(identifier, *((0, 0) if kind == "sem" else (0, None)))  # IPC_RMID is 0
+
+
+def _ipc_ids(kind):
+    """The ids of the box's System V IPC objects of ``kind`` (the box has an IPC namespace of its own)."""
+    try:
+        with open(f"/proc/sysvipc/{kind}") as table:
+            rows = table.read().splitlines()[1:]
+    except OSError:
+        return []
+    return [int(row.split()[1]) for row in rows if row.split()]
+
+
+def _left_in(folder):
+    """The entries of a shared ``folder`` that were not there when the box began."""
+    return sorted(set(os.listdir(folder)) - _mounted.get(folder, set())) if os.path.isdir(folder) else []
+
+
+def _left_behind():
+    """Whether anything remains in the box's shared folders or IPC."""
+    return any(map(_left_in, SHARED)) or any(map(_ipc_ids, IPC))
+
+
 def become_kernel(argv, cwd, env, fds):
     """In the forked child: reset what a fresh kernel has fresh, run ipykernel; returns the exit status."""
     _start_afresh(cwd, env, fds)
@@ -365,7 +429,7 @@ def become_kernel(argv, cwd, env, fds):
 
 
 def become_verifier(names, cwd, env, limits, fds):
-    """In the forked child: the integrity verification (``autograder.sandbox_runner``, bound beside this file) of
+    """In the forked child: the integrity verification (``autograder.sandbox.runner``, bound beside this file) of
     exercises ``names`` in ``cwd``, the folder for its answers (``out/``, beside ``cases/``), within ``limits``
     (only ever lowered); returns 0."""
     _start_afresh(cwd, env, fds)
@@ -499,7 +563,7 @@ def _prctl(option, value):
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["serve"]:
-        serve(*sys.argv[2:4])
+    if sys.argv[1:2] == ["serve"] and len(sys.argv) == 6:
+        serve(*sys.argv[2:6])
     else:
-        sys.exit(f"usage: {sys.argv[0]} serve SOCKET FOLDER")
+        sys.exit(f"usage: {sys.argv[0]} serve SOCKET FOLDER KERNEL_UID VERIFIER_UID")

@@ -1,34 +1,23 @@
 """The kernel nbgrader runs a student's notebook in, boxed, and an executor that survives it.
 
-nbgrader runs every notebook in a kernel with no memory limit, the grader's whole
-environment and home folder; it keeps every byte the notebook prints; and when
-the kernel dies or stops answering, it throws the whole notebook away. The
-course configuration (``autograder.course``) replaces nbgrader's ``Execute``
-preprocessor with ``ConfinedExecute``:
+The course configuration replaces nbgrader's ``Execute`` preprocessor with
+``ConfinedExecute``:
 
-- every kernel starts confined (``autograder.box``, bubblewrap: forked from the
-  submission's warm kernel server in the submission's box when ``warm`` and
-  ``autograder.warm`` runs one, else cold in a box of its own; either box has its
-  own process namespace and /proc, no network, its own uid or user namespace,
-  no capabilities, process, CPU, memory, file-size and open-file limits). The box
-  holds the interpreter, the notebook's folder (read-only, the working folder),
-  and its scratch folder (the only writable place: HOME, IPYTHONDIR, MPLCONFIGDIR,
-  TMPDIR, the Jupyter folders, the connection file and the ZeroMQ ipc sockets,
-  which the grader reaches at the same path). The notebook folder's
-  ``backprop_lib/`` is covered by the course's copy (``library``) with only the
-  student's exercise files on top, so a student's file can never stand in for a
-  kit module. Only locale and PATH pass from the grader's environment; solution
-  mode (BACKPROP_KIT_SOLUTIONS) cannot pass; interrupts travel as messages
-  (a signal would stop at the box's edge);
-- at most ``output_limit`` bytes of output are kept per cell, whatever its kind
-  (streams, display data, results, errors): what exceeds it is replaced by a note;
+- every kernel starts in a box (``autograder.sandbox.box``: what it holds and may use):
+  forked from the submission's kernel server when one runs (``kernels_for``,
+  ``autograder.sandbox.warm``), else cold, in a box of its own. Its scratch folder
+  is the only writable place of its own (HOME, the connection file, the ZeroMQ ipc
+  sockets, which the grader reaches at the same path); interrupts travel as
+  messages (a signal would stop at the box's edge);
+- at most ``output_limit`` bytes of output are kept per cell, whatever its kind;
+  what exceeds it is replaced by a note;
 - when the kernel dies, or a cell ignores the interrupt after its timeout, the
-  notebook stops there: that cell and every later code cell get an error output
-  (so their tests score 0), the cells before keep their scores, and the log gets
-  one line starting with ``STOPPED`` that ``autograder.autograde`` reports.
+  notebook stops there: that cell and every later code cell get an error output,
+  the cells before keep their outputs, and the log gets one line starting with
+  ``STOPPED`` that ``autograder.grading.autograde`` reports.
 
-The kernel can still fake its own test results (see docs/autograder.md); the
-integrity step (``autograder.verify``) does not trust it.
+The kernel can fake its own test results; nothing it does decides a grade (the
+integrity verification, ``autograder.sandbox.verify``, does not trust it).
 """
 
 import contextlib
@@ -44,35 +33,63 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
-from autograder.sandbox import box, warm
+from autograder.sandbox import box, seccomp, warm
 
-GiB = 1 << 30
 STOPPED = "STOPPED the notebook:"
 WARM_FAILED = "NO WARM KERNEL:"
 RICH_OUTPUTS = ("display_data", "execute_result", "update_display_data")
 
 
 class ConfinedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels start in a box of their own (``autograder.box``) with a scratch home."""
+    """A kernel manager whose kernels start in a box (``autograder.sandbox.box``) with a scratch home."""
 
-    cpu_seconds = Integer(120, help="CPU seconds one notebook's kernel may use in all.").tag(config=True)
-    memory_bytes = Integer(3 * GiB, help="Address space of one kernel, in bytes.").tag(config=True)
-    file_size_bytes = Integer(64 << 20, help="Largest file a kernel may write, in bytes.").tag(config=True)
-    processes = Integer(128, help="Processes and threads one kernel's box may run at once.").tag(config=True)
+    cpu_seconds = Integer(box.KERNEL_LIMITS.cpu_seconds, help="CPU seconds one notebook's kernel may use in all.").tag(
+        config=True
+    )
+    memory_bytes = Integer(box.KERNEL_LIMITS.memory_bytes, help="Address space of one kernel, in bytes.").tag(
+        config=True
+    )
+    file_size_bytes = Integer(box.KERNEL_LIMITS.file_bytes, help="Largest file a kernel may write, in bytes.").tag(
+        config=True
+    )
+    processes = Integer(box.KERNEL_LIMITS.processes, help="Processes and threads one kernel's box may run.").tag(
+        config=True
+    )
     font_cache = Unicode("", help="Folder with a prebuilt matplotlib font list to copy into each kernel.").tag(
         config=True
     )
     library = Unicode("", help="The course's backprop_lib: the kit's files every kernel imports.").tag(config=True)
+    course_root = Unicode(
+        "",
+        help="The course folder: a kernel working in <course>/autograded/<student>/<assignment> sees the student's "
+        "own files, <course>/intake/<student>/<assignment>, there (never the autograded notebooks).",
+    ).tag(config=True)
     warm = Bool(
         True,
-        help="Fork each kernel from the submission's warm kernel server (autograder.warm) instead of starting "
-        "it cold in a box of its own.",
+        help="Fork each kernel from the submission's kernel server (autograder.sandbox.warm) instead of starting "
+        "it cold in a box of its own (a root grader only).",
     ).tag(config=True)
 
     scratch = None
     folder = None
     server = None
     kernel_env = None
+    filter_fd = None
+
+    def limits(self):
+        """The limits of one notebook's kernel, as the configuration sets them."""
+        return box.Limits(
+            self.cpu_seconds, self.memory_bytes, self.file_size_bytes, box.KERNEL_LIMITS.open_files, self.processes
+        )
+
+    def shown(self, folder):
+        """The folder whose files a kernel working in ``folder`` sees there: the student's own (the intake copy)."""
+        if self.course_root:
+            autograded = os.path.join(self.course_root, "autograded")
+            relative = os.path.relpath(folder, autograded)
+            if not relative.startswith(os.pardir):
+                return os.path.join(self.course_root, "intake", relative)
+        return folder
 
     async def _async_pre_start_kernel(self, **kw):
         self.folder = os.path.abspath(kw.get("cwd") or os.getcwd())
@@ -103,18 +120,28 @@ class ConfinedKernelManager(AsyncKernelManager):
         return None
 
     def format_kernel_cmd(self, extra_arguments=None):
-        env = box.kernel_environment(self.scratch)
+        env = box.environment(self.scratch)
         if self.font_cache and os.path.isdir(self.font_cache):
             shutil.copytree(self.font_cache, env["MPLCONFIGDIR"], dirs_exist_ok=True)
         if self.server:  # the arguments after `python -m ipykernel_launcher`, for WarmProvisioner
-            box.give_to_box(self.scratch, self.server.uid)
+            box.give_to_box(self.scratch, self.server.kernel_uid)
             self.kernel_env = env
             return super().format_kernel_cmd(extra_arguments)[3:]
         box.give_to_box(self.scratch)
-        limits = box.Limits(self.cpu_seconds, self.memory_bytes, self.file_size_bytes, 1024, self.processes)
-        read_only = ((self.folder, self.folder), *box.library_binds(self.library, self.folder))
-        kernel_box = box.Box(self.scratch, read_only, env, self.folder, limits)
-        return box.argv(kernel_box, super().format_kernel_cmd(extra_arguments))
+        shown = self.shown(self.folder)
+        kernel_box = box.notebook_box(self.scratch, self.folder, shown, self.library, env, self.limits())
+        self.filter_fd = seccomp.descriptor()
+        return box.argv(kernel_box, super().format_kernel_cmd(extra_arguments), self.filter_fd)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if self.server:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        try:  # bubblewrap with its filter and an environment of its own, nothing of the grader's
+            kw.update(env=dict(box.LAUNCH_ENV), pass_fds=(self.filter_fd,))
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            os.close(self.filter_fd)
+            self.filter_fd = None
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
@@ -213,13 +240,15 @@ def _error(name, message):
 
 @contextlib.contextmanager
 def kernels_for(course, student, wanted=True):
-    """A kernel server for ``student``'s notebooks while the block runs, if ``wanted`` and the course's config
-    asks for warm kernels (``ConfinedKernelManager.warm``); ``current`` names it meanwhile."""
+    """A kernel server for ``student``'s notebooks while the block runs (``warm.current`` names it meanwhile), if
+    ``wanted``, the course's config asks for warm kernels (``ConfinedKernelManager.warm``) and this grader can keep
+    a server apart from its kernels (``box.warm_possible``); else None, and every kernel starts cold."""
     manager = ConfinedKernelManager(config=course.config)
-    if not (wanted and manager.warm):
+    if not (wanted and manager.warm and box.warm_possible()):
         yield None
         return
-    warm.current = warm.start(manager, course.folder("autograded", student), course.folder("intake", student))
+    folder = course.folder("autograded", student)
+    warm.current = warm.start(manager, folder, manager.shown(str(folder)))
     try:
         yield warm.current
     finally:

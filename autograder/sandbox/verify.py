@@ -1,46 +1,23 @@
-"""Integrity verification: check a student's library again, outside nbgrader, on secret cases.
+"""Integrity verification: check a student's library again, outside the student's kernels, on secret cases.
 
-nbgrader's tests run inside the student's own kernel, where a student module can
-replace numpy.allclose or the checker itself. This step does not trust that
-kernel. For every exercise of ``backprop_lib.kit.exercises.EXERCISES``:
+nbgrader's tests run inside the student's own kernel, where student code can fake
+anything. Here, for every exercise of ``backprop_lib.kit.exercises.EXERCISES``:
 
 1. the grader draws cases from a secret seed (``SecretCases``; new each batch);
-2. ``autograder.sandbox_runner`` runs ``exercise.run(case)`` on the course's
+2. ``autograder.sandbox.runner`` runs ``exercise.run(case)`` on the course's
    library with the student's exercise files on top, writing plain arrays (.npz)
-   into its one writable folder: forked by the submission's kernel server
-   (``autograder.warm``) once the student's notebooks are done, or in a box of
-   its own (``autograder.box``: ``course verify``, warm kernels off, or the
-   server gone);
-3. the grader, which never imports student code, reads only regular files of
-   that folder (no link followed, no blocking open, size-capped), loads them with
+   into its one writable folder, in a box (``autograder.sandbox.box``): forked by
+   the submission's kernel server as the verifier's uid once every process of the
+   notebooks is gone (``verify_forked``), or in a box of its own (``verify``);
+3. the grader, which never imports student code, reads only regular files of that
+   folder (no link followed, no blocking open, size-capped), loads them with
    ``allow_pickle=False``, checks their dtype and shape, and calls
    ``exercise.judge(case, got)`` against its own reference gradients.
 
-A box of its own holds the interpreter, the course's ``backprop_lib/`` (read-only)
-with only the student's exercise files bound over their stubs (a file the student
-added, such as ``backprop_lib/kit/checking/__init__.py``, does not exist there),
-the runner, this student's cases (read-only) and its output folder: not the
-repository, the solutions, the kit's ``autograder`` package, the course or any
-other student's folder. The kernel server's box is the same box around the
-student's autograded notebook folder (read-only), which the student's kernels
-saw already; the cases enter its writable folder only after the last kernel
-ended and the box is clean, the grader reads the answers only through
-descriptors it opened before any student code ran there, and the verification
-runs with its own, lower limits; if the server is gone, stuck or ends during
-the verification, the student is verified again in a box of their own.
-
-Either box has no network, its own processes and /proc, its own uid (as root)
-or user namespace, no capability at any moment, and limits on processes, CPU,
-memory, file size and open files; every process in it ends with it. An
-exercise that hangs or kills its process fails alone; the others run again in a
-new round (a new box, or a new child of the server, which kills whatever the
-round left). Whatever the box writes can only make that student's exercises
-fail: a malformed, oversized or non-regular answer is a failed exercise.
-
-Secret cases live in a folder of the grader's (mode 0700) for the length of the
-batch (removed when the grader exits, even after a worker was killed), or, for
-a verification the kernel server forks, in a folder only the box's uid and the
-grader read (mode 0711, its name unlisted) for the length of that
+An exercise that hangs or kills its process fails alone; the others run again in
+a new round. Whatever the box writes can only make that student's exercises fail.
+Secret cases live in folders of the grader's (mode 0700) for the length of the
+batch, or readable by the verifier's uid alone for the length of a forked
 verification; the reference answers exist only in the grader's memory. A failed
 secret case is reported without its expected values (a worked case from the
 course keeps them).
@@ -65,11 +42,9 @@ import numpy as np
 
 from autograder.gradebook.record import Verification
 from autograder.sandbox import box, forkserver
-from backprop_lib import EXERCISE_MODULES
 from backprop_lib.kit.exercises import EXERCISES
-from backprop_lib.kit.results import FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
+from backprop_lib.kit.results import FAILED, FROM_EXCEPTIONS, NOT_IMPLEMENTED, PASSED, CheckResult, cases_match
 
-LIMITS = box.Limits(cpu_seconds=30, memory_bytes=2 << 30, file_bytes=64 << 20, open_files=64, processes=32)
 EXERCISE_SECONDS = 5.0
 SERVER_SECONDS = 5.0  # how long a kernel server may take to answer before the verification takes a box of its own
 DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -77,7 +52,6 @@ STUDENT_SECONDS = 60.0
 MAX_OUTPUT_BYTES = 32 << 20
 MAX_REPORT_BYTES = 1 << 20
 NUMERIC_KINDS = "fiub"
-BOX_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1"}
 BOOTSTRAP = (
     "import sys; work = sys.argv[1]; sys.path[:0] = [work + '/lib', work + '/runner']; sys.path.append(sys.argv[2]); "
     "import runner; runner.main(sys.argv[1:2] + sys.argv[3:])"
@@ -86,7 +60,7 @@ BOOTSTRAP = (
 
 @dataclass(frozen=True)
 class Isolation:
-    """How boxes are confined on this machine: ``autograder.box.mode()``."""
+    """How boxes are confined on this machine: ``autograder.sandbox.box.mode()``."""
 
     mode: str
 
@@ -139,7 +113,7 @@ def verify(course, student, secret, isolation):
 
 def verify_forked(secret, isolation, server):
     """Run the student's exercises on ``secret``'s cases in children of the submission's kernel ``server``
-    (``autograder.warm``, once the student's notebooks are done) and judge the answers; None, saying why on
+    (``autograder.sandbox.warm``, once the student's notebooks are done) and judge the answers; None, saying why on
     stdout, when the server cannot (it is gone, stuck, or ended during the verification): the caller then
     verifies in a box of its own."""
     start = time.monotonic()
@@ -170,13 +144,14 @@ class _BoxRunner:
         secret.write(work / "cases")
         self.out.mkdir()
         box.give_to_box(self.out)
-        self.sandbox = _box(work, course, student)
+        own = course.folder("intake", student) / "backprop_lib"
+        self.sandbox = box.verification_box(work, course.source / "backprop_lib", own)
 
     def start(self, names):
         site = os.path.dirname(os.path.dirname(np.__file__))
         command = [sys.executable, "-I", "-S", "-B", "-c", BOOTSTRAP, str(self.work), site, *names]
         quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        return subprocess.Popen(box.argv(self.sandbox, command), **quiet)
+        return box.start(self.sandbox, command, **quiet)
 
     @staticmethod
     def signal(code):
@@ -188,19 +163,16 @@ class _ServerRunner:
     """Each round of one student's verification forked by the submission's kernel server, whose box holds the same
     library (the course's, the student's exercise files over it) and the runner.
 
-    The cases go into a new folder of the server's writable folder (``kernels/verify-*``), written while the box
-    is clean (no process but the server's), readable by the box's uid, listed by nobody else. While student code
-    runs, the box can rename or replace anything it can write there (as the grader's own uid, without root):
-    the grader reaches the folder and its ``out/`` only through descriptors opened before (``/proc/self/fd``),
-    never through a path the box could have turned into a link. A box that changes its own cases can only fail
-    its answers, judged on the grader's.
+    The cases go into a new folder of the grader's in the server's writable folder (``kernels/verify-*``, unlisted),
+    written once no process of the notebooks is left; only ``out/`` is the verifier's. The grader reaches the
+    folder and ``out/`` only through descriptors it opened before the verification ran (``/proc/self/fd``).
     """
 
     def __init__(self, server, secret):
         self.server, self.secret, self.library = server, secret, f"{server.folder}/"
         self.name = f"verify-{secrets.token_hex(8)}"
         self.work = os.path.join(server.scratch, "kernels", self.name)  # as the box sees it
-        self.env = {**BOX_ENV, "HOME": os.path.join(self.work, "out")}
+        self.env = {**box.verification_environment(), "HOME": os.path.join(self.work, "out")}
         self.kernels = self.folder = self.outputs = None
 
     def __enter__(self):
@@ -213,7 +185,7 @@ class _ServerRunner:
             for path in [work / "cases", *(work / "cases").iterdir()]:
                 path.chmod(0o755 if path.is_dir() else 0o644)
             (work / "out").mkdir()
-            box.give_to_box(work / "out", self.server.uid)
+            box.give_to_box(work / "out", self.server.verifier_uid)
             self.outputs = os.open("out", DIRECTORY, dir_fd=self.folder)
         except BaseException:
             self.__exit__()
@@ -232,25 +204,11 @@ class _ServerRunner:
         """The round's process (``forkserver.Child``), once the box is clean; ChildError if the server is gone."""
         if not self.server.ready(SERVER_SECONDS):
             raise forkserver.ChildError(self.server.why_not)
-        return self.server.start_verification(names, self.work, self.env, LIMITS, SERVER_SECONDS)
+        return self.server.start_verification(names, self.work, self.env, box.VERIFICATION_LIMITS, SERVER_SECONDS)
 
     @staticmethod
     def signal(code):
         return -code if code < 0 else None
-
-
-def _box(work, course, student):
-    """The box of one student's verification: library, runner and cases read-only, ``out`` writable."""
-    library = str(work / "lib" / "backprop_lib")
-    read_only = [(str(course.source / "backprop_lib"), library)]
-    own = course.folder("intake", student) / "backprop_lib"
-    for module in EXERCISE_MODULES:
-        path = own / f"{module}.py"
-        if path.is_file() and not path.is_symlink():
-            read_only.append((str(path), f"{library}/{module}.py"))
-    read_only += [(str(box.RUNNER), str(work / "runner" / box.RUNNER.name)), (str(work / "cases"),) * 2]
-    env = {**BOX_ENV, "HOME": str(work / "out")}
-    return box.Box(str(work / "out"), tuple(read_only), env, str(work / "out"), LIMITS)
 
 
 def _run_rounds(runner, secret, deadline):
@@ -332,7 +290,7 @@ def judge_outputs(exercise, cases, out, library="", public=()):
         if not result.passed:
             return result if index in public else _secret_failure(result, case)
     if count >= len(cases):
-        return CheckResult(exercise.name, exercise.path, PASSED, f"{len(cases)} secret cases match the reference")
+        return CheckResult(exercise.name, exercise.path, PASSED, cases_match(len(cases), "secret"))
     if isinstance(error, dict):
         return _reported_error(exercise, error, library)
     return _failed(exercise.name, "the sandbox stopped before the last case", exercise)
@@ -387,10 +345,11 @@ def load_arrays(path):
 
 
 def _reported_error(exercise, error, library=""):
-    """A CheckResult from the sandbox's report of an exception: text only, and never a pass."""
+    """A CheckResult from the sandbox's report of an exception: text only, never a pass, and a diagnosis only
+    if it names an exception (``FROM_EXCEPTIONS``)."""
     status = error.get("status") if error.get("status") in (NOT_IMPLEMENTED, FAILED) else FAILED
     details = error.get("details") if isinstance(error.get("details"), list) else []
-    hint = error.get("hint")
+    hint, diagnosis = error.get("hint"), error.get("diagnosis")
 
     def text(value, limit):
         return _text(value, limit).replace(library, "") if library else _text(value, limit)
@@ -402,6 +361,7 @@ def _reported_error(exercise, error, library=""):
         text(error.get("summary"), 500),
         [text(line, 300) for line in details[:10]],
         text(hint, 500) if hint else None,
+        diagnosis if status == FAILED and isinstance(diagnosis, str) and diagnosis in FROM_EXCEPTIONS else None,
     )
 
 

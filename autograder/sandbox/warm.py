@@ -1,30 +1,19 @@
-"""One warm kernel server per submission, in that submission's box (``autograder.forkserver`` runs in it).
+"""One kernel server per submission, in that submission's box (``autograder.sandbox.forkserver`` runs there).
 
-``grading.grade_student`` opens ``kernels_for(course, student)`` around the
-student's notebooks: it starts the server box and publishes it in ``current``,
-which the autograde child (forked from the worker) inherits;
-``autograder.kernel.ConfinedKernelManager`` then starts each kernel through the
-server (``WarmProvisioner``: the kernel is the server's child, watched through its
-connection, with no client process), or cold, in a box of its own, when warm
-kernels are switched off (``ConfinedKernelManager.warm``), or the server did not
-start, is gone, or serves another folder: then the notebook's log says why.
+``kernel.kernels_for`` starts it around a student's notebooks and publishes it
+in ``current``, which the autograde child inherits; ``kernel.ConfinedKernelManager``
+then starts each kernel through it (``WarmProvisioner``: the kernel is the
+server's child, watched through its connection), or cold, in a box of its own,
+when the server did not start, is gone or serves another folder (the notebook's
+log says why). Once the notebooks are done, the server forks the integrity
+verification too (``autograder.sandbox.verify``).
 
-The server's box is what a kernel's box is (``autograder.box``): the notebook
-folder read-only with the course's library and the student's exercise files
-over its ``backprop_lib/``, the same environment, the same limits, its own uid
-(root) or user namespace. Its writable folder (``Server.scratch``, the grader's)
-holds the server's home and socket (``server/``) and one folder per kernel
-under ``kernels/`` (the grader's too: a root grader's box cannot rename a
-kernel's folder away). The kit's packages stay hidden in the box: the server's one file is
-bound read-only at ``SERVER_FILE``, and the integrity verification's runner
-beside it (``RUNNER_FILE``): once the notebooks are done, the server forks the
-verification too (``autograder.verify``, ``Server.start_verification``). The box
-dies with the worker (bubblewrap's --die-with-parent); ``kernels_for`` ends it
-after the verification.
-
-What changes against a box per kernel: a submission's kernels share one box,
-one after the other (the server kills whatever a notebook left running before
-the next one starts); kernels of two students never share one.
+The box (``box.server_box``) runs the server under a uid of its own with three
+capabilities; it starts each kernel under the kernels' uid and the verification
+under the verifier's, with none, so no student process can signal, trace or
+replace it, or reach its folder (``server/``, mode 0700: its home and socket).
+The grader owns the writable folder and ``kernels/`` (one folder per kernel, and
+the verification's). Only a root grader has uids to give (``box.warm_possible``).
 """
 
 import json
@@ -40,8 +29,6 @@ from jupyter_client.provisioning import LocalProvisioner
 
 from autograder.sandbox import box, forkserver
 
-SERVER_FILE = "/run/backprop-kit/forkserver.py"
-RUNNER_FILE = os.path.join(os.path.dirname(SERVER_FILE), forkserver.RUNNER)  # where the server looks for it
 START_SECONDS = 60.0
 PING_SECONDS = 15.0
 STOP_SECONDS = 15.0
@@ -51,14 +38,15 @@ current = None  # the Server of the submission this worker grades, inherited by 
 
 @dataclass
 class Server:
-    """A kernel server: its box process (a child of this worker), writable folder, socket, notebook folder,
-    box uid."""
+    """A kernel server: its box process (a child of this worker), writable folder, socket, notebook folder, and
+    the uids its kernels and its verification run as."""
 
     process: subprocess.Popen
     scratch: str
     socket: str
     folder: str
-    uid: int | None
+    kernel_uid: int
+    verifier_uid: int
     why_not: str = ""
 
     def ready(self, timeout=START_SECONDS):
@@ -66,7 +54,7 @@ class Server:
         if forkserver.wait_ready(self.socket, lambda: _alive(self.process.pid), timeout, min(timeout, PING_SECONDS)):
             return True
         if not _alive(self.process.pid):
-            self.why_not = "the submission's kernel server has ended (a kernel may have killed it)"
+            self.why_not = "the submission's kernel server has ended"
         else:
             self.why_not = f"the submission's kernel server did not answer within {timeout:g} s"
         return False
@@ -101,28 +89,26 @@ class Server:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def start(manager, folder, submitted):
-    """A Server for the notebooks that run in ``folder``; the student's exercise files are bound from
-    ``submitted``, where nbgrader copies them from into ``folder``."""
+def start(manager, folder, shown):
+    """A Server for the notebooks that run in ``folder``, where its box shows the student's files ``shown``; its
+    limits, library and fonts are ``manager``'s (a ``kernel.ConfinedKernelManager``)."""
     folder, scratch = str(folder), tempfile.mkdtemp(prefix="backprop-warm-")
     os.chmod(scratch, 0o755)
     home, kernels = os.path.join(scratch, "server"), os.path.join(scratch, "kernels")
     os.mkdir(home)
     os.mkdir(kernels)
-    os.chmod(kernels, 0o711)  # the box's uid reaches its folders; nobody lists them (a verification's holds cases)
-    env = box.kernel_environment(home)
+    os.chmod(kernels, 0o711)  # the box's uids reach their folders; nobody lists them (a verification's holds cases)
+    env = box.environment(home)
     if manager.font_cache and os.path.isdir(manager.font_cache):
         shutil.copytree(manager.font_cache, env["MPLCONFIGDIR"], dirs_exist_ok=True)
-    box.give_to_box(home)
-    libraries = box.library_binds(manager.library, folder, submitted)
-    Path(folder, "backprop_lib" if libraries else "").mkdir(parents=True, exist_ok=True)  # the mount points
-    read_only = ((folder, folder), *libraries, (forkserver.__file__, SERVER_FILE), (str(box.RUNNER), RUNNER_FILE))
-    limits = box.Limits(manager.cpu_seconds, manager.memory_bytes, manager.file_size_bytes, 1024, manager.processes)
+    box.give_to_box(home, box.uid(box.SERVER))
+    os.chmod(home, 0o700)
     socket_path = os.path.join(home, "server.sock")
-    command = [sys.executable, SERVER_FILE, "serve", socket_path, folder]
-    argv = box.argv(box.Box(scratch, read_only, env, folder, limits), command)
-    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    return Server(process, scratch, socket_path, folder, box.box_uid())
+    uids = box.uid(box.KERNELS), box.uid(box.VERIFIER)
+    command = [sys.executable, box.SERVER_FILE, "serve", socket_path, folder, *map(str, uids)]
+    server_box = box.server_box(scratch, folder, str(shown), manager.library, env, manager.limits())
+    process = box.start(server_box, command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    return Server(process, scratch, socket_path, folder, *uids)
 
 
 class WarmProvisioner(LocalProvisioner):

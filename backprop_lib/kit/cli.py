@@ -4,6 +4,7 @@
     backprop-kit exercises               list the exercises you write and their files
     backprop-kit hint NAME [--level K]   the next rung of an exercise's hint ladder
     backprop-kit workspace DIR           copy the course (notebooks, exercise stubs, kit) into DIR
+    backprop-kit workspace --reference DIR   the same on the reference solutions, served read-only (a clone)
     backprop-kit lab [DIR] [OPTIONS]     start JupyterLab in your workspace (made first if missing)
 
 Further commands join through the entry-point group ``backprop_kit.commands``:
@@ -17,6 +18,10 @@ import sys
 from importlib.metadata import PackageNotFoundError, entry_points, version
 
 COMMAND_GROUP = "backprop_kit.commands"
+FOLDER_HELP = (
+    "the folder holding your backprop_lib/ (default: the folder you work in: here, or the nearest folder above "
+    "that holds a backprop_lib/)"
+)
 
 
 def main(argv=None):
@@ -40,7 +45,7 @@ def build_parser(argv=()):
 
     check = commands.add_parser("check", help="check your exercises and print one row per exercise")
     check.add_argument("exercises", nargs="*", help="exercise names (default: all); see `backprop-kit exercises`")
-    check.add_argument("--dir", default=None, help="the folder holding your backprop_lib/ (default: here)")
+    check.add_argument("--dir", default=None, help=FOLDER_HELP)
     check.set_defaults(run=_check)
 
     listing = commands.add_parser("exercises", help="list the exercises you write and the files they live in")
@@ -49,11 +54,16 @@ def build_parser(argv=()):
     ladder = commands.add_parser("hint", help="show the next hint for an exercise (1 a nudge ... 3 the formula)")
     ladder.add_argument("exercise", help="the exercise's name, e.g. relu_backward")
     ladder.add_argument("--level", type=int, default=None, help="show this rung (1 to 3) instead of the next one")
-    ladder.add_argument("--dir", default=None, help="the folder holding your backprop_lib/ (default: the library's)")
+    ladder.add_argument("--dir", default=None, help=FOLDER_HELP)
     ladder.set_defaults(run=_hint)
 
     workspace = commands.add_parser("workspace", help="copy the course into a folder of your own")
     workspace.add_argument("directory", help="a new or empty folder")
+    workspace.add_argument(
+        "--reference",
+        action="store_true",
+        help="make a reference view instead: the notebooks on the reference solutions, served read-only (a clone)",
+    )
     workspace.set_defaults(run=_workspace)
 
     lab = commands.add_parser(
@@ -62,7 +72,12 @@ def build_parser(argv=()):
         description="Start JupyterLab at the workspace's root with notebook 01 open. Further options go to "
         "`jupyter lab` (e.g. --no-browser --port 8890).",
     )
-    lab.add_argument("directory", nargs="?", default=None, help="your workspace (default: ./backprop-workspace)")
+    lab.add_argument(
+        "directory",
+        nargs="?",
+        default=None,
+        help="your workspace (default: the one you are in, else ./backprop-workspace)",
+    )
     lab.set_defaults(run=_lab, accepts_unknown=True)
 
     if not argv or argv[0] not in commands.choices:
@@ -106,14 +121,15 @@ def _list_exercises(args):
 
 
 def _workspace(args):
-    from backprop_lib.kit import workspace
+    from backprop_lib.kit import reference, workspace
 
     try:
-        directory = workspace.create(args.directory)
+        directory = (reference.create if args.reference else workspace.create)(args.directory)
     except workspace.WorkspaceError as error:
         print(f"backprop-kit workspace: {error}", file=sys.stderr)
         return 1
-    print(f"your workspace is {directory}\nopen it with: backprop-kit lab {args.directory}")
+    kind = "reference view (the reference solutions, read-only)" if args.reference else "workspace"
+    print(f"your {kind} is {directory}\nopen it with: backprop-kit lab {args.directory}")
     return 0
 
 
@@ -121,7 +137,7 @@ def _lab(args):
     from backprop_lib.kit import workspace
 
     try:
-        return workspace.lab(args.directory or workspace.DEFAULT_DIR, args.unknown)
+        return workspace.lab(args.directory, args.unknown)
     except workspace.WorkspaceError as error:
         print(f"backprop-kit lab: {error}", file=sys.stderr)
         return 1

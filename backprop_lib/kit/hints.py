@@ -9,8 +9,9 @@ the formula. The rungs ship in ``hints.json`` beside this module, each
 zlib-compressed and base64-encoded, so a release holds no readable formula;
 ``stubgen`` writes that file from ``solutions/hints.py``.
 
-The hint record, ``.backprop-kit-hints.json`` in the student's folder (the one
-that holds ``backprop_lib/``), says per exercise the highest rung opened and
+The hint record, ``.backprop-kit-hints.json`` in the folder the student works
+in (``backprop_lib.kit.working_folder``: the one that holds their
+``backprop_lib/``, as for ``check``), says per exercise the highest rung opened and
 when the first one was opened, so "the next rung" survives a restart::
 
     {"about": "...", "opened": {"relu_backward": {"rung": 2, "first_opened": "2026-01-12T09:30:00Z"}}}
@@ -32,6 +33,8 @@ import zlib
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from backprop_lib.kit.working_folder import working_folder
 
 HINTS_FILE = Path(__file__).resolve().parent / "hints.json"
 STATE_NAME = ".backprop-kit-hints.json"
@@ -69,6 +72,11 @@ def _ladders():
 def available(exercise):
     """True when ``exercise`` has a hint ladder."""
     return exercise in _ladders()
+
+
+def ladder(exercise):
+    """The rungs of ``exercise``'s ladder as text, for the course's staff (nothing is recorded)."""
+    return [decode(rung) for rung in _ladders()[exercise]]
 
 
 def how_to_open(exercise):
@@ -125,7 +133,7 @@ def hint(exercise, level=None, directory=None):
     if exercise not in ladders:
         raise ValueError(f"no hints for {exercise!r}; exercises with hints: {', '.join(ladders)}")
     rungs = ladders[exercise]
-    path = Path(directory or _student_folder()) / STATE_NAME
+    path = working_folder(directory) / STATE_NAME
     try:
         record = read_record(path)
     except RecordError:
@@ -240,9 +248,3 @@ def _write_record(path, record):
             Path(temporary).unlink(missing_ok=True)
         return False
     return True
-
-
-def _student_folder():
-    import backprop_lib
-
-    return Path(backprop_lib.__file__).resolve().parent.parent

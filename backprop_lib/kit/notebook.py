@@ -10,6 +10,9 @@ The error output stays an error output: nbgrader scores a test cell 0 when it
 has one, so a test cell that needs a stub still fails; it just fails in one line.
 Any other exception (a bug in your own code, a failed assert) keeps its full
 traceback and stops Run All as usual.
+
+Test cells use ``checked`` (one exercise's check) and ``agrees`` (a value against
+the grader's reference number).
 """
 
 import os
@@ -21,7 +24,9 @@ from IPython import get_ipython
 
 import backprop_lib
 from backprop_lib.kit.checking import run_checks
+from backprop_lib.kit.reference import is_reference
 from backprop_lib.kit.results import NOT_IMPLEMENTED
+from backprop_lib.kit.working_folder import holds_library, working_folder
 
 _STUB_MESSAGE = re.compile(r"\w+ is not implemented yet: write it in backprop_lib/\w+\.py")
 
@@ -106,10 +111,21 @@ def _number(array):
 
 
 def library_summary():
-    """One line: where the exercise code this process runs comes from."""
+    """Where the exercise code this process runs comes from, in one line; a second one when that is not the
+    library of the folder you work in (``backprop_lib.kit.working_folder``), which ``check`` and ``hint`` use."""
     if backprop_lib.solution_mode():
         return f"backprop_lib runs the reference solutions in {backprop_lib.SOLUTIONS_DIR}"
-    return f"backprop_lib runs your exercise files in {Path(backprop_lib.__file__).parent}"
+    imported = Path(backprop_lib.__file__).resolve().parent
+    if is_reference(imported.parent):
+        return f"backprop_lib runs the reference solutions in {imported} (a reference view: read-only)"
+    line = f"backprop_lib runs your exercise files in {imported}"
+    here = working_folder()
+    if holds_library(here) and imported.parent != here:
+        line += (
+            f"\nbut the folder you work in is {here}, whose backprop_lib/ the checks and hints use: keep the notebooks "
+            "beside backprop_lib/ (at the workspace's root) so both mean the same files"
+        )
+    return line
 
 
 def checked(exercise, seed=0):
@@ -123,3 +139,23 @@ def checked(exercise, seed=0):
     if result.status == NOT_IMPLEMENTED:
         raise NotImplementedError(result.summary)
     return result
+
+
+recorded = {}  # what ``agrees`` noted while the course build computed the reference values
+
+
+def agrees(reference, name, value):
+    """Whether ``value`` has the shape and, to float tolerance, the numbers of ``reference[name]`` (the grader's
+    values, computed from the reference solutions when the course was built).
+
+    With no reference (None: the build computing them), ``value`` is noted as the reference and True returned.
+    """
+    if reference is None:
+        recorded[name] = np.asarray(value, dtype=np.float64).tolist()
+        return True
+    expected = np.asarray(reference[name], dtype=np.float64)
+    try:
+        got = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == expected.shape and bool(np.allclose(got, expected))

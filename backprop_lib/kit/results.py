@@ -15,6 +15,21 @@ from backprop_lib.kit.hints import available, how_to_open
 PASSED, NOT_IMPLEMENTED, FAILED, ERROR = "passed", "not implemented", "failed", "error"
 
 
+@dataclass(frozen=True)
+class Diagnosis:
+    """A kind of mistake the checks recognise.
+
+    ``name`` is stable and short ("ignored upstream gradient"): a class is counted by it, so rewording the
+    message keeps it. ``message`` is what the student reads; ``fill`` fills its ``{placeholders}``.
+    """
+
+    name: str
+    message: str
+
+    def fill(self, **values):
+        return Diagnosis(self.name, self.message.format(**values))
+
+
 @dataclass
 class CheckResult:
     """One exercise's verdict.
@@ -27,6 +42,8 @@ class CheckResult:
         summary: one line saying what happened.
         details: further lines (the worst element, the case that failed).
         hint: a plain-words hint when a known mistake pattern fits, else None.
+        diagnosis: the name of that mistake (``Diagnosis.name``), or of the exception student code raised;
+            None when the checks do not recognise it.
     """
 
     exercise: str
@@ -35,10 +52,15 @@ class CheckResult:
     summary: str = ""
     details: list[str] = field(default_factory=list)
     hint: str | None = None
+    diagnosis: str | None = None
 
     @property
     def passed(self):
         return self.status == PASSED
+
+    def diagnose(self, found):
+        """The hint and diagnosis of ``found``, a Diagnosis (None: neither)."""
+        self.hint, self.diagnosis = (found.message, found.name) if found else (None, None)
 
     def to_dict(self):
         return asdict(self)
@@ -58,14 +80,30 @@ class CheckResult:
         return "\n".join(lines)
 
 
-PRODUCT_HINT = (
+def cases_match(count, kind=""):
+    """A passed check's count: '1 case matches the reference', '4 secret cases match the reference'."""
+    noun = " ".join(filter(None, [str(count), kind, "case" if count == 1 else "cases"]))
+    return f"{noun} {'matches' if count == 1 else 'match'} the reference"
+
+
+PRODUCT = Diagnosis(
+    "shape error in a matrix product",
     "a shape error: write each array's shape beside it; a product (N, M) @ (M, K) needs equal inner sizes and "
-    "gives (N, K), and every gradient has its input's shape"
+    "gives (N, K), and every gradient has its input's shape",
 )
-BROADCAST_HINT = (
+BROADCAST = Diagnosis(
+    "shape error in a broadcast",
     "a shape error: an elementwise operation needs shapes that broadcast (compared from the right, each size "
-    "equal or 1); write each array's shape beside it, and remember every gradient has its input's shape"
+    "equal or 1); write each array's shape beside it, and remember every gradient has its input's shape",
 )
+RECURSION = Diagnosis(
+    "recursion too deep",
+    "the code calls itself once per node, and the graph is deeper than Python's recursion limit "
+    "(about 1000 calls): walk it with an explicit stack (a list you push to and pop from) instead",
+)
+RAISED, SYNTAX = "raised an exception", "syntax error"
+FROM_EXCEPTIONS = frozenset({PRODUCT.name, BROADCAST.name, RECURSION.name, RAISED, SYNTAX})
+"""The diagnoses of exceptions (``result_from_exception``): the only ones a sandbox may report."""
 
 
 def result_from_exception(exercise, path, exc):
@@ -73,26 +111,27 @@ def result_from_exception(exercise, path, exc):
 
     A shape error (a matrix product or a broadcast that does not fit) names the
     shapes of the arrays on the student's line; a recursion too deep for Python
-    says so. Never raises: the result is a failed row, not a traceback.
+    says so; any other exception is diagnosed as raised (``FROM_EXCEPTIONS``).
+    Never raises: the result is a failed row, not a traceback.
     """
     if isinstance(exc, NotImplementedError):
         return CheckResult(exercise, path, NOT_IMPLEMENTED, str(exc) or f"{exercise} is not implemented yet")
     if isinstance(exc, SyntaxError):
         where = f"{exc.filename}, line {exc.lineno}" if exc.lineno else exc.filename
-        return CheckResult(exercise, path, FAILED, f"syntax error in {where}: {exc.msg}", [(exc.text or "").rstrip()])
-    summary, details, hint = f"raised {type(exc).__name__}: {exc}", _student_frames(exc), None
+        summary, details = f"syntax error in {where}: {exc.msg}", [(exc.text or "").rstrip()]
+        return CheckResult(exercise, path, FAILED, summary, details, diagnosis=SYNTAX)
+    result = CheckResult(exercise, path, FAILED, f"raised {type(exc).__name__}: {exc}", _student_frames(exc))
+    result.diagnosis = RAISED
     if isinstance(exc, RecursionError):
-        hint = (
-            "the code calls itself once per node, and the graph is deeper than Python's recursion limit "
-            "(about 1000 calls): walk it with an explicit stack (a list you push to and pop from) instead"
-        )
+        result.diagnose(RECURSION)
     elif isinstance(exc, ValueError | TypeError) and (shapes := _shapes_on_line(exc)):
         misfits, listed = shapes
         if misfits:
-            summary, details = f"raised {type(exc).__name__}: {misfits[0]}", [*details, f"numpy says: {exc}"]
-        details.append(listed)
-        hint = PRODUCT_HINT if misfits or "matmul" in str(exc) else BROADCAST_HINT
-    return CheckResult(exercise, path, FAILED, summary, details, hint)
+            result.summary = f"raised {type(exc).__name__}: {misfits[0]}"
+            result.details.append(f"numpy says: {exc}")
+        result.details.append(listed)
+        result.diagnose(PRODUCT if misfits or "matmul" in str(exc) else BROADCAST)
+    return result
 
 
 def _student_frame(exc):

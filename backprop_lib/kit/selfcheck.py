@@ -1,20 +1,21 @@
 """The student's self-check: ``backprop-kit check`` in a terminal, ``backprop_lib.check()`` in a notebook.
 
-The checks run in a fresh Python process whose working directory is the
-student's folder, so they always see the files as saved on disk (no stale
-imports), a ``backprop_lib/`` in that folder wins over an installed one, and
-nothing the student's code does (an endless loop, a crash) can hang or kill the
-caller. The result is one row per exercise.
+The checks run in a fresh Python process whose working directory is the folder
+the student works in (``backprop_lib.kit.working_folder``), so they always see
+the files as saved on disk (no stale imports), a ``backprop_lib/`` in that
+folder wins over an installed one, and nothing the student's code does (an
+endless loop, a crash) can hang or kill the caller. The result is one row per
+exercise.
 """
 
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from backprop_lib.kit.hints import available, how_to_open
 from backprop_lib.kit.results import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, CheckResult
+from backprop_lib.kit.working_folder import working_folder
 
 PROCESS_TIMEOUT = 120.0
 MARKS = {PASSED: "✔", NOT_IMPLEMENTED: "·", FAILED: "✘", ERROR: "!"}
@@ -41,7 +42,9 @@ class CheckReport(list):
 
 
 def check(*exercises, directory=None):
-    """Check the named exercises (default: all) and return the results as a ``CheckReport``.
+    """Check the named exercises (default: all) of the library in ``directory`` or the folder you work in.
+
+    Returns the results as a ``CheckReport`` (``backprop_lib.kit.working_folder`` says which folder).
 
     A notebook cell ending in ``check(...)`` shows the table; elsewhere ``print`` it.
     While nbgrader executes a notebook (``NBGRADER_EXECUTION`` set) nothing is graded
@@ -50,7 +53,7 @@ def check(*exercises, directory=None):
     """
     if os.environ.get("NBGRADER_EXECUTION"):
         return CheckReport(note=SKIPPED_UNDER_NBGRADER)
-    return CheckReport(run_in_subprocess(exercises, Path(directory or os.getcwd())))
+    return CheckReport(run_in_subprocess(exercises, working_folder(directory)))
 
 
 def run_in_subprocess(exercises, directory):

@@ -1,7 +1,8 @@
 """The student's workspace: a folder of their own holding what a course release gives a student.
 
     backprop-kit workspace DIR      copy the course into DIR
-    backprop-kit lab [DIR]          start JupyterLab at DIR's root with notebook 01 open
+    backprop-kit lab [DIR]          start JupyterLab at DIR's root with notebook 01 open (default: the
+                                    workspace you are in, else ./backprop-workspace)
 
 A workspace holds the numbered notebooks (01-07) and the gradient flow explorer,
 ``backprop_lib/`` with its exercise files as untouched stubs (generated from the
@@ -27,6 +28,7 @@ from pathlib import Path
 import backprop_lib
 from backprop_lib import EXERCISE_MODULES, SOLUTIONS_DIR
 from backprop_lib.kit.stubgen import make_stub
+from backprop_lib.kit.working_folder import working_folder
 
 LIBRARY_DIR = Path(backprop_lib.__file__).resolve().parent
 NOTEBOOKS_DIR = LIBRARY_DIR.parent / "notebooks"
@@ -117,7 +119,11 @@ def is_workspace(directory):
 
 
 def lab_command(directory, jupyter_args=()):
-    """(argv, env, cwd) that start JupyterLab at the workspace's root with notebook 01 open."""
+    """(argv, env, cwd) that start JupyterLab at the workspace's root with notebook 01 open.
+
+    As root (a container, many course images) JupyterLab refuses to start unless told ``--allow-root``: the
+    workspace is the student's own, so it is told.
+    """
     directory = Path(directory).resolve()
     if not is_workspace(directory):
         raise WorkspaceError(
@@ -128,17 +134,29 @@ def lab_command(directory, jupyter_args=()):
     config_path = [str(directory / ".jupyter"), *filter(None, env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(config_path)
     env.pop("BACKPROP_KIT_SOLUTIONS", None)  # the workspace runs the student's own files
-    argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={directory}", *jupyter_args, FIRST_NOTEBOOK]
+    as_root = ["--allow-root"] if os.geteuid() == 0 and "--allow-root" not in jupyter_args else []
+    argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={directory}", *as_root, *jupyter_args]
+    argv.append(FIRST_NOTEBOOK)
     return argv, env, directory
 
 
-def lab(directory=DEFAULT_DIR, jupyter_args=()):
-    """Become JupyterLab on the workspace (made first if ``directory`` does not exist).
+def lab_folder(directory=None):
+    """The workspace ``backprop-kit lab`` opens: ``directory``, else the workspace you work in (the current
+    folder or one above it, ``backprop_lib.kit.working_folder``), else ``./backprop-workspace``."""
+    if directory is not None:
+        return Path(directory)
+    here = working_folder()
+    return here if is_workspace(here) else Path(DEFAULT_DIR)
+
+
+def lab(directory=None, jupyter_args=()):
+    """Become JupyterLab on the workspace ``lab_folder(directory)`` (made first if it does not exist).
 
     The process replaces itself with ``jupyter lab`` (same process id), so stopping
     it stops the server.
     """
-    if not Path(directory).exists():
+    directory = lab_folder(directory)
+    if not directory.exists():
         print(f"making your workspace in {Path(directory).resolve()}", flush=True)
         create(directory)
     argv, env, cwd = lab_command(directory, jupyter_args)

@@ -61,6 +61,7 @@ from backprop_lib.gates import (
 )
 from backprop_lib.graph import Node, apply
 from backprop_lib.kit.notebook import checked, setup, show
+from backprop_lib.kit.worked_examples import NEURON_GRADIENTS, SIGMOID_NEURON, neuron_by_gates
 
 setup()  # autoreload (the files you save are used, no restart) and one-line messages for stubs
 
@@ -336,21 +337,8 @@ assert result.passed, result.report()
 
 # %% nbgrader={"grade": true, "grade_id": "sigmoid_neuron_example", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Test: the worked example with your gates (autograded; do not edit)
-t_w = [Node(v) for v in (2.0, -3.0, -3.0)]
-t_x = [Node(v) for v in (-1.0, -2.0)]
-t_p0, t_p1 = apply("multiply", t_w[0], t_x[0]), apply("multiply", t_w[1], t_x[1])
-t_a = apply("add", t_p0, t_p1)
-t_s = apply("add", t_a, t_w[2])
-t_f = apply("sigmoid", t_s)
-(t_ds,) = sigmoid_backward(np.array(1.0), t_f.cache)
-t_da, t_dw2 = add_backward(t_ds, t_s.cache)
-t_dp0, t_dp1 = add_backward(t_da, t_a.cache)
-t_dw0, t_dx0 = multiply_backward(t_dp0, t_p0.cache)
-t_dw1, t_dx1 = multiply_backward(t_dp1, t_p1.cache)
-t_got = np.round(np.array([t_dw0, t_dw1, t_dw2, t_dx0, t_dx1], dtype=float), 2)
-assert np.allclose(t_got, [-0.20, -0.39, 0.20, 0.39, -0.59]), (
-    f"df/d(w0, w1, w2, x0, x1) = {t_got}; the course has (-0.20, -0.39, 0.20, 0.39, -0.59)"
-)
+t_got = np.round(neuron_by_gates(**SIGMOID_NEURON), 2)  # the gates of 2.2, in the same order
+assert np.allclose(t_got, NEURON_GRADIENTS), f"df/d(w0, w1, w2, x0, x1) = {t_got}; the course has {NEURON_GRADIENTS}"
 
 # %% [markdown]
 # ## Recap

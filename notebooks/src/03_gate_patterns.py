@@ -43,6 +43,7 @@ from backprop_lib.gates import (
 )
 from backprop_lib.graph import Node, apply
 from backprop_lib.kit.notebook import checked, setup, show
+from backprop_lib.kit.worked_examples import CIRCUIT, CIRCUIT_GRADIENTS, circuit_by_gates
 
 setup()  # autoreload (the files you save are used, no restart) and one-line messages for stubs
 
@@ -255,16 +256,8 @@ assert result.passed, result.report()
 
 # %% nbgrader={"grade": true, "grade_id": "circuit_example", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Test: f = 2 (x y + max(z, w)) at (3, -4, 2, -1) with your gates (autograded; do not edit)
-t_x, t_y, t_z, t_w = (Node(v) for v in (3.0, -4.0, 2.0, -1.0))
-t_q, t_m = apply("multiply", t_x, t_y), apply("maximum", t_z, t_w)
-t_s = apply("add", t_q, t_m)
-t_f = apply("scale", t_s, constants=(2.0,))
-(t_ds,) = scale_backward(np.array(1.0), t_f.cache)
-t_dq, t_dm = add_backward(t_ds, t_s.cache)
-t_dx, t_dy = multiply_backward(t_dq, t_q.cache)
-t_dz, t_dw = maximum_backward(t_dm, t_m.cache)
-t_got = np.array([t_dx, t_dy, t_dz, t_dw], dtype=float)
-assert np.allclose(t_got, [-8, 6, 2, 0]), f"df/d(x, y, z, w) = {t_got}; the course has (-8, 6, 2, 0)"
+t_got = circuit_by_gates(**CIRCUIT)  # scale, add, multiply and max backward, output to inputs
+assert np.allclose(t_got, CIRCUIT_GRADIENTS), f"df/d(x, y, z, w) = {t_got}; the course has {CIRCUIT_GRADIENTS}"
 
 # %% [markdown]
 # ## Recap

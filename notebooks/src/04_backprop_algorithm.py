@@ -30,6 +30,14 @@ import numpy as np
 import backprop_lib
 from backprop_lib.graph import Node, apply, backward, maximum, topological_sort
 from backprop_lib.kit.notebook import checked, setup, show
+from backprop_lib.kit.worked_examples import (
+    CIRCUIT,
+    CIRCUIT_GRADIENTS,
+    NEURON_GRADIENTS,
+    SIGMOID_NEURON,
+    circuit_through_engine,
+    neuron_through_engine,
+)
 
 setup()  # autoreload (the files you save are used, no restart) and one-line messages for stubs
 
@@ -149,19 +157,10 @@ assert result.passed, result.report()
 
 # %% nbgrader={"grade": true, "grade_id": "engine_course_examples", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Test: the course's two examples through your engine (autograded; do not edit)
-t_w = [Node(v) for v in (2.0, -3.0, -3.0)]
-t_x = [Node(v) for v in (-1.0, -2.0)]
-t_f = 1 / ((-1.0 * (t_w[0] * t_x[0] + t_w[1] * t_x[1] + t_w[2])).exp() + 1)
-backward(t_f)
-t_got = np.round([float(n.grad) for n in (*t_w, *t_x)], 2)
-assert np.allclose(t_got, [-0.20, -0.39, 0.20, 0.39, -0.59]), (
-    f"sigmoid neuron: df/d(w0, w1, w2, x0, x1) = {t_got}; the course has (-0.20, -0.39, 0.20, 0.39, -0.59)"
-)
-t_inputs = [Node(v) for v in (3.0, -4.0, 2.0, -1.0)]
-t_c = 2 * (t_inputs[0] * t_inputs[1] + maximum(t_inputs[2], t_inputs[3]))
-backward(t_c)
-t_got = np.array([float(n.grad) for n in t_inputs])
-assert np.allclose(t_got, [-8, 6, 2, 0]), f"circuit: df/d(x, y, z, w) = {t_got}; the course has (-8, 6, 2, 0)"
+t_got = np.round(neuron_through_engine(**SIGMOID_NEURON), 2)  # f = 1 / (exp(-(w0 x0 + w1 x1 + w2)) + 1)
+assert np.allclose(t_got, NEURON_GRADIENTS), f"neuron: df/d(w0, w1, w2, x0, x1) = {t_got}, not {NEURON_GRADIENTS}"
+t_got = circuit_through_engine(**CIRCUIT)  # f = c * (x * y + maximum(z, w))
+assert np.allclose(t_got, CIRCUIT_GRADIENTS), f"circuit: df/d(x, y, z, w) = {t_got}; the course has {CIRCUIT_GRADIENTS}"
 
 # %% [markdown]
 # ### Watch the algorithm: the graph viewer
@@ -242,14 +241,16 @@ print(f"first block: plain {plain[0]:.1e}, residual {residual[0]:.1e}")
 # is what lets the first layers of a deep network keep learning.
 #
 # The same comparison with real layers, $h_l = \mathrm{relu}(h_{l-1} W_l + b_l)$ with and without the skip
-# connection: move the depth and the scale of the initial weights. At the default scale the plain network's
-# gradient *vanishes* while the residual one's holds; raise the scale towards He's $\sqrt 2 \approx 1.41$ and
-# beyond, and the residual network's gradient *explodes*: every block's $I + J$ now enlarges it, and fifty
-# blocks multiply that up. Skip connections are one tool, not a guarantee. What keeps deep residual networks
-# trainable in practice is the combination with **initialisation and scaling** (e.g. a small scale on each
-# branch, or its last layer started at zero), **normalisation** layers (batch or layer normalisation) inside
-# the branches, and **gradient clipping** as a safety net. (The widget's networks use the linear layer and the
-# ReLU, your exercises of notebooks 5 and 6: until you have written them it says which one is missing.)
+# connection: move the depth and the scale of the initial weights. At the default (20 layers, weight scale 0.5)
+# the plain network's gradient *vanishes* while the residual one's holds. Now add layers: every block's $I + J$
+# enlarges the gradient a little, and at 50 layers even this small scale makes the residual network's gradient
+# *explode*. Raise the scale towards He's $\sqrt 2 \approx 1.41$: the plain network's gradient holds steady,
+# and fifty residual blocks multiply the gradient by about $10^{10}$. Skip connections are one tool, not a
+# guarantee. What keeps deep residual networks trainable in practice is the combination with **initialisation
+# and scaling** (e.g. a small scale on each branch, or its last layer started at zero), **normalisation** layers
+# (batch or layer normalisation) inside the branches, and **gradient clipping** as a safety net. (The widget's
+# networks use the linear layer and the ReLU, your exercises of notebooks 5 and 6: until you have written them
+# it says which one is missing.)
 
 # %% tags=["illustration"]
 from backprop_lib.kit.widgets import depth_flow

@@ -63,20 +63,16 @@ setup()  # autoreload (the files you save are used, no restart) and one-line mes
 # \sum_k \frac{\partial E}{\partial y_k} \frac{\partial y_k}{\partial x_m}.$$
 #
 # Every backward function you write computes this **vector-Jacobian product**: upstream row vector times
-# local Jacobian. Column $m$ of $J$ is how all outputs move when input $m$ moves, so centered differences
-# build $J$ one column at a time:
+# local Jacobian. Row $k$ of $J$ is the gradient of the single number $y_k$, so your `numerical_gradient`
+# (notebook 1) builds $J$ one row at a time:
 
 
 # %% tags=["illustration"]
-def numerical_jacobian(f, x, h=1e-6):
-    """J[k, m] = d f(x)_k / d x_m by centered differences, for a vector function f of a vector x."""
+def numerical_jacobian(f, x):
+    """J[k, m] = d f(x)_k / d x_m for a vector function f of a vector x: row k by your numerical_gradient."""
     x = np.asarray(x, dtype=np.float64)
-    columns = []
-    for m in range(x.size):
-        step = np.zeros_like(x)
-        step[m] = h
-        columns.append((f(x + step) - f(x - step)) / (2 * h))
-    return np.stack(columns, axis=1)
+    outputs = np.size(f(x))
+    return np.stack([numerical_gradient(lambda v, k=k: float(f(v)[k]), x.copy()) for k in range(outputs)])
 
 
 def example(x):

@@ -33,6 +33,7 @@
 import numpy as np
 
 import backprop_lib
+from backprop_lib.gradient_check import numerical_gradient
 from backprop_lib.kit.notebook import checked, setup
 from backprop_lib.layers import linear_backward, linear_forward, residual_backward, residual_forward
 
@@ -55,18 +56,14 @@ setup()  # autoreload (the files you save are used, no restart) and one-line mes
 #    \frac{\partial E}{\partial z}\, J$. Check the shapes: $(1 \times M) = (1 \times K)(K \times M)$.
 #
 # Then test step 2 numerically on a small layer, $M = 3$ inputs and $K = 2$ outputs: compare the
-# centered-difference Jacobian with $W$ printed under it.
+# centered-difference Jacobian (built with your `numerical_gradient` of notebook 1, one row per output, as in
+# notebook 5) with $W$ printed under it.
 
 
 # %% tags=["illustration"]
-def numerical_jacobian(f, x, h=1e-6):
-    """J[k, m] = d f(x)_k / d x_m by centered differences (as in notebook 5)."""
-    columns = []
-    for m in range(x.size):
-        step = np.zeros_like(x)
-        step[m] = h
-        columns.append((f(x + step) - f(x - step)) / (2 * h))
-    return np.stack(columns, axis=1)
+def numerical_jacobian(f, x):
+    """J[k, m] = d f(x)_k / d x_m: row k by your numerical_gradient (as in notebook 5)."""
+    return np.stack([numerical_gradient(lambda v, k=k: float(f(v)[k]), x.copy()) for k in range(np.size(f(x)))])
 
 
 W = np.array([[1.0, -2.0], [0.5, 3.0], [-1.0, 0.0]])  # (M, K) = (3, 2)
@@ -111,7 +108,7 @@ print("W, M x K =\n", W)
 #
 # The numbers your formulas must give, on a small batch with an upstream gradient $\partial E/\partial z$ =
 # `dz`: here $E = \sum_{n,k} \texttt{dz}_{nk} z_{nk}$, so its gradients can be measured by centered
-# differences, one element at a time, without any formula.
+# differences, one element at a time, without any formula: with your `numerical_gradient` of notebook 1.
 
 # %%
 rng = np.random.default_rng(0)
@@ -122,20 +119,17 @@ b = np.array([0.5, -1.0])
 dz = rng.integers(-2, 3, size=(N, K)).astype(float)  # an upstream gradient dE/dz
 
 
-def numerical_gradient(error, value, h=1e-6):
-    """dE/d(value), element by element, by centered differences of the scalar function ``error``."""
-    gradient = np.zeros_like(value)
-    for index in np.ndindex(value.shape):
-        up, down = value.copy(), value.copy()
-        up[index] += h
-        down[index] -= h
-        gradient[index] = (error(up) - error(down)) / (2 * h)
-    return gradient
+# %% tags=["illustration"]
+def centered_differences():
+    """dE/dx, dE/dW and dE/db of E = sum(dz * (xW + b)), measured by your numerical_gradient (notebook 1)."""
+    return (
+        numerical_gradient(lambda v: float(np.sum(dz * (v @ W + b))), x.copy()),
+        numerical_gradient(lambda v: float(np.sum(dz * (x @ v + b))), W.copy()),
+        numerical_gradient(lambda v: float(np.sum(dz * (x @ W + v))), b.copy()),
+    )
 
 
-dx_numeric = numerical_gradient(lambda v: np.sum(dz * (v @ W + b)), x)
-dW_numeric = numerical_gradient(lambda v: np.sum(dz * (x @ v + b)), W)
-db_numeric = numerical_gradient(lambda v: np.sum(dz * (x @ W + v)), b)
+dx_numeric, dW_numeric, db_numeric = centered_differences()
 print("dE/dW by centered differences =\n", dW_numeric.round(6))
 print("dE/db by centered differences =", db_numeric.round(6))
 
@@ -143,8 +137,8 @@ print("dE/db by centered differences =", db_numeric.round(6))
 # ## 6.4 Exercise: the linear layer's backward
 #
 # **Exercise 17.** Write `linear_backward(dz, cache)` in `backprop_lib/layers.py`, from the formulas you
-# derived above. The cache is `(x, W)`; return `(dx, dW, db)`, each the shape of its input, in that order. No
-# loops: one matrix product per gradient and a sum for the bias. Stuck? `backprop_lib.hint("linear_backward")`
+# derived above. The cache is `(x, W, b)`; return `(dx, dW, db)`, each the shape of its input, in that order.
+# No loops: one matrix product per gradient and a sum for the bias. Stuck? `backprop_lib.hint("linear_backward")`
 # shows the next rung of its hint ladder (a nudge first, the formula only last).
 
 # %%
@@ -152,7 +146,9 @@ _, cache = linear_forward(x, W, b)
 dx, dW, db = linear_backward(dz, cache)
 print("your dW =\n", dW)
 print("your db =", db)
-pairs = ((dx, dx_numeric), (dW, dW_numeric), (db, db_numeric))
+
+# %% tags=["illustration"]
+pairs = zip(linear_backward(dz, cache), centered_differences(), strict=True)
 print(
     "match centered differences (dx, dW, db):", [bool(np.allclose(mine, numeric, atol=1e-6)) for mine, numeric in pairs]
 )

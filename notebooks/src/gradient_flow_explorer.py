@@ -25,9 +25,9 @@
 #   which file; write it, save the file, and run the cell again. Like every notebook of the course, this one
 #   turns on IPython's `autoreload` in its first cell (`setup()`), so the saved file is used without a kernel
 #   restart.
-# - **The reference solutions.** Start JupyterLab with `BACKPROP_KIT_SOLUTIONS=1 jupyter lab` (in a
-#   checkout of the kit) and every widget runs on `solutions/`: a way to compare your numbers with the
-#   reference ones.
+# - **The reference solutions.** In a reference view (`backprop-kit workspace --reference DIR`, then
+#   `backprop-kit lab DIR`, from a clone of the kit) every widget runs on the reference solutions: a way to
+#   compare your numbers with the reference ones.
 # - **A picture to keep.** Each function takes `static=True` and then returns a matplotlib `Figure`
 #   (`fig.savefig("flow.png")`) instead of a widget.
 
@@ -72,10 +72,16 @@ graph_viewer(g)
 # %% [markdown]
 # ## 2. Gate patterns: distribute, switch, route
 #
-# Pick a gate and move its inputs $a$, $b$ and the upstream gradient $\partial E/\partial out$.
-# **add** passes the upstream gradient to both inputs; **multiply** gives each input the *other* input
-# times the upstream gradient; **max** sends the whole upstream gradient to the larger input and 0 to the
-# other.
+# Pick a gate and move its inputs $a$, $b$ and the upstream gradient $\partial E/\partial out$. The bars are
+# what your `add_backward`, `multiply_backward` and `maximum_backward` (notebooks 2 and 3) return. Predict
+# before you move a slider:
+#
+# - **add:** does $\partial E/\partial a$ change when you move $a$? When you move $b$? When you move the
+#   upstream gradient?
+# - **multiply:** which input's value does $\partial E/\partial a$ follow?
+# - **max:** which input receives the upstream gradient, and what happens when $a$ and $b$ swap order, or tie?
+#
+# Once your gate agrees with what nudging its inputs gives, the line under the picture names its pattern.
 
 # %%
 gate_explorer()
@@ -122,8 +128,9 @@ linear_jacobian()
 # ($h \leftarrow h + \mathrm{relu}(hW + b)$), with a gradient of norm 1 arriving at the top. In the plain
 # net every layer multiplies the gradient by its Jacobian $J$, so it vanishes (small weights) or explodes
 # (large weights) geometrically with depth. A residual block's Jacobian is $I + J$: the identity path keeps
-# the gradient from vanishing, but with large branches every block enlarges it, and it explodes. At the
-# default (20 layers, scale 0.5) the plain net's gradient vanishes and the residual one's holds; at He's scale
+# the gradient from vanishing, but every block enlarges it a little (with large branches, a lot), and through
+# enough blocks it explodes. At the default (20 layers, weight scale 0.5) the plain net's gradient vanishes and
+# the residual one's holds; at 50 layers the residual one explodes even at this scale; at He's scale
 # $\sqrt{2} \approx 1.41$ the plain net is steady and the residual one explodes. The remedies deep networks
 # use: initialisation and scaling of the branches, normalisation layers, gradient clipping.
 

@@ -148,7 +148,8 @@ class WorkspaceLab(JupyterLab):
 
     def command(self):
         # Let the server "open a browser" with `true`: it writes the page the student's browser would open.
-        options = [option for option in self.server_options() if option != "--no-browser"]
+        # No --allow-root: `backprop-kit lab` adds it itself when it runs as root, as in a container.
+        options = [option for option in self.server_options() if option not in ("--no-browser", "--allow-root")]
         return [str(Path(sys.executable).parent / "backprop-kit"), "lab", str(self.root), *options, "--browser=true %s"]
 
     def opened_url(self, timeout=30):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from backprop_lib.kit.gradcheck import close, worst_mismatch
-from backprop_lib.kit.results import FAILED, PASSED
+from backprop_lib.kit.results import FAILED, PASSED, Diagnosis
 
 
 @dataclass
@@ -44,15 +44,14 @@ class Case:
 
 
 @dataclass(frozen=True)
-class Hint:
-    """A known mistake: the answer it produces, and what to tell a student who gives it.
+class Hint(Diagnosis):
+    """A known mistake: its Diagnosis (name, and what to tell a student who makes it), and the answer it produces.
 
     ``candidate(case)`` returns the gradients the mistake would give (a list, one
     per returned gradient, NaN meaning "any value") or None where it does not apply.
     """
 
-    message: str
-    candidate: object = field(repr=False)
+    candidate: object = field(default=None, repr=False)
 
 
 def matches(candidate, grads):
@@ -65,14 +64,14 @@ def matches(candidate, grads):
 
 
 def first_hint(hints, case, grads):
-    """The message of the first hint whose candidate matches the student's gradients."""
+    """The first hint whose candidate matches the student's gradients (a Diagnosis), or None."""
     for hint in hints:
         try:
             candidate = hint.candidate(case)
         except (ValueError, IndexError, FloatingPointError):
             continue
         if matches(candidate, grads):
-            return hint.message
+            return hint
     return None
 
 

@@ -12,21 +12,33 @@ import numpy as np
 
 from backprop_lib.kit.exercises.base import Case
 from backprop_lib.kit.gradcheck import close, numerical_vjp, relative_error
-from backprop_lib.kit.results import FAILED, PASSED, CheckResult
+from backprop_lib.kit.results import FAILED, PASSED, CheckResult, Diagnosis
+from backprop_lib.kit.worked_examples import (
+    CIRCUIT,
+    SIGMOID_NEURON,
+    circuit_by_gates,
+    circuit_through_engine,
+    neuron_by_gates,
+    neuron_through_engine,
+)
 
 COURSE_EXAMPLE = "course example"
 KINK_MARGIN = 0.05
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+EXERCISE_FAILS = Diagnosis(
+    "an exercise it uses fails", "run backprop_lib.check() for the exercises the network uses; fix those first"
+)
 
 
 class CourseExample:
-    """A graded cell's check: ``cases`` from the course (and a seed), ``run`` the student's code, ``judge``."""
+    """A graded cell's check: ``cases`` from the course (and a seed), ``run`` the student's code, ``judge`` against
+    centered differences of the example's function (``function``: its forward alone)."""
 
     kind = COURSE_EXAMPLE
     name = module = path = title = ""
+
+    def expected(self, case):
+        inputs = self.inputs(case)
+        return numerical_vjp(lambda *values: self.function(case, *values), inputs, np.array(1.0))[0][0]
 
     def judge(self, case, got):
         result = CheckResult(self.name, self.path, FAILED, details=[f"case: {case.note}"])
@@ -43,7 +55,7 @@ class CourseExample:
 
 
 class SigmoidNeuronExample(CourseExample):
-    """Notebook 2: the sigmoid neuron f = sigma(w0 x0 + w1 x1 + w2), backward gate by gate with the student's gates."""
+    """Notebook 2: the sigmoid neuron, backward gate by gate with the student's gates."""
 
     name, module, path = "sigmoid_neuron_example", "gates", "backprop_lib/gates.py"
     title = "course example: the sigmoid neuron with your gates"
@@ -51,30 +63,20 @@ class SigmoidNeuronExample(CourseExample):
 
     def cases(self, seed):
         rng = np.random.default_rng(seed)
-        course = Case({"w": np.array([2.0, -3.0, -3.0]), "x": np.array([-1.0, -2.0])}, "the course's neuron")
+        course = Case({key: np.array(value) for key, value in SIGMOID_NEURON.items()}, "the course's neuron")
         return [course, Case({"w": rng.uniform(-2, 2, 3), "x": rng.uniform(-2, 2, 2)}, "a neuron from the seed")]
 
     def run(self, case):
-        from backprop_lib.activations import sigmoid_backward
-        from backprop_lib.gates import add_backward, multiply_backward
-        from backprop_lib.graph import Node, apply
+        return {"grads": neuron_by_gates(case.data["w"], case.data["x"])}
 
-        w, x = [Node(v) for v in case.data["w"]], [Node(v) for v in case.data["x"]]
-        p0, p1 = apply("multiply", w[0], x[0]), apply("multiply", w[1], x[1])
-        a = apply("add", p0, p1)
-        s = apply("add", a, w[2])
-        f = apply("sigmoid", s)
-        (ds,) = sigmoid_backward(np.array(1.0), f.cache)
-        da, dw2 = add_backward(ds, s.cache)
-        dp0, dp1 = add_backward(da, a.cache)
-        dw0, dx0 = multiply_backward(dp0, p0.cache)
-        dw1, dx1 = multiply_backward(dp1, p1.cache)
-        return {"grads": np.array([dw0, dw1, dw2, dx0, dx1], dtype=np.float64)}
+    @staticmethod
+    def inputs(case):
+        return [np.concatenate([case.data["w"], case.data["x"]])]
 
-    def expected(self, case):
-        w, x = case.data["w"], case.data["x"]
-        sigma = _sigmoid(w[0] * x[0] + w[1] * x[1] + w[2])
-        return sigma * (1 - sigma) * np.array([x[0], x[1], 1.0, w[0], w[1]])
+    @staticmethod
+    def function(case, values):
+        w0, w1, w2, x0, x1 = values
+        return 1.0 / (1.0 + np.exp(-(w0 * x0 + w1 * x1 + w2)))
 
 
 class CircuitExample(CourseExample):
@@ -90,28 +92,20 @@ class CircuitExample(CourseExample):
             values = rng.uniform(-3, 3, 4)
             if abs(values[2] - values[3]) >= KINK_MARGIN:
                 break
-        return [
-            Case({"inputs": np.array([3.0, -4.0, 2.0, -1.0]), "c": np.array(2.0)}, "the course's circuit"),
-            Case({"inputs": values, "c": np.array(rng.uniform(0.5, 3))}, "a circuit from the seed"),
-        ]
+        course = Case({key: np.array(value) for key, value in CIRCUIT.items()}, "the course's circuit")
+        return [course, Case({"inputs": values, "c": np.array(rng.uniform(0.5, 3))}, "a circuit from the seed")]
 
     def run(self, case):
-        from backprop_lib.gates import add_backward, maximum_backward, multiply_backward, scale_backward
-        from backprop_lib.graph import Node, apply
+        return {"grads": circuit_by_gates(case.data["inputs"], case.data["c"])}
 
-        x, y, z, w = (Node(v) for v in case.data["inputs"])
-        q, m = apply("multiply", x, y), apply("maximum", z, w)
-        s = apply("add", q, m)
-        f = apply("scale", s, constants=(float(case.data["c"]),))
-        (ds,) = scale_backward(np.array(1.0), f.cache)
-        dq, dm = add_backward(ds, s.cache)
-        dx, dy = multiply_backward(dq, q.cache)
-        dz, dw = maximum_backward(dm, m.cache)
-        return {"grads": np.array([dx, dy, dz, dw], dtype=np.float64)}
+    @staticmethod
+    def inputs(case):
+        return [np.asarray(case.data["inputs"], dtype=np.float64)]
 
-    def expected(self, case):
-        (x, y, z, w), c = case.data["inputs"], float(case.data["c"])
-        return c * np.array([y, x, float(z > w), float(w > z)])
+    @staticmethod
+    def function(case, values):
+        x, y, z, w = values
+        return float(case.data["c"]) * (x * y + max(z, w))
 
 
 class EngineCourseExamples(CourseExample):
@@ -128,15 +122,8 @@ class EngineCourseExamples(CourseExample):
         ]
 
     def run(self, case):
-        from backprop_lib.graph import Node, backward, maximum
-
-        w, x = [Node(v) for v in case.data["w"]], [Node(v) for v in case.data["x"]]
-        f = 1 / ((-1.0 * (w[0] * x[0] + w[1] * x[1] + w[2])).exp() + 1)
-        backward(f)
-        inputs = [Node(v) for v in case.data["inputs"]]
-        c = float(case.data["c"]) * (inputs[0] * inputs[1] + maximum(inputs[2], inputs[3]))
-        backward(c)
-        return {"grads": np.array([float(n.grad) for n in (*w, *x, *inputs)])}
+        neuron = neuron_through_engine(case.data["w"], case.data["x"])
+        return {"grads": np.concatenate([neuron, circuit_through_engine(case.data["inputs"], case.data["c"])])}
 
     def expected(self, case):
         return np.concatenate([SigmoidNeuronExample().expected(case), CircuitExample().expected(case)])
@@ -262,7 +249,7 @@ class SpiralTraining:
                 f"after {self.STEPS} SGD steps: accuracy {accuracy:.1%} on the training spiral (at least "
                 f"{self.TRAINING:.0%} expected), {fresh:.1%} on a fresh one (at least {self.FRESH:.0%})"
             )
-            result.hint = "run backprop_lib.check() for the exercises the network uses; fix those first"
+            result.diagnose(EXERCISE_FAILS)
             return result
         result.status, result.details = PASSED, []
         return result

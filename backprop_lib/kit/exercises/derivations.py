@@ -69,7 +69,7 @@ class DerivationExercise:
                 result.summary = f"{name} has shape {grad.shape}, expected {np.shape(want)}"
                 return result
         if not compare_gradients(result, self.parts, expected, grads, case.note):
-            result.hint = sign_or_factor(self.parts, expected, grads)
+            result.diagnose(sign_or_factor(self.parts, expected, grads))
         return result
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from backprop_lib.kit.exercises.base import Case
 from backprop_lib.kit.gradcheck import close
-from backprop_lib.kit.results import FAILED, PASSED, CheckResult
+from backprop_lib.kit.results import FAILED, PASSED, CheckResult, Diagnosis
 
 STEP = 1e-5
 RTOL, ATOL = 1e-8, 1e-8
@@ -53,23 +53,35 @@ def _by_first_axis(f, x):
 
 GRADIENT_MISTAKES = (
     (
-        "a one-sided difference: f is evaluated on one side of x only, so the estimate's error shrinks only "
-        "like h; the contract asks for a centered difference",
+        Diagnosis(
+            "one-sided difference",
+            "a one-sided difference: f is evaluated on one side of x only, so the estimate's error shrinks only "
+            "like h; the contract asks for a centered difference",
+        ),
         _one_sided,
     ),
     (
-        "the estimate is twice the slope: the difference of f at the two points is divided by half the distance "
-        "between them",
+        Diagnosis(
+            "divided by h, not 2h",
+            "the estimate is twice the slope: the difference of f at the two points is divided by half the distance "
+            "between them",
+        ),
         lambda f, x: 2 * exact_like(f, x),
     ),
     (
-        "every element was nudged at once, which measures the slope along (1, 1, ..., 1): "
-        "nudge one element at a time, all others unchanged",
+        Diagnosis(
+            "every element nudged at once",
+            "every element was nudged at once, which measures the slope along (1, 1, ..., 1): "
+            "nudge one element at a time, all others unchanged",
+        ),
         _all_at_once,
     ),
     (
-        "only the first axis is iterated, so x[i] nudges a whole row of a 2-D x: "
-        "visit every element, for example with np.ndindex(x.shape)",
+        Diagnosis(
+            "only the first axis iterated",
+            "only the first axis is iterated, so x[i] nudges a whole row of a 2-D x: "
+            "visit every element, for example with np.ndindex(x.shape)",
+        ),
         lambda f, x: _by_first_axis(f, x) if x.ndim > 1 else None,
     ),
 )
@@ -135,7 +147,12 @@ class NumericalGradientExercise:
         if not np.array_equal(got["x_after"], x):
             moved = np.max(np.abs(got["x_after"] - x))
             result.summary = f"x was not restored: after the call an element of x is off by {moved:.3g}"
-            result.hint = "x is not restored: a nudged element keeps its changed value after its evaluations of f"
+            result.diagnose(
+                Diagnosis(
+                    "x not restored",
+                    "x is not restored: a nudged element keeps its changed value after its evaluations of f",
+                )
+            )
             return result
         if bool(got["aliased"]):
             result.summary = "returned x itself: the gradient must be a new array"
@@ -145,7 +162,12 @@ class NumericalGradientExercise:
             return result
         if str(got["dtype"]) != "float64":
             result.summary = f"the gradient has dtype {got['dtype']}, expected float64"
-            result.hint = "the gradient is not float64: an array made like an integer or float32 x rounds each estimate"
+            result.diagnose(
+                Diagnosis(
+                    "not float64",
+                    "the gradient is not float64: an array made like an integer or float32 x rounds each estimate",
+                )
+            )
             return result
         expected = exact_gradient(x, *_parameters(case))
         if close(expected, grad, rtol=RTOL, atol=ATOL):
@@ -157,10 +179,10 @@ class NumericalGradientExercise:
             f"{grad.flat[worst]:.10g}, the exact derivative is {expected.flat[worst]:.10g}"
         )
         f = lambda values: checker_function(values, *_parameters(case))  # noqa: E731
-        for message, candidate in GRADIENT_MISTAKES:
+        for found, candidate in GRADIENT_MISTAKES:
             wrong = candidate(f, x)
             if wrong is not None and close(wrong, grad, rtol=RTOL, atol=ATOL):
-                result.hint = message
+                result.diagnose(found)
                 break
         return result
 
@@ -179,25 +201,32 @@ def _ratio(a, b, scale):
     return np.divide(np.abs(a - b), scale, out=np.zeros(np.shape(scale)), where=scale > 0)
 
 
+ONE_ARGUMENT = Diagnosis(
+    "scaled by one argument only",
+    "the difference is divided by the size of one argument only, so relative_error(a, b) != relative_error(b, a)",
+)
 RELATIVE_MISTAKES = (
     (
-        "the difference is divided by |a| + |b|, the sum of the sizes, instead of the larger of |a| and |b|",
+        Diagnosis(
+            "scaled by the sum of the sizes",
+            "the difference is divided by |a| + |b|, the sum of the sizes, instead of the larger of |a| and |b|",
+        ),
         lambda a, b: np.max(_ratio(a, b, np.abs(a) + np.abs(b)), initial=0.0),
     ),
     (
-        "the elementwise errors are averaged: an average hides the one element that is wrong, the largest shows it",
+        Diagnosis(
+            "errors averaged",
+            "the elementwise errors are averaged: an average hides the one element that is wrong, the largest shows it",
+        ),
         lambda a, b: np.mean(_ratio(a, b, np.maximum(np.abs(a), np.abs(b)))),
     ),
+    (ONE_ARGUMENT, lambda a, b: np.max(_ratio(a, b, np.abs(b)), initial=0.0)),
+    (ONE_ARGUMENT, lambda a, b: np.max(_ratio(a, b, np.abs(a)), initial=0.0)),
     (
-        "the difference is divided by the size of one argument only, so relative_error(a, b) != relative_error(b, a)",
-        lambda a, b: np.max(_ratio(a, b, np.abs(b)), initial=0.0),
-    ),
-    (
-        "the difference is divided by the size of one argument only, so relative_error(a, b) != relative_error(b, a)",
-        lambda a, b: np.max(_ratio(a, b, np.abs(a)), initial=0.0),
-    ),
-    (
-        "a ratio of norms blends all elements and hides the one that is wrong: compare element by element",
+        Diagnosis(
+            "ratio of norms",
+            "a ratio of norms blends all elements and hides the one that is wrong: compare element by element",
+        ),
         lambda a, b: np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b)) if a.ndim else None,
     ),
 )
@@ -245,22 +274,27 @@ class RelativeErrorExercise:
         value = got["value"]
         if value.shape != ():
             result.summary = f"returned an array of shape {value.shape}: return one number, the largest error"
-            result.hint = "take the max over the elementwise errors"
+            result.diagnose(Diagnosis("not the largest error", "take the max over the elementwise errors"))
             return result
         a, b = case.data["a"], case.data["b"]
         expected = reference_relative_error(a, b)
         if np.isnan(value):
             result.summary = "returned NaN: 0 / 0 where a and b are both 0"
-            result.hint = "0 / 0 where a and b are both 0: the contract defines the error there as 0"
+            result.diagnose(
+                Diagnosis(
+                    "0 / 0 where both are 0",
+                    "0 / 0 where a and b are both 0: the contract defines the error there as 0",
+                )
+            )
             return result
         if close(expected, value, rtol=1e-9, atol=1e-12):
             result.status, result.details = PASSED, []
             return result
         result.summary = f"returned {float(value):.6g}, expected {expected:.6g}"
-        for message, candidate in RELATIVE_MISTAKES:
+        for found, candidate in RELATIVE_MISTAKES:
             wrong = candidate(a, b)
             if wrong is not None and close(wrong, value, rtol=1e-9, atol=1e-12):
-                result.hint = message
+                result.diagnose(found)
                 break
         return result
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from backprop_lib.kit.exercises.base import Case
 from backprop_lib.kit.gradcheck import STEP, close, number, worst_mismatch
-from backprop_lib.kit.results import FAILED, PASSED, CheckResult
+from backprop_lib.kit.results import FAILED, PASSED, CheckResult, Diagnosis
 
 DEEP_CHAIN = 3000
 """Nodes in the sort's deepest graph: more than Python's recursion limit (1000 by default)."""
@@ -173,6 +173,21 @@ def course_graphs():
     ]  # fmt: skip
 
 
+NO_VISITED_SET = Diagnosis("no visited set", "keep a set of visited nodes")
+PARENTS_NOT_VISITED = Diagnosis(
+    "parents not visited", "visit every parent of every node, recursively, starting from the root"
+)
+ROOT_NOT_LAST = Diagnosis(
+    "root not last", "parents come before children, so the root, which depends on everything, is last"
+)
+CHILD_FIRST = Diagnosis("child before its parent", "append a node only after all of its parents are in the list")
+CARRIED_OVER = Diagnosis(
+    "gradients carried over between calls",
+    "gradients carried over from the first call: every call must start from zero "
+    "(reset every node's grad before the sweep, then seed the root)",
+)
+
+
 class TopologicalSortExercise:
     """``topological_sort(root)``: every ancestor once, parents before children, root last."""
 
@@ -198,22 +213,23 @@ class TopologicalSortExercise:
             result.summary = "the order contains something that is not a node of the graph"
         elif len(set(order)) < len(order):
             twice = labels[Counter(order).most_common(1)[0][0]]
-            result.summary, result.hint = f"node {twice} appears more than once", "keep a set of visited nodes"
+            result.summary = f"node {twice} appears more than once"
+            result.diagnose(NO_VISITED_SET)
         elif len(order) < n:
             listed = set(order)
             missing = [labels[i] for i in range(n) if i not in listed]
             result.summary = f"nodes missing from the order: {', '.join(missing[:10])}"
-            result.hint = "visit every parent of every node, recursively, starting from the root"
+            result.diagnose(PARENTS_NOT_VISITED)
         elif order[-1] != n - 1:
             result.summary = f"the root {labels[-1]} must come last, found {labels[order[-1]]}"
-            result.hint = "parents come before children, so the root, which depends on everything, is last"
+            result.diagnose(ROOT_NOT_LAST)
         else:
             place = {node: k for k, node in enumerate(order)}
             for child in range(n):
                 for parent in (case.data["left"][child], case.data["right"][child]):
                     if parent >= 0 and place[parent] > place[child]:
                         result.summary = f"{labels[child]} comes before its parent {labels[parent]}"
-                        result.hint = "append a node only after all of its parents are in the list"
+                        result.diagnose(CHILD_FIRST)
                         return result
             result.status, result.details = PASSED, []
         return result
@@ -248,38 +264,43 @@ class BackwardExercise:
             node = labels[mismatch.index[0]]
             result.summary = f"dE/d{node} is {number(mismatch.got)}, expected {number(mismatch.expected)}"
             result.details.insert(0, f"{mismatch.count} of {mismatch.total} node gradients differ")
-            result.hint = _engine_hint(case, expected, first)
+            result.diagnose(_engine_hint(case, expected, first))
         elif not close(expected, second):
             result.summary = "a second call to backward gave other gradients than the first"
-            result.hint = (
-                "gradients carried over from the first call: every call must start from zero "
-                "(reset every node's grad before the sweep, then seed the root)"
-            )
+            result.diagnose(CARRIED_OVER)
         else:
             result.status, result.details = PASSED, []
         return result
 
 
 def _engine_hint(case, expected, got):
-    """A hint when the student's gradients match what an engine with a known flaw computes."""
+    """The Diagnosis when the student's gradients match what an engine with a known flaw computes, or None."""
     if close(np.zeros_like(got), got):
-        return "every gradient is 0: the root needs its seed dE/dE = 1 before the sweep passes it back"
-    for flaw, message in ENGINE_FLAWS.items():
+        return NO_SEED
+    for flaw, found in ENGINE_FLAWS.items():
         if any(close(_flawed_engine(case, flaw, order), got) for order in _orders(case)):
-            return message
+            return found
     return None
 
 
+NO_SEED = Diagnosis(
+    "root not seeded", "every gradient is 0: the root needs its seed dE/dE = 1 before the sweep passes it back"
+)
 ENGINE_FLAWS = {
-    "overwrite": "a node used twice must receive the SUM of its gradients: yours keeps only the last one it received",
-    "forward": (
-        "nodes were visited parents first: a node must pass its gradient on only after every gradient it "
-        "receives has arrived (reverse topological order)"
+    "overwrite": Diagnosis(
+        "gradients not summed at a fork",
+        "a node used twice must receive the SUM of its gradients: yours keeps only the last one it received",
     ),
-    "in_place": (
+    "forward": Diagnosis(
+        "visited in forward order",
+        "nodes were visited parents first: a node must pass its gradient on only after every gradient it "
+        "receives has arrived (reverse topological order)",
+    ),
+    "in_place": Diagnosis(
+        "received gradient changed in place",
         "a gradient array the engine received was changed in place: the first gradient a node receives was stored "
         "as it is (an array a gate may share with other nodes) and later ones added into it with +=; add into "
-        "arrays the engine owns (zeros made in the reset)"
+        "arrays the engine owns (zeros made in the reset)",
     ),
 }
 """Engine mistakes the checker can replay, and what to tell a student whose gradients match one."""

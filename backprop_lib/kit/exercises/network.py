@@ -83,18 +83,33 @@ NETWORK = OperationSpec(
     ),
     hints=(
         Hint(
+            "weight decay missing",
             "the weight decay is missing: W1 and W2 are each used twice in the forward (in their layer and in "
             "(reg/2) sum W^2), so each gradient has two contributions that add",
             lambda c: _mistaken(c, decay1=0.0, decay2=0.0),
         ),
-        Hint("the weight decay reaches dW2 but not dW1: W1 is decayed too", lambda c: _mistaken(c, decay1=0.0)),
-        Hint("the weight decay reaches dW1 but not dW2: W2 is decayed too", lambda c: _mistaken(c, decay2=0.0)),
         Hint(
+            "weight decay missing at one layer",
+            "the weight decay reaches dW2 but not dW1: W1 is decayed too",
+            lambda c: _mistaken(c, decay1=0.0),
+        ),
+        Hint(
+            "weight decay missing at one layer",
+            "the weight decay reaches dW1 but not dW2: W2 is decayed too",
+            lambda c: _mistaken(c, decay2=0.0),
+        ),
+        Hint(
+            "weight decay counted twice",
             "the weight decay's gradient is twice too large: the 1/2 of (reg/2) sum W^2 cancels the 2 of the square",
             lambda c: _mistaken(c, decay1=2.0, decay2=2.0),
         ),
-        Hint("the 1/N of the batch mean is missing from the loss's gradient", lambda c: _mistaken(c, mean=False)),
         Hint(
+            "batch mean missing",
+            "the 1/N of the batch mean is missing from the loss's gradient",
+            lambda c: _mistaken(c, mean=False),
+        ),
+        Hint(
+            "ReLU mask missing",
             "the ReLU mask is missing between the layers: gradient flows back only where z1 = x W1 + b1 > 0",
             _unmasked,
         ),

@@ -13,6 +13,7 @@ import numpy as np
 
 from backprop_lib.kit.exercises.base import Hint
 from backprop_lib.kit.exercises.operations import OperationSpec
+from backprop_lib.kit.results import Diagnosis
 
 KINK_MARGIN = 0.05
 
@@ -73,7 +74,7 @@ def _share_note(where, shares):
         return None
     share = ", ".join(f"{t:.3g}" for t in np.unique(np.round(shares, 6)))
     return (
-        f"passed; {where} you passed a share {share} of dout: a valid subgradient (any share in [0, 1] is), "
+        f"{where} you passed a share {share} of dout: a valid subgradient (any share in [0, 1] is), "
         "the course's convention is half"
     )
 
@@ -89,6 +90,18 @@ def _valid_shares(dout, got, kink):
     return shares if np.all((shares >= -1e-9) & (shares <= 1 + 1e-9)) else None
 
 
+RELU_KINK = Diagnosis(
+    "not a subgradient at a kink",
+    "at the kink x = 0, dx must be a share between 0 and 1 of dout (any such share passes)",
+)
+TIE_SHARE = Diagnosis(RELU_KINK.name, "at a tie a = b each input's share of dout must lie between 0 and 1")
+TIE_NOT_SPLIT = Diagnosis(
+    "tie not split exactly once",
+    "at a tie a = b your da and db do not add up to dout: between them they must pass on the upstream "
+    "gradient exactly once (any split between a and b passes)",
+)
+
+
 def _relu_kinks(inputs, constants, dout, expected, grads):
     """At x = 0 any share of dout in [0, 1] is a valid subgradient of ReLU."""
     (x,), (dx,) = inputs, grads
@@ -97,7 +110,7 @@ def _relu_kinks(inputs, constants, dout, expected, grads):
         return expected, None, None
     shares = _valid_shares(dout, dx, kink)
     if shares is None:
-        return expected, None, "at the kink x = 0, dx must be a share between 0 and 1 of dout (any such share passes)"
+        return expected, None, RELU_KINK
     return [np.where(kink, dx, expected[0])], _share_note("at x = 0", shares), None
 
 
@@ -108,15 +121,10 @@ def _maximum_kinks(inputs, constants, dout, expected, grads):
         return expected, None, None
     tie, upstream = a == b, np.broadcast_to(dout, da.shape)
     if not np.allclose((da + db)[tie], upstream[tie]):
-        return (
-            expected,
-            None,
-            "at a tie a = b your da and db do not add up to dout: between them they must pass on the upstream "
-            "gradient exactly once (any split between a and b passes)",
-        )
+        return expected, None, TIE_NOT_SPLIT
     shares = _valid_shares(dout, da, tie)
     if shares is None:
-        return expected, None, "at a tie a = b each input's share of dout must lie between 0 and 1"
+        return expected, None, TIE_SHARE
     fixed = [np.where(tie, da, expected[0]), np.where(tie, db, expected[1])]
     return fixed, _share_note("at the tie a = b, to a", shares), None
 
@@ -147,10 +155,12 @@ SPECS = (
         worked=(([1.37], [], 1.0, [-1.0 / 1.37**2], "course sigmoid example: the 1/x gate at 1.37 gives -0.53"),),
         hints=(
             Hint(
+                "output used as the local gradient",
                 "dx multiplies dout by 1/x, the forward's output: the local gradient is the derivative of 1/x",
                 lambda c: [_dout(c) / _inputs(c)[0]],
             ),
             Hint(
+                "wrong power of x",
                 "dx multiplies dout by -1/x: close, but that is not the derivative of 1/x (check the power of x)",
                 lambda c: [-_dout(c) / _inputs(c)[0]],
             ),
@@ -183,14 +193,17 @@ SPECS = (
         ),
         hints=(
             Hint(
+                "input used as the local gradient",
                 "dx multiplies dout by the input x: look at what the cache holds and what exp's local gradient is",
                 lambda c: [_dout(c) * _inputs(c)[0]],
             ),
             Hint(
+                "exp applied to the cache",
                 "dx applies exp to the cache, which already holds exp(x) (exp twice), and does not use dout",
                 lambda c: [np.exp(np.exp(_inputs(c)[0]))],
             ),
             Hint(
+                "exp applied to the cache",
                 "dx applies exp to the cache, which already holds exp(x): that is exp twice",
                 lambda c: [_dout(c) * np.exp(np.exp(_inputs(c)[0]))],
             ),
@@ -203,6 +216,7 @@ SPECS = (
         worked=(([2.0], [], 1.0, [0.5], "ln at x = 2 with upstream 1 gives 1/2"),),
         hints=(
             Hint(
+                "input used as the local gradient",
                 "dx multiplies dout by x: that is not the local gradient of ln x",
                 lambda c: [_dout(c) * _inputs(c)[0]],
             ),
@@ -222,13 +236,15 @@ SPECS = (
         ),
         hints=(
             Hint(
+                "exponent kept",
                 "dx keeps the exponent p: differentiating x^p lowers the power of x by one",
                 lambda c: [_dout(c) * c.data["constant0"] * _inputs(c)[0] ** c.data["constant0"]],
             ),
         ),
-        nonfinite_hint=(
+        nonfinite_hint=Diagnosis(
+            "NaN at p = 0",
             "for p = 0 the output x^0 is the constant 1, also at x = 0, so its gradient is 0 there; "
-            "a formula that divides by x (or raises 0 to a negative power) gives NaN instead"
+            "a formula that divides by x (or raises 0 to a negative power) gives NaN instead",
         ),
     ),
     OperationSpec(
@@ -256,11 +272,13 @@ SPECS = (
         ),
         hints=(
             Hint(
+                "derivative from the input, not sigma(x)",
                 "dx computes the local gradient from the input x, where the derivative needs sigma(x): "
                 "the cache holds both",
                 lambda c: [_dout(c) * _inputs(c)[0] * (1 - _inputs(c)[0])],
             ),
             Hint(
+                "output used as the local gradient",
                 "dx multiplies dout by sigma(x) alone: that is the forward's output, not its derivative",
                 lambda c: [_dout(c) * _stable_sigmoid(_inputs(c)[0])],
             ),
@@ -282,14 +300,17 @@ SPECS = (
         ),
         hints=(
             Hint(
+                "mask inverted",
                 "dx lets the gradient through where x < 0 and blocks it where x > 0: the mask is inverted",
                 lambda c: [_dout(c) * (_inputs(c)[0] < 0)],
             ),
             Hint(
+                "output used as the local gradient",
                 "dx multiplies dout by the forward's output max(0, x): the local gradient is not the output",
                 lambda c: [_dout(c) * np.maximum(_inputs(c)[0], 0)],
             ),
             Hint(
+                "mask from the upstream gradient",
                 "dx's mask follows the sign of dout: which elements pass depends on the forward's input x "
                 "(the cache), not on the upstream gradient",
                 lambda c: [_dout(c) * (_dout(c) > 0)],
@@ -317,6 +338,7 @@ SPECS = (
         ),
         hints=(
             Hint(
+                "averaged over the batch, not summed",
                 "db averages dz over the batch: each example adds its own share, so the batch's shares add up",
                 lambda c: [
                     np.full(_inputs(c)[0].shape, np.nan),
@@ -361,6 +383,7 @@ SPECS = (
         ),
         hints=(
             Hint(
+                "labels ignored",
                 "dlogits does not depend on the labels: the true class of each example must change its row",
                 lambda c: [_dout(c) * _softmax(_inputs(c)[0]) / _inputs(c)[0].shape[0]],
             ),

@@ -14,9 +14,22 @@ import numpy as np
 
 from backprop_lib.kit.exercises.base import Case, compare_gradients, first_hint
 from backprop_lib.kit.exercises.diagnosis import References, factor_of_wrong, shape_diagnosis, value_diagnosis
+from backprop_lib.kit.exercises.numerical import Watch, numerical_failure
 from backprop_lib.kit.gradcheck import close, number, numerical_vjp
 from backprop_lib.kit.operations import OPERATIONS
-from backprop_lib.kit.results import FAILED, CheckResult
+from backprop_lib.kit.results import FAILED, CheckResult, Diagnosis
+
+DOUT_CHANGED = Diagnosis(
+    "upstream gradient changed in place",
+    "the right numbers, but dout was changed: the engine passes the same dout on to other nodes, "
+    "so compute a new array instead of writing into dout",
+)
+CACHE_CHANGED = Diagnosis(
+    "cache changed in place",
+    "backward changed its cache in place: read the cache, write your results into new arrays",
+)
+NOT_FLOAT64 = Diagnosis("not float64", "gradients are float64 arrays: the upstream gradient and the cache already are")
+NOT_A_TUPLE = Diagnosis("not a tuple of gradients", "return one gradient per input, even for one input: return (dx,)")
 
 
 @dataclass(frozen=True)
@@ -31,9 +44,9 @@ class OperationSpec:
         hints: known mistakes of this operation, tried after the generic diagnoses.
         kinks: optional; (inputs, constants, dout, expected, grads) -> (expected, note, problem): where the
             operation has a kink or tie, the student's gradients when they are a valid subgradient there (else
-            ``expected`` unchanged), a note naming the course's convention when theirs differs, and what is
-            wrong when theirs is not a valid subgradient.
-        nonfinite_hint: optional; what to say when a gradient holds NaN or infinity.
+            ``expected`` unchanged), a note naming the course's convention when theirs differs, and the
+            Diagnosis of what is wrong when theirs is not a valid subgradient.
+        nonfinite_hint: optional; the Diagnosis when a gradient holds NaN or infinity.
     """
 
     name: str
@@ -42,7 +55,7 @@ class OperationSpec:
     worked: tuple = ()
     hints: tuple = ()
     kinks: object = None
-    nonfinite_hint: str | None = None
+    nonfinite_hint: Diagnosis | None = None
 
 
 class OperationExercise:
@@ -90,13 +103,15 @@ class OperationExercise:
         Keys: ``out``, ``returned`` (the type name backward returned), ``grad<i>``
         (float64, or ``grad<i>_type`` when not numeric) with ``grad<i>_dtype`` (the
         dtype as returned), ``dout_changed`` and ``cache_changed`` (a second
-        backward call on the same cache differed).
+        backward call on the same cache differed), ``numerical`` (what the backward
+        called that estimates a gradient numerically, ``numerical.Watch``; empty if nothing).
         """
-        inputs, constants = case.items("input"), _constants(case)
-        out, cache = self.operation.forward(*[x.copy() for x in inputs], *constants)
+        inputs, constants, watch = case.items("input"), _constants(case), Watch()
+        out, cache = watch.forward(self.operation.forward, *[x.copy() for x in inputs], *constants)
         dout = case.data["dout"].copy()
-        returned = self.operation.backward(dout, cache)
+        returned = watch.backward(self.operation.backward, dout, cache)
         got = {"out": np.asarray(out, dtype=np.float64), "returned": np.array(type(returned).__name__)}
+        got["numerical"] = watch.found()
         grads = returned if isinstance(returned, tuple | list) else [returned]
         for i, grad in enumerate(grads):
             try:
@@ -112,11 +127,13 @@ class OperationExercise:
 
     def judge(self, case, got):
         """Compare what ``run`` returned with the reference gradients for ``case``."""
-        result = CheckResult(self.name, self.path, FAILED, details=[], hint=None)
+        result = CheckResult(self.name, self.path, FAILED, details=[])
         inputs, constants = case.items("input"), _constants(case)
         if not close(self.spec.formula(*inputs, *constants), got.get("out")):
             result.summary = f"the given {self.spec.name}_forward no longer computes the course's formula"
             result.details = [f"restore {self.spec.name}_forward in {self.path}; only the backward is yours to write"]
+            return result
+        if numerical_failure(result, got):
             return result
         refs = self._references(case)
         grads = self._returned_gradients(result, case, got, refs)
@@ -126,7 +143,7 @@ class OperationExercise:
         if self.spec.kinks is not None:
             refs.expected, note, problem = self.spec.kinks(inputs, constants, case.data["dout"], refs.expected, grads)
         if not compare_gradients(result, self.grad_names, refs.expected, grads, case.note):
-            result.hint = (
+            result.diagnose(
                 problem
                 or value_diagnosis(refs, grads)
                 or first_hint(self.spec.hints, case, grads)
@@ -137,16 +154,13 @@ class OperationExercise:
             return result
         if bool(got["dout_changed"]):
             result.status, result.summary = FAILED, "modified the upstream gradient dout in place"
-            result.hint = (
-                "the right numbers, but dout was changed: the engine passes the same dout on to other nodes, "
-                "so compute a new array instead of writing into dout"
-            )
+            result.diagnose(DOUT_CHANGED)
         elif bool(got["cache_changed"]):
             result.status, result.summary = FAILED, "a second call with the same cache gave other gradients"
-            result.hint = "backward changed its cache in place: read the cache, write your results into new arrays"
+            result.diagnose(CACHE_CHANGED)
         elif bad := _wrong_dtype(self.grad_names, got):
             result.status, result.summary = FAILED, bad
-            result.hint = "gradients are float64 arrays: the upstream gradient and the cache already are"
+            result.diagnose(NOT_FLOAT64)
         elif note:
             result.summary = note
         return result
@@ -171,7 +185,7 @@ class OperationExercise:
         wanted = f"a tuple of {count} gradient{'s' * (count > 1)} ({', '.join(self.grad_names)}{',' * (count == 1)})"
         if str(got["returned"]) not in ("tuple", "list"):
             result.summary = f"returned a {got['returned']}, expected {wanted}"
-            result.hint = "return one gradient per input, even for one input: return (dx,)"
+            result.diagnose(NOT_A_TUPLE)
             return None
         returned = sum(1 for key in got if key.startswith("grad") and key[4:].isdigit())
         returned += sum(1 for key in got if key.endswith("_type"))
@@ -187,14 +201,14 @@ class OperationExercise:
             if grad.shape != x.shape:
                 result.summary = f"{name} has shape {grad.shape}, expected {x.shape} (the shape of {name[1:]})"
                 result.details = [f"case: {case.note}"]
-                result.hint = shape_diagnosis(self.grad_names, case.items("input"), refs.expected, grads)
+                result.diagnose(shape_diagnosis(self.grad_names, case.items("input"), refs.expected, grads))
                 return None
             if not np.all(np.isfinite(grad)):
                 index = tuple(int(i) for i in np.argwhere(~np.isfinite(grad))[0])
                 where = f"{name}[{', '.join(map(str, index))}]" if index else name
                 result.summary = f"{name} contains NaN or infinity: {where} is {grad[index]}"
                 result.details = [f"case: {case.note}"]
-                result.hint = self.spec.nonfinite_hint
+                result.diagnose(self.spec.nonfinite_hint)
                 return None
         return grads
 

@@ -64,11 +64,20 @@ RESIDUAL = OperationSpec(
     ),
     hints=(
         Hint(
+            "skip connection missing",
             "dh misses the skip connection: h reaches out directly (out = h + ...) as well as through the branch, "
             "and the two contributions add",
             _no_skip,
         ),
-        Hint("the ReLU mask is missing: the branch passes gradient only where z = h W + b > 0", _no_mask),
-        Hint("the mask must come from z = h W + b (the relu cache), not from the block's output", _mask_from_output),
+        Hint(
+            "ReLU mask missing",
+            "the ReLU mask is missing: the branch passes gradient only where z = h W + b > 0",
+            _no_mask,
+        ),
+        Hint(
+            "mask from the block's output",
+            "the mask must come from z = h W + b (the relu cache), not from the block's output",
+            _mask_from_output,
+        ),
     ),
 )

@@ -12,15 +12,27 @@ import tracemalloc
 import numpy as np
 
 from backprop_lib.kit.exercises.base import Case, Hint
+from backprop_lib.kit.exercises.numerical import Watch, numerical_failure
 from backprop_lib.kit.exercises.operations import OperationExercise, OperationSpec
 from backprop_lib.kit.gradcheck import close, numerical_vjp, worst_mismatch
-from backprop_lib.kit.results import FAILED, PASSED, CheckResult
+from backprop_lib.kit.results import FAILED, PASSED, CheckResult, Diagnosis
 
 MEMORY_CASE = (3, 1000)
 """(N, K) of the case whose memory is measured: one (K, K) float64 Jacobian is 8 MB, the batch 24 kB (more than
 2048 elements, so its reference is estimated at a sample of elements and along a random direction)."""
 MEMORY_FACTOR = 20
 """The backward may allocate up to this many arrays of the batch's size."""
+BUILDS_JACOBIAN = Diagnosis(
+    "builds a (K, K) Jacobian",
+    "the backward builds a (K, K) Jacobian: dout times the Jacobian, multiplied out on paper one row at a time, "
+    "needs only p, dout and one number per row",
+)
+NO_DIAGONAL = Diagnosis("diagonal term missing", "the diagonal part is missing: dp_i/ds_i has a term of its own")
+ONLY_DIAGONAL = Diagnosis(
+    "off-diagonal entries missing",
+    "an output p_i also moves when another score s_j moves: the off-diagonal entries are not 0",
+)
+SIGN = Diagnosis("wrong sign", "a sign error: J is the exact negative of the right one")
 
 
 def softmax(s):
@@ -59,20 +71,24 @@ SOFTMAX = OperationSpec(
     ),
     hints=(
         Hint(
+            "treated as elementwise",
             "softmax is not elementwise: every p_k depends on every score of its row, "
             "so the off-diagonal entries of the Jacobian contribute too",
             lambda c: [_dout(c) * _p(c) * (1 - _p(c))],
         ),
         Hint(
+            "diagonal term missing",
             "the diagonal part of the Jacobian is missing: dp_k/ds_k has a term of its own",
             lambda c: [-_p(c) * np.sum(_dout(c) * _p(c), axis=-1, keepdims=True)],
         ),
         Hint(
+            "summed over the whole batch",
             "each row has its own Jacobian: sum over the classes of each row (axis=-1, keepdims=True), "
             "not over the whole batch",
             lambda c: [_p(c) * (_dout(c) - np.sum(_dout(c) * _p(c)))],
         ),
         Hint(
+            "sum not weighted by the probabilities",
             "in the sum over a row each upstream entry is weighted by its probability",
             lambda c: [_p(c) * (_dout(c) - np.sum(_dout(c), axis=-1, keepdims=True))],
         ),
@@ -121,10 +137,7 @@ class SoftmaxBackwardExercise(OperationExercise):
                 f"case: {case.note}",
                 f"allowed: {allowed / 1e3:.0f} kB ({MEMORY_FACTOR} batch-sized arrays)",
             ]
-            result.hint = (
-                "the backward builds a (K, K) Jacobian: dout times the Jacobian, multiplied out on paper one row at "
-                "a time, needs only p, dout and one number per row"
-            )
+            result.diagnose(BUILDS_JACOBIAN)
         return result
 
 
@@ -143,9 +156,9 @@ class SoftmaxJacobianExercise:
     def run(self, case):
         from backprop_lib.activations import softmax_jacobian
 
-        p = softmax(case.data["s"])
-        returned = softmax_jacobian(p.copy())
-        got = {"returned": np.array(type(returned).__name__)}
+        p, watch = softmax(case.data["s"]), Watch()
+        returned = watch.backward(softmax_jacobian, p.copy())
+        got = {"returned": np.array(type(returned).__name__), "numerical": watch.found()}
         try:
             got["J"] = np.array(returned, dtype=np.float64)
         except (TypeError, ValueError):
@@ -156,6 +169,8 @@ class SoftmaxJacobianExercise:
         result = CheckResult(self.name, self.path, FAILED, details=[f"case: {case.note}"])
         s = case.data["s"]
         k = s.shape[0]
+        if numerical_failure(result, got):
+            return result
         if "J" not in got:
             result.summary = f"returned a {got['returned']}, expected a ({k}, {k}) array"
             return result
@@ -171,14 +186,9 @@ class SoftmaxJacobianExercise:
         result.summary = "J is wrong"
         result.details = [mismatch.describe("J"), f"case: {case.note}"]
         p = softmax(s)
-        for message, wrong in (
-            ("the diagonal part is missing: dp_i/ds_i has a term of its own", -np.outer(p, p)),
-            ("an output p_i also moves when another score s_j moves: the off-diagonal entries are not 0",
-             np.diag(p * (1 - p))),
-            ("a sign error: J is the exact negative of the right one", -expected),
-        ):  # fmt: skip
+        for found, wrong in ((NO_DIAGONAL, -np.outer(p, p)), (ONLY_DIAGONAL, np.diag(p * (1 - p))), (SIGN, -expected)):
             if close(wrong, J):
-                result.hint = message
+                result.diagnose(found)
                 break
         return result
 

@@ -9,10 +9,13 @@ gradient of norm 1, and the plot shows ||dE/dh_l|| for every layer l. In the
 plain net each layer multiplies the gradient by its Jacobian J_l, so the norm
 shrinks (small weights: it vanishes) or grows (large weights: it explodes)
 geometrically with depth. A residual block's Jacobian is I + J_l: the identity
-path keeps small J_l from making the gradient vanish, but large J_l make every
-block enlarge it, so at large scales the residual net's gradient explodes (He's
-scale sqrt(2) at depth 50: about 1e10). The status line names what happened and
-the remedies (initialisation and scaling, normalisation, gradient clipping).
+path keeps small J_l from making the gradient vanish, but every block enlarges
+it a little (large J_l: a lot), so the residual net's gradient explodes at large
+scales (He's scale sqrt(2) at depth 50: about 1e10) and, past about 45 layers,
+even at the default scale 0.5. The status line names what happened and the
+remedies (initialisation and scaling, normalisation, gradient clipping); a
+plain net kept only because it is shallow is called that, with its mean factor
+per layer.
 """
 
 from functools import cache
@@ -103,7 +106,10 @@ class DepthView(FigureView):
         self.norms = norms
         verdicts = {net: _verdict(norms[net][0]) for net in norms}
         plain, residual = (f"{format_number(norms[net][0])} ({verdicts[net]})" for net in ("plain", "residual"))
-        self.set_status(f"||dE/dx|| at the input: plain {plain}, residual {residual}.  " + explain(**verdicts))
+        factor = per_layer(norms["plain"][0], depth)
+        self.set_status(
+            f"||dE/dx|| at the input: plain {plain}, residual {residual}.  " + explain(**verdicts, factor=factor)
+        )
 
 
 def _verdict(norm):
@@ -111,18 +117,39 @@ def _verdict(norm):
     return "vanished" if norm < 1e-3 else "exploded" if norm > 1e3 else "kept"
 
 
-def explain(plain, residual):
-    """What the two verdicts mean, in a sentence or two."""
+def per_layer(norm, depth):
+    """The plain net's mean factor per layer: the geometric mean that turns the top's norm 1 into ``norm``."""
+    return float(np.exp(np.log(max(norm, 1e-300)) / depth))
+
+
+STEADY = (0.9, 1.1)
+"""A plain net whose mean factor per layer lies in this range keeps its gradient steady through any depth shown."""
+
+
+def explain(plain, residual, factor):
+    """What the two verdicts mean, in a sentence or two; ``factor`` is the plain net's mean factor per layer."""
     sentences = {
         "vanished": "Plain: each layer's Jacobian shrinks the gradient, so it vanishes with depth.",
         "exploded": "Plain: each layer's Jacobian enlarges the gradient, so it explodes with depth.",
-        "kept": "Plain: this scale keeps it steady (√2 ≈ 1.41, He's, is the ReLU net's balance point).",
     }
-    text = sentences[plain]
+    if plain in sentences:
+        text = sentences[plain]
+    elif STEADY[0] <= factor <= STEADY[1]:
+        text = (
+            f"Plain: this scale keeps it steady, about ×{factor:.2f} per layer (√2 ≈ 1.41, He's, is the ReLU net's"
+            " balance point)."
+        )
+    else:
+        shrinks, vanishes = ("shrinks", "vanishes") if factor < 1 else ("enlarges", "explodes")
+        text = (
+            f"Plain: kept only because the net is shallow: each layer {shrinks} the gradient, about ×{factor:.2f},"
+            f" so with more layers it {vanishes}."
+        )
     if residual == "exploded":
         text += (
-            " Residual: each block multiplies by I + J, and large branches make that grow: it explodes"
-            " (remedies: a smaller initial scale on the branches, normalisation, gradient clipping)."
+            " Residual: each block multiplies by I + J, which enlarges the gradient (a little per block at small"
+            " scales, a lot at large ones), so through many blocks it explodes (remedies: a smaller initial scale"
+            " on the branches, normalisation, gradient clipping)."
         )
     elif plain == "vanished":
         text += " Residual: the I in each block's I + J carries the gradient down to the input."

@@ -1,11 +1,13 @@
 """Gate explorer: how add, multiply and max pass an upstream gradient to their two inputs.
 
-For out = gate(a, b) and an upstream gradient dE/dout, the library's
-``<gate>_backward`` gives dE/da and dE/db:
-    add       distributes:  dE/da = dE/dout,       dE/db = dE/dout
-    multiply  switches:     dE/da = b dE/dout,     dE/db = a dE/dout
-    max       routes:       the larger input gets dE/dout, the other 0; at a tie any split
-                            that adds up to dE/dout is valid (the course's reference: half each).
+For out = gate(a, b) and an upstream gradient dE/dout, the bars show the dE/da
+and dE/db that the library's ``<gate>_backward`` (the student's) returns. The
+status line names the gate's pattern (add distributes, multiply switches, max
+routes) with the numbers only when they agree with what nudging the inputs
+gives (centered differences of the gate, scaled by the upstream gradient);
+otherwise it says they do not, so a wrong backward is never shown next to the
+rule it misses. At a tie of max, any split that adds up to dE/dout is valid
+(the course's reference: half each).
 """
 
 import ipywidgets as widgets
@@ -123,9 +125,27 @@ def _input_gradients(operation, upstream, cache):
     return tuple(float(grad) for grad in grads)
 
 
+FORMULAS = {"add": np.add, "multiply": np.multiply, "maximum": np.maximum}
+STEP = 1e-6
+
+
+def _nudged(gate, a, b, upstream):
+    """(dE/da, dE/db) measured by centered differences of the gate, times the upstream gradient."""
+    f = FORMULAS[gate]
+    return (
+        upstream * (f(a + STEP, b) - f(a - STEP, b)) / (2 * STEP),
+        upstream * (f(a, b + STEP) - f(a, b - STEP)) / (2 * STEP),
+    )
+
+
 def _explain(gate, a, b, upstream, da, db):
     """One sentence on what the gate did with the upstream gradient."""
     up, fa, fb = format_number(upstream), format_number(a), format_number(b)
+    if a != b and not np.allclose((da, db), _nudged(gate, a, b, upstream), rtol=1e-5, atol=1e-6):
+        return (
+            f"your {gate}_backward gives dE/da = {format_number(da)}, dE/db = {format_number(db)}: not what nudging "
+            f'a and b gives; backprop_lib.check("{gate}_backward") says where it differs'
+        )
     if gate == "add":
         return (
             f"add distributes: local gradients 1 and 1, so dE/da = {format_number(da)} and dE/db = {format_number(db)}"

@@ -1,7 +1,7 @@
 import numpy as np
 
 from backprop_lib.graph import Node, backward
-from backprop_lib.kit.notebook import checked
+from backprop_lib.kit.notebook import agrees, checked
 
 h_result = checked("backward", seed=432)
 assert h_result.passed, h_result.report()
@@ -10,16 +10,10 @@ h_a_value, h_b_value, h_upstream = h_rng.normal(size=4), h_rng.normal(size=4), h
 h_a, h_b = Node(h_a_value), Node(h_b_value)
 h_v = h_a * h_b + h_a  # a is used three times in all
 h_out = h_v.sigmoid() * h_a
-h_sigma = 1.0 / (1.0 + np.exp(-(h_a_value * h_b_value + h_a_value)))
-h_local = h_sigma * (1.0 - h_sigma)
-h_expected_a = h_upstream * (h_local * (h_b_value + 1.0) * h_a_value + h_sigma)
-h_expected_b = h_upstream * h_local * h_a_value**2
 for h_call in ("first", "second"):
     backward(h_out, h_upstream)
-    assert np.allclose(h_a.grad, h_expected_a), (
-        f"backward: wrong gradient at a forked input ({h_call} call, hidden graph)"
-    )
-    assert np.allclose(h_b.grad, h_expected_b), f"backward: wrong gradient at an input ({h_call} call, hidden graph)"
+    assert agrees(h_reference, "a", h_a.grad), f"backward: wrong gradient at a forked input ({h_call} call)"
+    assert agrees(h_reference, "b", h_b.grad), f"backward: wrong gradient at an input ({h_call} call, hidden graph)"
 h_x, h_y = Node(1.5, "x"), Node(-0.5, "y")
 h_p, h_s = h_x * 3.0, h_x + h_y
 h_f = h_p + h_s  # x is used twice; the add gates share their upstream array

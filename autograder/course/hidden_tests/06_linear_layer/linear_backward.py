@@ -1,6 +1,6 @@
 import numpy as np
 
-from backprop_lib.kit.notebook import checked
+from backprop_lib.kit.notebook import agrees, checked
 from backprop_lib.layers import linear_backward, linear_forward
 
 h_result = checked("linear_backward", seed=651)
@@ -11,7 +11,6 @@ for h_n, h_m, h_k, h_b_shape in ((7, 5, 4, (4,)), (1, 3, 3, (3,)), (6, 2, 9, (1,
     h_dz = h_rng.normal(size=(h_n, h_k))
     h_dx, h_dW, h_db = linear_backward(h_dz, linear_forward(h_x, h_W, h_b)[1])
     h_shape = f"N, M, K = {h_n}, {h_m}, {h_k}"
-    assert np.shape(h_dx) == (h_n, h_m) and np.allclose(h_dx, h_dz @ h_W.T), f"linear_backward: dx is wrong ({h_shape})"
-    assert np.shape(h_dW) == (h_m, h_k) and np.allclose(h_dW, h_x.T @ h_dz), f"linear_backward: dW is wrong ({h_shape})"
-    h_db_ok = np.shape(h_db) == h_b_shape and np.allclose(np.ravel(h_db), h_dz.sum(axis=0))
-    assert h_db_ok, f"linear_backward: db is wrong or not of b's shape {h_b_shape} ({h_shape})"
+    assert agrees(h_reference, f"dx {h_shape}", h_dx), f"linear_backward: dx is wrong ({h_shape})"
+    assert agrees(h_reference, f"dW {h_shape}", h_dW), f"linear_backward: dW is wrong ({h_shape})"
+    assert agrees(h_reference, f"db {h_shape}", h_db), f"linear_backward: db is wrong or not of b's shape ({h_shape})"
