@@ -12,8 +12,8 @@ import pprint
 from pathlib import Path
 
 from autograder.course import ASSIGNMENT
-from autograder.hub.deployment import FIRST_NOTEBOOK, SETTINGS_FILE
-from backprop_lib.kit.workspace import INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS
+from autograder.hub.deployment import SETTINGS_FILE
+from backprop_lib.kit.workspace import FIRST_NOTEBOOK, INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS
 
 SERVER_SCOPES = ["users:activity!user", "access:servers!server", "read:users:name!user", "read:users:groups!user"]
 """What a student's server may do with its token: nbgrader's JupyterHubAuthPlugin reads its user's groups."""

@@ -19,7 +19,6 @@ SETTINGS_FILE = "deployment.json"
 COURSE_ID = re.compile(r"[a-z][a-z0-9-]{0,23}\Z")
 AUTHENTICATORS = ("pam", "lti13")
 LTI_SETTINGS = ("issuer", "client_id", "authorize_url", "jwks_url", "username_key")
-FIRST_NOTEBOOK = "01_chain_rule.ipynb"
 
 
 @dataclass
