@@ -2,11 +2,11 @@
 
 In order: the accounts (the grader account, then every instructor and student
 that does not exist yet), the two Python environments, the exchange, the course
-(built, released and put in the exchange by the grader account itself, so every
-file of the course is its own), the environments' Jupyter configuration, and the
-hub's configuration. Running it again adds the roster's new students and writes
-the configuration again; it never touches a student's home, a submission or the
-gradebook.
+(built from this kit, then given to the grader account, which releases it and
+puts it in the exchange: every file of the course is its own), the
+environments' Jupyter configuration, and the hub's configuration. Running it
+again adds the roster's new students and writes the configuration again; it
+never touches a student's home, a submission or the gradebook.
 """
 
 import os
@@ -14,6 +14,7 @@ import stat
 import subprocess
 
 from autograder.course import ASSIGNMENT, TA_CONFIG
+from autograder.course.build import build
 from autograder.hub import BadSettings, HubError, accounts, config, environments
 
 EXCHANGE_MODE = 0o1777  # everyone writes (nbgrader's rule), no one removes what is not theirs
@@ -79,17 +80,22 @@ def _accounts(d, say):
 
 
 def _course(d, say):
-    """Build and release the course as the grader account, and put the assignment in the exchange."""
-    uid, gid = accounts.ids(d.grader)
+    """Build the course from this kit (the hidden tests' reference values need its reference solutions), give
+    it to the grader account, which releases it and puts the assignment in the exchange."""
     d.course.mkdir(mode=0o700, exist_ok=True)
-    os.chown(d.course, uid, gid)
     d.course.chmod(0o700)
-    database = ["--db", d.db_url] if d.db_url else []
-    as_grader(d, "backprop-kit", "course", "build", str(d.course), "--course-id", d.course_id, *database)
+    build(d.course, db_url=d.db_url, course_id=d.course_id)
     _name_exchange(d.course / TA_CONFIG, d.exchange)
+    _give(d.course, *accounts.ids(d.grader))
     as_grader(d, "backprop-kit", "course", "release", "-C", str(d.course))
     as_grader(d, "nbgrader", "release_assignment", ASSIGNMENT, "--force")
     say(f"course {d.course_id} built and released in {d.course}")
+
+
+def _give(folder, uid, gid):
+    """Make ``folder`` and everything in it belong to ``uid``:``gid`` (links themselves, never their targets)."""
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, uid, gid, follow_symlinks=False)
 
 
 def as_grader(d, program, *args):
