@@ -88,6 +88,22 @@ def _listened(port):
         return False
 
 
+def processes_of(name):
+    """The ids of the processes running as the account ``name`` (none if there is no such account)."""
+    try:
+        uid = pwd.getpwnam(name).pw_uid
+    except KeyError:
+        return []
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                found.append(int(entry.name))
+        except FileNotFoundError:
+            continue
+    return found
+
+
 def documented_commands():
     """The `hub init` and `hub start` command lines of docs/hub.md's first section, as written there."""
     section = DOCS.read_text().split("\n## ", 2)[1]
@@ -142,7 +158,8 @@ class Hub:
 def accounts():
     yield
     for name in [INSTRUCTOR, *STUDENTS, GRADER]:
-        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+        for pid in processes_of(name):  # none if the hub stopped as it should; it is checked below
+            os.kill(pid, signal.SIGKILL)
         subprocess.run(["userdel", "--remove", name], capture_output=True)
         subprocess.run(["groupdel", name], capture_output=True)
 
