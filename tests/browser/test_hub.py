@@ -247,15 +247,19 @@ def open_in_file_browser(page, *names):
 
 
 def open_assignment_list(page):
+    """Nbgrader > Assignment List; its shown "downloaded" and "submitted" sections (JupyterLab may also hold the
+    panel it restored from the last visit, hidden)."""
     page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
     page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
-    page.locator("#fetched_assignments_list").wait_for(timeout=60 * MS)
+    fetched = page.locator("#fetched_assignments_list").filter(visible=True)
+    fetched.wait_for(timeout=60 * MS)
+    return fetched, page.locator("#submitted_assignments_list").filter(visible=True)
 
 
 def submit(page, shot):
-    open_assignment_list(page)
-    page.locator("#fetched_assignments_list button", has_text="Submit").click(timeout=60 * MS)
-    page.locator("#submitted_assignments_list .list_item").first.wait_for(timeout=120 * MS)
+    fetched, submitted = open_assignment_list(page)
+    fetched.locator("button", has_text="Submit").click(timeout=60 * MS)
+    submitted.locator(".list_item").first.wait_for(timeout=120 * MS)
     page.screenshot(path=ARTIFACTS / shot)
 
 
@@ -404,9 +408,9 @@ def test_the_instructor_collects_in_formgrader_grades_and_releases_feedback(depl
 def test_the_first_student_fetches_feedback_and_sees_the_full_score(deployment, browser):
     page = log_in(browser, deployment, STUDENTS[0])
     wait_for_notebook(page, "01_chain_rule.ipynb")
-    open_assignment_list(page)
-    page.locator("#submitted_assignments_list button", has_text="Fetch Feedback").click(timeout=60 * MS)
-    page.get_by_text("(view feedback)").click(timeout=120 * MS)
+    _, submitted = open_assignment_list(page)
+    submitted.locator("button", has_text="Fetch Feedback").click(timeout=60 * MS)
+    submitted.get_by_text("(view feedback)").click(timeout=120 * MS)
     page.locator(".jp-DirListing-content").get_by_text("01_chain_rule.html").dblclick(timeout=60 * MS)
     frame = page.frame_locator(".jp-MainAreaWidget:not(.lm-mod-hidden) iframe")
     heading = frame.locator("h2", has_text="Your grade:")
@@ -512,8 +516,8 @@ def test_stopping_leaves_no_process_and_a_restart_finds_everyones_work(deploymen
     student = STUDENTS[0]
     page = log_in(browser, deployment, student)
     wait_for_notebook(page, "01_chain_rule.ipynb")
-    open_assignment_list(page)
-    page.get_by_text("(view feedback)").wait_for(timeout=120 * MS)
+    _, submitted = open_assignment_list(page)
+    submitted.get_by_text("(view feedback)").wait_for(timeout=120 * MS)
     open_in_file_browser(page, "backprop_lib", "gradient_check.py")
     editor = page.locator(".jp-FileEditor .cm-content")
     editor.wait_for(timeout=60 * MS)
