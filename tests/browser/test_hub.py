@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -207,9 +208,24 @@ def browser(deployment):
         chromium.close()
 
 
+OPEN_PAGES = []
+
+
+@pytest.fixture(autouse=True)
+def shots_of_what_a_failed_test_left(request):
+    """A passing test closes its pages; a screenshot of each page a test left open (it failed) for CI's artifacts."""
+    yield
+    for number, page in enumerate(OPEN_PAGES):
+        if not page.is_closed():
+            page.screenshot(path=ARTIFACTS / f"failed-{request.node.name}-{number}.png")
+            page.context.close()
+    OPEN_PAGES.clear()
+
+
 def log_in(browser, hub, user):
     """A new browser session of ``user``, logged in through the hub's login page."""
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    OPEN_PAGES.append(page)
     page.goto(f"{hub.url}/hub/login")
     page.fill("#username_input", user)
     page.fill("#password_input", hub.passwords[user])
@@ -410,12 +426,15 @@ def test_the_first_student_fetches_feedback_and_sees_the_full_score(deployment, 
     wait_for_notebook(page, "01_chain_rule.ipynb")
     _, submitted = open_assignment_list(page)
     submitted.locator("button", has_text="Fetch Feedback").click(timeout=60 * MS)
-    submitted.get_by_text("(view feedback)").click(timeout=120 * MS)
-    page.locator(".jp-DirListing-content").get_by_text("01_chain_rule.html").dblclick(timeout=60 * MS)
+    submitted.get_by_text("(view feedback)").wait_for(timeout=120 * MS)
+    page.screenshot(path=ARTIFACTS / "9-student-fetched-feedback.png")
+    (feedback,) = (home_of(STUDENTS[0]) / COURSE / "backprop" / "feedback").glob("*/01_chain_rule.html")
+    relative = feedback.relative_to(home_of(STUDENTS[0])).as_posix()
+    page.goto(f"{deployment.url}/user/{STUDENTS[0]}/lab/tree/{urllib.parse.quote(relative)}")
     frame = page.frame_locator(".jp-MainAreaWidget:not(.lm-mod-hidden) iframe")
     heading = frame.locator("h2", has_text="Your grade:")
     heading.wait_for(timeout=60 * MS)
-    page.screenshot(path=ARTIFACTS / "9-student-reads-feedback.png")
+    page.screenshot(path=ARTIFACTS / "10-student-reads-feedback.png")
     got, most = re.fullmatch(r"Your grade: (\S+)/(\S+)", heading.inner_text().strip()).groups()
     assert float(got) == float(most) > 0
     page.context.close()
@@ -489,7 +508,7 @@ def test_a_student_cannot_read_what_is_not_theirs_from_a_notebook(deployment, br
     page.goto(f"{deployment.url}/user/{student}/lab/tree/{COURSE}/backprop/probe.ipynb")
     wait_for_notebook(page, "probe.ipynb")
     found = json.loads(run_cell(page, "def attempt"))
-    page.screenshot(path=ARTIFACTS / "10-student-probes-others-files.png")
+    page.screenshot(path=ARTIFACTS / "11-student-probes-others-files.png")
     assert found["uid"] == pwd.getpwnam(student).pw_uid
     assert {path: result for path, result in found["attempts"].items() if result != "denied"} == {}
     assert found["submissions found"] == [] and found["autograder"] is None
@@ -517,12 +536,13 @@ def test_stopping_leaves_no_process_and_a_restart_finds_everyones_work(deploymen
     page = log_in(browser, deployment, student)
     wait_for_notebook(page, "01_chain_rule.ipynb")
     _, submitted = open_assignment_list(page)
-    submitted.get_by_text("(view feedback)").wait_for(timeout=120 * MS)
+    submitted.locator(".list_item", has_text="backprop").first.wait_for(timeout=120 * MS)
     open_in_file_browser(page, "backprop_lib", "gradient_check.py")
     editor = page.locator(".jp-FileEditor .cm-content")
     editor.wait_for(timeout=60 * MS)
     assert "np.ndindex" in editor.inner_text()
-    page.screenshot(path=ARTIFACTS / "11-after-a-restart-the-work-is-there.png")
+    page.screenshot(path=ARTIFACTS / "12-after-a-restart-the-work-is-there.png")
+    assert len(list((home_of(student) / COURSE / "backprop" / "feedback").glob("*/*.html"))) == 7
     for other in STUDENTS[1:]:
         assert (home_of(other) / COURSE / "backprop" / "01_chain_rule.ipynb").is_file()
     page.context.close()
