@@ -12,6 +12,9 @@
     backprop-kit course insights [-C DIR] [--json] [--names]   what the class got wrong: a page for the lecturer
     backprop-kit course serve [-C DIR] [--jobs N] [--scheduler URL]   grade each submission as it arrives
     backprop-kit demo [DIR]                       all of the above on sample submissions
+    backprop-kit hub init DIR [--course-id ID] --instructor NAME [--roster FILE] [--port N]
+                                                  a course on a JupyterHub on this machine (docs/hub.md)
+    backprop-kit hub start DIR                    run it in the foreground until Ctrl-C
 
 Every step can run alone and again; ``-C`` defaults to the current directory.
 A mistake on the command line (an unknown student, ``--jobs 0``, a folder that
@@ -130,6 +133,44 @@ def add_commands(subparsers):
     demo.add_argument("--jobs", type=positive(int), default=DEFAULT_JOBS, help="students graded at once")
     demo.add_argument("--samples", nargs="+", default=None, help="which sample submissions (default: a mix)")
     demo.set_defaults(run=_clear_errors(_demo))
+    _add_hub_commands(subparsers, common, formatter)
+
+
+def _add_hub_commands(subparsers, common, formatter):
+    """``backprop-kit hub init / start`` (autograder.hub)."""
+    from autograder.course import COURSE_ID
+
+    hub = subparsers.add_parser("hub", help="a course on a JupyterHub on this machine (as root)")
+    hub.set_defaults(run=lambda args: hub.print_help() or USAGE_ERROR)
+    steps = hub.add_subparsers(title="steps", metavar="STEP")
+    init = steps.add_parser(
+        "init", help="write the deployment into DIR", parents=[common], formatter_class=formatter,
+        description="Write a JupyterHub deployment of the course into DIR: accounts, environments, the course built "
+        "and released, nbgrader's exchange, formgrader for the instructors. Safe to run again (new roster students).",
+    )  # fmt: skip
+    init.add_argument("dir", help="the deployment's folder")
+    init.add_argument("--course-id", default=COURSE_ID, help="the course id (names groups, the grader account)")
+    init.add_argument("--instructor", action="append", default=[], help="an instructor's account (repeatable)")
+    init.add_argument("--roster", type=Path, default=None, help="the students' accounts, one per line")
+    init.add_argument("--port", type=positive(int), default=8000, help="the hub's port (the next three are used too)")
+    init.add_argument("--ip", default="", help="the address browsers reach ('': every interface)")
+    init.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (None: sqlite in the course)")
+    init.add_argument("--kit", default=None, help="the kit pip installs for the grader (None: this checkout)")
+    init.add_argument("--auth", choices=["pam", "lti13"], default="pam", help="how people log in")
+    for name, text in (
+        ("issuer", "the LMS's issuer URL"),
+        ("client-id", "the tool's client id in the LMS"),
+        ("authorize-url", "the LMS's OIDC authorization URL"),
+        ("jwks-url", "the LMS's key set URL"),
+    ):
+        init.add_argument(f"--lti-{name}", default=None, help=f"--auth lti13: {text}")
+    init.add_argument(
+        "--lti-username-key", default="custom_username", help="--auth lti13: the launch claim naming the account"
+    )
+    init.set_defaults(run=_clear_errors(_hub_init))
+    start = steps.add_parser("start", help="run the hub in the foreground (Ctrl-C stops it)", parents=[common])
+    start.add_argument("dir", help="the deployment's folder")
+    start.set_defaults(run=_clear_errors(_hub_start))
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -171,16 +212,17 @@ def _clear_errors(run):
     def command(args):
         from autograder.course import BuildError
         from autograder.course.samples import SampleError
+        from autograder.hub import BadSettings, HubError
         from autograder.sandbox.box import Unavailable
 
         level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
         logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
         try:
             return run(args)
-        except (UsageError, SampleError) as error:
+        except (UsageError, SampleError, BadSettings) as error:
             print(f"backprop-kit: {error}", file=sys.stderr)
             return USAGE_ERROR
-        except (BuildError, Unavailable) as error:
+        except (BuildError, Unavailable, HubError) as error:
             print(f"backprop-kit: {error}", file=sys.stderr)
             return 1
 
@@ -188,13 +230,22 @@ def _clear_errors(run):
 
 
 def _open(args):
-    """The course of ``-C``; a usage error if the folder holds none."""
+    """The course of ``-C``; a usage error if the folder holds none, or if root is asked to work in a course
+    another account owns (a hub's grader account: files root made there would be files it cannot change)."""
+    import os
+    import pwd
+
     from autograder.course import BuildError, open_course
 
     try:
-        return open_course(args.course)
+        course = open_course(args.course)
     except BuildError as error:
         raise UsageError(str(error)) from None
+    owner = course.root.stat().st_uid
+    if os.geteuid() == 0 and owner != 0:
+        name = pwd.getpwuid(owner).pw_name
+        raise UsageError(f"{course.root} belongs to {name}: run the course's commands as {name} (runuser -u {name} --)")
+    return course
 
 
 def _students(args, known, where):
@@ -364,6 +415,34 @@ def _demo(args):
 
     samples.check_names(args.samples or [])
     return run_demo(args.dir, jobs=args.jobs, names=args.samples)
+
+
+def _hub_init(args):
+    from autograder.hub import accounts, deploy
+    from autograder.hub.deployment import Deployment
+
+    lti = {key: getattr(args, f"lti_{key}") for key in ("issuer", "client_id", "authorize_url", "jwks_url")}
+    deployment = Deployment(
+        root=Path(args.dir),
+        course_id=args.course_id,
+        instructors=[accounts.check_user_name(name, "--instructor") for name in dict.fromkeys(args.instructor)],
+        students=accounts.read_roster(args.roster) if args.roster else [],
+        port=args.port,
+        ip=args.ip,
+        db_url=args.db,
+        auth=args.auth,
+        lti={**lti, "username_key": args.lti_username_key} if args.auth == "lti13" else {},
+    )
+    deploy.init(deployment, kit=args.kit, say=log.info)
+    log.info(f"ready: backprop-kit hub start {args.dir}   (then open {deployment.url})")
+    if deployment.passwords_file.exists():
+        log.info(f"first passwords of the accounts created: {deployment.passwords_file} (root only)")
+
+
+def _hub_start(args):
+    from autograder.hub import deployment, run
+
+    return run.start(deployment.load(args.dir), say=log.info)
 
 
 def _student_id(text):
