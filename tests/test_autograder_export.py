@@ -88,5 +88,5 @@ def test_each_score_has_one_name_in_the_tables_the_json_and_the_csv():
     assert (shown["grade"], shown["test_score"]) == (2.0, 4.0) and not [key for key in shown if "raw" in key]
     relu = shown["cells"]["05_jacobians_relu/relu_backward"]
     assert relu == {"final": 0.0, "test": 2.0, "check": False, "manual": None}
-    assert student_table(SCORES, CELLS).splitlines()[0].split() == ["student", "grade", "tests", "checks", "flag"]
+    assert student_table(SCORES, CELLS).splitlines()[0].split()[:5] == ["student", "grade", "tests", "checks", "flag"]
     assert exercise_table(SCORES, CELLS).splitlines()[0].split() == ["exercise", "file", "tests", "verified"]
