@@ -134,7 +134,7 @@ def nbgrader_settings():
 
 
 def report(course_id=None, as_json=False):
-    """(text to print, exit code): the newest submission of each assignment you submitted, or why there is none."""
+    """What to print: the newest submission of each assignment you submitted, or that there is none yet."""
     root, cache, configured = nbgrader_settings()
     course_id = course_id or configured
     newest = {}
@@ -142,7 +142,8 @@ def report(course_id=None, as_json=False):
         newest.setdefault((submission.course_id, submission.assignment), submission)
     if not newest:
         where = f"course {course_id}" if course_id else "any course"
-        return f"no submission of {where} in nbgrader's cache ({cache}): submit with the Assignments tab first", 1
+        text = f"nothing submitted yet to {where} (nbgrader's cache: {cache}): submit with the Assignments tab first"
+        return "[]" if as_json else text
     entries = []
     for submission in newest.values():
         folder = feedback_folder(root, submission.course_id)
@@ -151,8 +152,8 @@ def report(course_id=None, as_json=False):
         entries.append((submission, status, queue))
     if as_json:
         shown = [{**_public(s), "status": status, "queue": queue} for s, status, queue in entries]
-        return json.dumps(shown, indent=1), 0
-    return "\n".join(describe(*entry) for entry in entries), 0
+        return json.dumps(shown, indent=1)
+    return "\n".join(describe(*entry) for entry in entries)
 
 
 def _public(submission):
