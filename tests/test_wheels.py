@@ -112,8 +112,9 @@ def test_the_student_s_wheel_holds_no_answer_and_gives_the_student_s_commands(wh
         "hint",
         "workspace",
         "lab",
+        "status",
     }
-    for command in ("check", "hint", "workspace", "lab"):
+    for command in ("check", "hint", "workspace", "lab", "status"):
         assert command in run(kit, command, "--help", cwd=folder).stdout
     assert run(bin_dir / "python", "-c", "import autograder", check=False, cwd=folder).returncode != 0
 
@@ -150,3 +151,19 @@ def test_the_grader_s_wheel_alone_builds_a_course_and_grades_every_sample(wheels
     assert best == maximum and rows["untouched"][1] == f"0/{maximum}" and "FLAGGED" in rows["cheater"]
     assert (folder / "demo" / "backprop-grades.csv").is_file() and "demo finished in" in demo.stdout
     assert {path.name for path in (folder / "demo" / "feedback").iterdir()} == set(every)
+
+
+def test_the_student_s_wheel_ships_stubs_even_from_a_checkout_whose_exercises_are_solved(folder):
+    copy = folder / "solved-checkout"
+    tracked = run("git", "ls-files", "-z", cwd=CHECKOUT).stdout.split("\0")
+    for name in filter(None, tracked):
+        source, target = CHECKOUT / name, copy / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, target)
+    shutil.copy2(CHECKOUT / "solutions" / "layers.py", copy / "backprop_lib" / "layers.py")  # a TA solved it here
+    run(sys.executable, "-m", "pip", "wheel", copy / "student-kit", "--no-deps", "-q", "-w", copy / "dist")
+    (wheel,) = (copy / "dist").glob("backprop_kit-*.whl")
+    assert texts(wheel)["backprop_lib/layers.py"] == (CHECKOUT / "backprop_lib" / "layers.py").read_text()

@@ -20,7 +20,7 @@ from autograder.hub import BadSettings, HubError, accounts, config, environments
 EXCHANGE_MODE = 0o1777  # everyone writes (nbgrader's rule), no one removes what is not theirs
 
 
-def init(deployment, kit=None, say=print):
+def init(deployment, kit=None, student_kit=None, say=print):
     """Make (or bring up to date) the deployment; returns {account: first password} of the accounts it created."""
     if os.geteuid() != 0:
         raise HubError("hub init runs as root: it creates Unix accounts and the course's grader account")
@@ -32,7 +32,7 @@ def init(deployment, kit=None, say=print):
     d.state.chmod(0o700)
     passwords = _accounts(d, say)
     say("building the students' environment (a few minutes the first time)")
-    environments.build_student_env(d.student_env, d.state / "student-env.log")
+    environments.build_student_env(d.student_env, d.state / "student-env.log", student_kit)
     say("building the grader's environment")
     environments.build_grader_env(d.grader_env, accounts.group_of(d.grader), d.state / "grader-env.log", kit)
     d.exchange.mkdir(exist_ok=True)

@@ -1,9 +1,9 @@
 """The hub's two Python environments, each a venv of Debian's own interpreter (readable by every account).
 
-- the students' (``student-env``, readable by all): JupyterLab, nbgrader, JupyterHub's
-  single-user server, the kit's dependencies and the student's kit, a package holding
-  ``backprop_lib`` alone (the exercise files as stubs, ``backprop-kit check / hint /
-  exercises``): never the autograder, whose package data holds the hidden tests;
+- the students' (``student-env``, readable by all): the student's distribution (``student-kit/``:
+  ``backprop_lib`` with its exercise files as stubs, the notebooks, ``backprop-kit check / hint /
+  status``) with nbgrader's student tools, and JupyterHub's single-user server: never the
+  autograder, whose package data holds the hidden tests;
 - the grader's (``grader-env``, the grader account's group and root only): the whole
   kit with its PostgreSQL and Dask extras, and JupyterHub for the formgrader service.
 
@@ -15,15 +15,14 @@ are new venvs of ``/usr/bin/python3``.
 import os
 import shutil
 import subprocess
-import tempfile
-from importlib.metadata import requires, version
+from importlib.metadata import version
 from pathlib import Path
 
 from autograder.hub import HubError
 
 BASE_PYTHON = "/usr/bin/python3"
 KIT_ROOT = Path(__file__).resolve().parents[2]
-STUDENT_DISTRIBUTION = "backprop-kit-student"
+STUDENT_PROJECT = KIT_ROOT / "student-kit"
 
 
 def kit_source():
@@ -33,13 +32,19 @@ def kit_source():
     return str(KIT_ROOT)
 
 
-def build_student_env(path, log_file):
+def student_kit_source():
+    """The student's distribution's project folder in a checkout, which pip builds into the students' environment."""
+    if not (STUDENT_PROJECT / "pyproject.toml").is_file():
+        raise HubError(
+            f"the kit at {KIT_ROOT} is no checkout: give the student's kit with --student-kit (a wheel or folder of it)"
+        )
+    return str(STUDENT_PROJECT)
+
+
+def build_student_env(path, log_file, student_kit=None):
     """The students' environment at ``path`` (made once; delete it to make it again)."""
-    if _usable(path):
-        return
-    with tempfile.TemporaryDirectory(prefix="backprop-kit-student-") as project:
-        _write_student_project(Path(project))
-        _make_venv(path, [project, _jupyterhub()], log_file)
+    if not _usable(path):
+        _make_venv(path, [f"{student_kit or student_kit_source()}[nbgrader]", _jupyterhub()], log_file)
 
 
 def build_grader_env(path, group, log_file, kit=None):
@@ -78,33 +83,3 @@ def _make_venv(path, requirements, log_file):
             if done.returncode:
                 shutil.rmtree(path, ignore_errors=True)
                 raise HubError(f"making {path} failed at `{' '.join(argv[-2:])}`: see {log_file}")
-
-
-def _write_student_project(folder):
-    """A project folder pip builds into the student's kit: ``backprop_lib`` as a course ships it, the
-    ``backprop-kit`` command, the kit's own dependencies."""
-    from backprop_lib.kit.workspace import copy_library
-
-    copy_library(folder / "backprop_lib")
-    dependencies = [line for line in requires("backprop-kit") if "extra ==" not in line]
-    (folder / "pyproject.toml").write_text(
-        f"""[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "{STUDENT_DISTRIBUTION}"
-version = "{version("backprop-kit")}"
-description = "The backprop-kit student's library: exercise stubs, checks and hints (no autograder)."
-dependencies = {dependencies!r}
-
-[project.scripts]
-backprop-kit = "backprop_lib.kit.cli:main"
-
-[tool.setuptools.packages.find]
-include = ["backprop_lib*"]
-
-[tool.setuptools.package-data]
-"backprop_lib.kit" = ["hints.json"]
-"""
-    )
