@@ -124,6 +124,10 @@ def add_commands(subparsers):
         "--notebook-seconds", type=positive(float), default=NOTEBOOK_SECONDS, help="time limit per notebook"
     )
     serve.add_argument("--scheduler", default=None, metavar="URL", help="grade on this Dask cluster (tcp://HOST:PORT)")
+    serve.add_argument(
+        "--pages-port", type=positive(int), default=None, metavar="PORT",
+        help="as a JupyterHub service: serve the class insights page to the instructors on this loopback port",
+    )  # fmt: skip
 
     demo = subparsers.add_parser(
         "demo", help="build a course, grade sample submissions, show the results", parents=[common],
@@ -152,10 +156,13 @@ def _add_hub_commands(subparsers, common, formatter):
     init.add_argument("--course-id", default=COURSE_ID, help="the course id (names groups, the grader account)")
     init.add_argument("--instructor", action="append", default=[], help="an instructor's account (repeatable)")
     init.add_argument("--roster", type=Path, default=None, help="the students' accounts, one per line")
-    init.add_argument("--port", type=positive(int), default=8000, help="the hub's port (the next three are used too)")
+    init.add_argument("--port", type=positive(int), default=8000, help="the hub's port (the next four are used too)")
     init.add_argument("--ip", default="", help="the address browsers reach ('': every interface)")
     init.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (None: sqlite in the course)")
     init.add_argument("--kit", default=None, help="the kit pip installs for the grader (None: this checkout)")
+    init.add_argument(
+        "--student-kit", default=None, help="the student's kit pip installs for students (None: this checkout's)"
+    )
     init.add_argument("--auth", choices=["pam", "lti13"], default="pam", help="how people log in")
     for name, text in (
         ("issuer", "the LMS's issuer URL"),
@@ -397,6 +404,11 @@ def _serve(args):
     from autograder.gradebook.lock import Busy
     from autograder.service.server import serve
 
+    if args.pages_port and "JUPYTERHUB_API_TOKEN" not in os.environ:
+        raise UsageError(
+            "--pages-port serves the insights page as a JupyterHub service (hub init configures it); "
+            "elsewhere, write the page with `course insights`"
+        )
     course = _open(args)
     if args.scheduler and course.db_url.startswith("sqlite"):
         raise UsageError(
@@ -404,7 +416,7 @@ def _serve(args):
             "build it with --db postgresql+psycopg2://USER@HOST:PORT/DB"
         )
     try:
-        return serve(course, args.scheduler, args.jobs, args.notebook_seconds)
+        return serve(course, args.scheduler, args.jobs, args.notebook_seconds, args.pages_port)
     except Busy as busy:
         raise UsageError(str(busy)) from None
 
@@ -433,7 +445,7 @@ def _hub_init(args):
         auth=args.auth,
         lti={**lti, "username_key": args.lti_username_key} if args.auth == "lti13" else {},
     )
-    deploy.init(deployment, kit=args.kit, say=log.info)
+    deploy.init(deployment, kit=args.kit, student_kit=args.student_kit, say=log.info)
     log.info(f"ready: backprop-kit hub start {args.dir}   (then open {deployment.url})")
     if deployment.passwords_file.exists():
         log.info(f"first passwords of the accounts created: {deployment.passwords_file} (root only)")

@@ -78,12 +78,20 @@ def test_the_pam_configuration_loads_with_groups_roles_services_and_the_fetch_ho
     assert app.bind_url == "http://127.0.0.1:18000" and app.hub_bind_url == "http://127.0.0.1:18001"
     assert app.config.Authenticator.allowed_users == ["ann", "bo", "lee"]
     assert app.load_groups == {"nbgrader-dl101": {"users": ["lee", "ann", "bo"]}, "formgrade-dl101": {"users": ["lee"]}}
-    (formgrader,) = app.services
+    formgrader, grading = app.services
     assert formgrader["name"] == "dl101" and formgrader["user"] == "grader-dl101"
     assert formgrader["cwd"] == str(deployment.course) and formgrader["url"] == "http://127.0.0.1:18003"
+    assert grading["name"] == "grading-dl101" and grading["user"] == "grader-dl101"
+    assert grading["url"] == "http://127.0.0.1:18004"
+    assert grading["command"][1:] == ["course", "serve", "-C", str(deployment.course), "--pages-port", "18004"]
     formgrade_role = next(role for role in app.load_roles if role["name"] == "formgrade-dl101")
-    assert (
-        formgrade_role["groups"] == ["formgrade-dl101"] and "access:services!service=dl101" in formgrade_role["scopes"]
+    assert formgrade_role["groups"] == ["formgrade-dl101"]
+    assert {"access:services!service=dl101", "access:services!service=grading-dl101"} <= set(formgrade_role["scopes"])
+    assert not any(
+        "grading-dl101" in scope
+        for role in app.load_roles
+        if role["name"] != "formgrade-dl101"
+        for scope in role.get("scopes", [])
     )
     hook = app.config.Spawner.pre_spawn_hook
     assert hook.func.__name__ == "fetch_assignment" and hook.args == (

@@ -204,6 +204,17 @@ def test_the_status_file_is_found_only_with_the_submission_s_secret_and_read_by_
     assert "submitted 2026-01-12 09:00:00 UTC" in text and "place 2 of 3 in the queue (2 being graded now)" in text
 
 
+def test_before_a_first_submission_status_says_so_and_succeeds(tmp_path):
+    with scratch_home(tmp_path / "home") as patch:
+        patch.chdir(tmp_path)
+        ask = [sys.executable, "-m", "backprop_lib.kit.cli", "status"]
+        plain = subprocess.run(ask, capture_output=True, text=True, timeout=120)
+        as_json = subprocess.run([*ask, "--json"], capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0 and not plain.stderr, plain.stderr
+    assert "nothing submitted yet" in plain.stdout and "submit with the Assignments tab" in plain.stdout
+    assert as_json.returncode == 0 and json.loads(as_json.stdout) == []
+
+
 def test_an_older_gradebook_gains_the_queue_table(course):
     engine = sqlalchemy.create_engine(course.db_url)
     with engine.begin() as connection:  # the gradebook as kit schema 2 left it
@@ -229,3 +240,20 @@ def test_a_course_without_an_exchange_or_a_cluster_on_sqlite_is_refused_in_one_l
     assert "set c.Exchange.root in" in done.stderr
     done = serve(course, "--scheduler", "tcp://127.0.0.1:1")
     assert done.returncode == 2 and "--scheduler needs a gradebook every worker can reach" in done.stderr
+
+
+def test_the_insights_page_is_served_only_as_a_jupyterhub_service(tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JUPYTERHUB_")}
+    command = [
+        sys.executable,
+        "-m",
+        "backprop_lib.kit.cli",
+        "course",
+        "serve",
+        "-C",
+        str(tmp_path),
+        "--pages-port",
+        "9",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2 and "JupyterHub service" in done.stderr and "course insights" in done.stderr

@@ -3,8 +3,8 @@
 Everything here is rendered from a ``Deployment`` (``DIR/deployment.json``):
 ``hub init`` writes it again each time it runs, so change a setting with
 ``hub init``, not by editing the files. The course's services are listed in
-``services``: the formgrader today; grading on submission and the class
-insights page join there.
+``services``: the formgrader, and the grading service (grading on submission,
+with the class insights page for the instructors).
 """
 
 import json
@@ -35,26 +35,41 @@ def groups(deployment):
 
 
 def roles(deployment):
-    """Instructors reach the course's formgrader; a student's server may read its own user's groups."""
+    """Instructors reach the course's formgrader and grading service (its insights page); a student's server may read
+    its own user's groups."""
     course = deployment.course_id
     return [
         {
             "name": f"formgrade-{course}",
             "groups": [f"formgrade-{course}"],
-            "scopes": [f"access:services!service={course}", "list:services", f"read:services!service={course}"],
+            "scopes": [
+                f"access:services!service={course}",
+                f"access:services!service={grading_service(deployment)}",
+                "list:services",
+                f"read:services!service={course}",
+                f"read:services!service={grading_service(deployment)}",
+            ],
         },
         {"name": "server", "scopes": SERVER_SCOPES},
     ]
+
+
+def grading_service(deployment):
+    """The name of the course's grading service."""
+    return f"grading-{deployment.course_id}"
 
 
 def services(deployment):
     """The course's hub services, each run by the hub as the grader account in the course folder.
 
     The formgrader: a single-user server of the grader's environment, opened in a tab of its own
-    (JupyterHub's Content-Security-Policy keeps it out of JupyterLab's frames). The services of
-    grading on submission and of the class insights page are added to this list.
+    (JupyterHub's Content-Security-Policy keeps it out of JupyterLab's frames). The grading service
+    (``backprop-kit course serve``): each submission graded as it arrives, its feedback released, and the class
+    insights page served to the instructors, drawn again as gradings arrive.
     """
     grader_bin = deployment.grader_env / "bin"
+    environment = {"PATH": f"{grader_bin}:/usr/local/bin:/usr/bin:/bin"}
+    serve = [str(grader_bin / "backprop-kit"), "course", "serve", "-C", str(deployment.course)]
     return [
         {
             "name": deployment.course_id,
@@ -64,7 +79,18 @@ def services(deployment):
             "command": [str(grader_bin / "jupyterhub-singleuser"), "--ServerApp.default_url=/formgrader"],
             "user": deployment.grader,
             "cwd": str(deployment.course),
-            "environment": {"PATH": f"{grader_bin}:/usr/local/bin:/usr/bin:/bin"},
+            "environment": environment,
+            "oauth_no_confirm": True,
+        },
+        {
+            "name": grading_service(deployment),
+            "display": True,
+            "info": {"description": f"what the class got wrong in {deployment.course_id}, as gradings arrive"},
+            "url": f"http://127.0.0.1:{deployment.pages_port}",
+            "command": [*serve, "--pages-port", str(deployment.pages_port)],
+            "user": deployment.grader,
+            "cwd": str(deployment.course),
+            "environment": environment,
             "oauth_no_confirm": True,
         },
     ]
@@ -129,7 +155,7 @@ def render_hub_config(deployment):
         "c.Spawner.http_timeout = 120",
         "",
         "# The course's services, run by the hub as the grader account (autograder.hub.config.services):",
-        "# formgrader for the instructors; grading on submission and the class insights page join this list.",
+        "# formgrader for the instructors; grading on submission, with the class insights page for the instructors.",
         setting("JupyterHub.services", services(d)),
         "",
     ]

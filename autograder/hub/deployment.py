@@ -2,9 +2,9 @@
 
 The settings are kept in ``DIR/deployment.json``; the hub's configuration is
 generated from them (``autograder.hub.config``), so they are the one source of
-it. Ports: the proxy serves ``port`` to browsers, the hub's own API, the
-proxy's API and the course's formgrader listen on loopback at ``port + 1``,
-``port + 2`` and ``port + 3``.
+it. Ports: the proxy serves ``port`` to browsers; the hub's own API, the
+proxy's API, the course's formgrader and the grading service's insights page
+listen on loopback at ``port + 1`` to ``port + 4``.
 """
 
 import json
@@ -42,8 +42,8 @@ class Deployment:
                 f"course id {self.course_id!r}: use 1 to 24 lower-case letters, digits and '-', starting with a "
                 "letter (it names a Unix account, hub groups and a hub service)"
             )
-        if not 0 < self.port < 65533:
-            raise BadSettings(f"port {self.port}: choose one from 1 to 65532 (the next three serve the hub itself)")
+        if not 0 < self.port < 65532:
+            raise BadSettings(f"port {self.port}: choose one from 1 to 65531 (the next four serve the hub itself)")
         if self.auth not in AUTHENTICATORS:
             raise BadSettings(f"authenticator {self.auth!r}: choose one of {', '.join(AUTHENTICATORS)}")
         if self.auth == "lti13":
@@ -120,6 +120,10 @@ class Deployment:
     @property
     def formgrader_port(self):
         return self.port + 3
+
+    @property
+    def pages_port(self):
+        return self.port + 4
 
     def save(self):
         settings = {key: value for key, value in asdict(self).items() if key != "root"}

@@ -1,6 +1,7 @@
 """``backprop-kit course serve``: grade each submission as it arrives in nbgrader's exchange, and tell the student.
 
-One process, no thread; its workers are forked from it, as ``course grade``'s are, and die with it:
+One process, no thread; its workers are forked from it, as ``course grade``'s are, and die with it (on a hub, so
+does the insights page's server, ``autograder.service.pages``):
 
 - every POLL_SECONDS (and at the start: nothing submitted while the service was down is missed), the
   exchange's complete submissions not seen before enter the queue in the gradebook (``queue.Queue``);
@@ -14,9 +15,12 @@ SIGTERM or SIGINT (Ctrl-C, or a JupyterHub stopping its services) stops it: runn
 wait for the next start. One service runs per course (``autograder.gradebook.lock.service_lock``).
 """
 
+import contextlib
 import json
 import os
 import signal
+import socket
+import subprocess
 import sys
 import time
 from multiprocessing import get_context
@@ -263,8 +267,9 @@ def _iso(moment):
     return moment.isoformat() if moment else None
 
 
-def serve(course, scheduler=None, jobs=2, notebook_seconds=batch.NOTEBOOK_SECONDS):
-    """Run the grading service of ``course`` until stopped; ``Busy`` if one runs already."""
+def serve(course, scheduler=None, jobs=2, notebook_seconds=batch.NOTEBOOK_SECONDS, pages_port=None):
+    """Run the grading service of ``course`` until stopped; ``Busy`` if one runs already. With ``pages_port``
+    (a JupyterHub service), the class insights page is served beside it (``autograder.service.pages``)."""
     inbound = Exchange(course).inbound
     if not inbound.is_dir():
         raise BuildError(
@@ -276,4 +281,34 @@ def serve(course, scheduler=None, jobs=2, notebook_seconds=batch.NOTEBOOK_SECOND
         batch.preload()
         verify.Isolation.detect()  # stops here, with the reason, on a machine where no box starts
         sys.stdout.flush()
-        return Service(course, scheduler, jobs, notebook_seconds).run()
+        with _pages(course, pages_port):
+            return Service(course, scheduler, jobs, notebook_seconds).run()
+
+
+@contextlib.contextmanager
+def _pages(course, port):
+    """The insights page's server on ``port`` while the block runs (nothing without a port).
+
+    The port is bound here, so one in use stops the service with the reason; the server is a child in a session
+    of its own (Ctrl-C stops the service, which stops it) that dies with the service."""
+    if port is None:
+        yield
+        return
+    try:
+        listening = socket.create_server(("127.0.0.1", port))
+    except OSError as error:
+        raise BuildError(f"the insights page's port {port}: {error.strerror}") from None
+    with listening:
+        command = [sys.executable, "-I", "-m", "autograder.service.pages", str(course.root), str(listening.fileno())]
+        server = subprocess.Popen(
+            command, pass_fds=[listening.fileno()], preexec_fn=die_with_parent, start_new_session=True
+        )
+    try:
+        yield
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

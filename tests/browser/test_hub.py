@@ -60,7 +60,7 @@ pytestmark = [
 ]
 
 
-def free_port_block(size=4):
+def free_port_block(size=5):
     """A port p such that p .. p + size - 1 are free on 127.0.0.1 now."""
     for _ in range(200):
         with socket.socket() as probe:
@@ -384,13 +384,54 @@ def test_a_second_student_submits_the_untouched_stubs(deployment, browser):
     page.context.close()
 
 
+def student_status(hub, student):
+    """What `backprop-kit status` tells ``student`` in a terminal of their assignment."""
+    kit = hub.folder / "student-env" / "bin" / "backprop-kit"
+    env = {"HOME": str(home_of(student)), "PATH": f"{kit.parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
+    command = [shutil.which("runuser"), "-u", student, "--", str(kit), "status"]
+    workspace = home_of(student) / COURSE / "backprop"
+    return subprocess.run(command, cwd=workspace, env=env, capture_output=True, text=True, timeout=120).stdout
+
+
+def test_the_grading_service_grades_each_submission_as_it_arrives(deployment):
+    """Nobody runs `course grade`: the hub's grading service saw both submissions, graded them, released their
+    feedback, and each student reads the result with `backprop-kit status`."""
+    deadline, seen = time.monotonic() + 900, {}
+    while time.monotonic() < deadline:
+        seen = {student: student_status(deployment, student) for student in STUDENTS[:2]}
+        if all("points" in text for text in seen.values()):
+            break
+        time.sleep(5)
+    first = re.search(r"graded .*: (\S+)/(\S+) points", seen[STUDENTS[0]])
+    second = re.search(r"graded .*: (\S+)/(\S+) points", seen[STUDENTS[1]])
+    assert first and second, seen
+    assert float(first.group(1)) == float(first.group(2)) > float(second.group(1)), seen
+    assert "feedback released" in seen[STUDENTS[0]], seen
+
+
+def test_the_instructors_see_what_the_class_got_wrong_and_students_do_not(deployment, browser):
+    url = f"{deployment.url}/services/grading-{COURSE}/"
+    page = log_in(browser, deployment, INSTRUCTOR)
+    page.wait_for_url("**/user/**", timeout=240 * MS)
+    page.goto(url)
+    page.get_by_role("heading", name=re.compile("What the class got wrong")).wait_for(timeout=120 * MS)
+    assert "2 students" in page.inner_text("body")
+    page.screenshot(path=ARTIFACTS / "5b-instructor-reads-the-insights.png", full_page=True)
+    page.context.close()
+    page = log_in(browser, deployment, STUDENTS[2])
+    page.wait_for_url("**/user/**", timeout=240 * MS)
+    answer = page.goto(url)
+    assert answer.status == 403 and "What the class got wrong" not in page.content()
+    page.context.close()
+
+
 def test_the_instructor_collects_in_formgrader_grades_and_releases_feedback(deployment, browser):
     page = log_in(browser, deployment, INSTRUCTOR)
     page.wait_for_url("**/user/**", timeout=240 * MS)
     page.goto(f"{deployment.url}/hub/home")
     page.get_by_text("Services").click()
     with page.context.expect_page() as opened:
-        page.get_by_role("link", name=COURSE).click(modifiers=["Control"])
+        page.get_by_role("link", name=COURSE, exact=True).click(modifiers=["Control"])
     formgrader = opened.value
     formgrader.wait_for_url("**/formgrader**", timeout=120 * MS)
     row = formgrader.locator("tr", has_text="backprop").first

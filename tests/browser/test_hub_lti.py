@@ -117,8 +117,8 @@ def form(action, fields):
 
 @pytest.fixture(scope="module")
 def hub():
-    port = free_port_block(5)
-    platform = Platform(port + 4)
+    port = free_port_block(6)  # the hub's five, then the platform's
+    platform = Platform(port + 5)
     lti = {
         "issuer": platform.url,
         "client_id": CLIENT_ID,
