@@ -217,7 +217,8 @@ print(found)
 
 
 def test_what_a_notebook_leaves_in_the_box_s_shared_places_never_reaches_the_next(folder, server):
-    binds = [Path(server.scratch), folder]  # /tmp shows the folders bound under it as mount points
+    # /tmp shows the folders bound under it as mount points (the interpreter's too, in a checkout under /tmp)
+    binds = [Path(server.scratch), folder, *(Path(shown) for _, shown in box.python_binds())]
     mounted = {path.relative_to("/tmp").parts[0] for path in binds if path.is_relative_to("/tmp")}
     (made,), _ = asyncio.run(run(folder, LEAVE_STATE))
     assert made == "True"
