@@ -6,9 +6,8 @@ nbgrader's gradebook API as formgrader does). Headless Chromium opens the pages
 with every network request refused.
 """
 
-import shutil
-
 import pytest
+from headless_chromium import launched
 from nbgrader.api import Gradebook
 from scratch_home import scratch_home
 
@@ -20,8 +19,6 @@ from autograder.reports import feedback
 from autograder.reports import scores as report
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +39,8 @@ def course(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which(CHROMIUM):
-        pytest.skip("no chromium: apt-get install chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched() as browser:
         yield browser
-        browser.close()
 
 
 def open_offline(browser, path):

@@ -24,9 +24,11 @@ import nbformat
 import numpy as np
 import pytest
 import sqlalchemy
+from headless_chromium import launched
 from nbformat.v4 import new_code_cell
 from one_notebook import NOTEBOOK, one_notebook_course
 from scratch_home import scratch_home
+from test_hostile import TRACEBACKS  # the hostile suite's suppressed tracebacks
 
 from autograder.course import TA_CONFIG, samples
 from autograder.course.build import HIDDEN_TESTS_DIR
@@ -304,14 +306,6 @@ _results.CheckResult.to_dict = lambda self: {
     **_to_dict(self), "diagnosis": "ignored upstream gradient", "hint": "<script>alert('forged')</script>"
 }
 """
-TRACEBACKS = """
-ip = get_ipython()
-ip._showtraceback = lambda *a, **k: None
-ip.showtraceback = lambda *a, **k: None
-def _forget(result):
-    result.error_in_exec = None
-ip.events.register("post_run_cell", _forget)
-"""
 
 
 def students():
@@ -572,19 +566,10 @@ def hidden_test_lines():
     ]
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-
-
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which(CHROMIUM):
-        pytest.skip("no chromium: apt-get install chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.mark.slow

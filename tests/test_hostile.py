@@ -32,6 +32,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from headless_chromium import launched
 from nbformat.v4 import new_code_cell, new_markdown_cell
 from one_notebook import NOTEBOOK, one_notebook_course
 
@@ -556,15 +557,10 @@ def check_new_attacks(course, scores, user):
 
 def assert_inert_in_chromium(pages):
     """Every page opened in headless Chromium: no script ran (the title stays), nothing navigated, asked or loaded."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=args)
+    with launched() as browser:
         for path in pages:
             title, events = opened(browser, path)
             assert "PWNED" not in title and not events, (path, title, events)
-        browser.close()
 
 
 def opened(browser, path):

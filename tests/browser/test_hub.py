@@ -40,7 +40,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_jupyterlab_widgets import CHROMIUM, CHROMIUM_ARGS
+from headless_chromium import launched
 
 from backprop_lib import EXERCISE_MODULES
 
@@ -200,12 +200,8 @@ def _deployment(folder, roster):
 
 @pytest.fixture(scope="module")
 def browser(deployment):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
 OPEN_PAGES = []

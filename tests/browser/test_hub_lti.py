@@ -25,7 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_hub import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RUN, free_port_block
+from headless_chromium import launched
+from test_hub import ARTIFACTS, RUN, free_port_block
 
 from autograder.hub import config
 from autograder.hub.deployment import Deployment
@@ -166,12 +167,8 @@ def hub():
 
 @pytest.fixture(scope="module")
 def browser(hub):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
 WHO_AM_I = """

@@ -12,21 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from headless_chromium import launched
 from lab_server import JupyterLab, widget_notebooks
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = widget_notebooks(REPO / "notebooks")
 ARTIFACTS = REPO / "tests" / "artifacts" / "jupyterlab"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 RUN_ALL_TIMEOUT_MS = 180_000
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
@@ -110,12 +101,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
 class ScreenshotNote:

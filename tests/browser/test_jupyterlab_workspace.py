@@ -12,8 +12,9 @@ import os
 from pathlib import Path
 
 import pytest
+from headless_chromium import launched
 from lab_server import WorkspaceLab
-from test_jupyterlab_widgets import CHROMIUM, CHROMIUM_ARGS, NOTEBOOK_OPEN, RUN_ALL
+from test_jupyterlab_widgets import NOTEBOOK_OPEN, RUN_ALL
 
 from backprop_lib.kit import workspace
 
@@ -64,12 +65,9 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(lab):
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS.parent / ".gitignore").write_text("*\n")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched() as chromium:
         page = chromium.new_page(viewport={"width": 1400, "height": 1000})
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
@@ -77,7 +75,6 @@ def page(lab):
         assert opened == f"{lab.url}/lab/tree/01_chain_rule.ipynb", opened
         page.goto(opened)
         yield page
-        chromium.close()
 
 
 def test_lab_opens_notebook_01_at_the_workspace_root_without_instructor_tools(page):
