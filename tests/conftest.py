@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from scratch_home import scratch_home
 
 os.environ["BACKPROP_KIT_SOLUTIONS"] = "1"
 
@@ -21,6 +22,14 @@ def student_env(**extra):
     """The environment of a student's process: no solution mode, scratch-free defaults."""
     env = {key: value for key, value in os.environ.items() if key != "BACKPROP_KIT_SOLUTIONS"}
     return env | extra
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """A scratch home for a whole test module (``scratch_home``): nothing the module's commands write lands in ~."""
+    folder = tmp_path_factory.mktemp("home")
+    with scratch_home(folder):
+        yield folder
 
 
 @pytest.fixture

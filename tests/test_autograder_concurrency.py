@@ -14,7 +14,6 @@ import pytest
 from exchange_users import open_exchange, submit_for
 from one_notebook import one_notebook_course
 from postgres_server import available, running_postgres
-from scratch_home import scratch_home
 
 from autograder.course import open_course, samples
 from autograder.course.build import build
@@ -60,13 +59,6 @@ def hand_in(course, pool):
     """Every student's submission, copied from the pool of samples."""
     for student, sample in STUDENTS.items():
         shutil.copytree(pool.folder("submitted", sample), course.folder("submitted", student))
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("home")
-    with scratch_home(folder):
-        yield folder
 
 
 @pytest.fixture(scope="module")

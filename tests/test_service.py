@@ -22,7 +22,6 @@ import nbformat
 import pytest
 from exchange_users import Students, open_exchange, submit_for, why_not
 from one_notebook import NOTEBOOK, one_notebook_course
-from scratch_home import scratch_home
 
 from autograder.course import BEGIN_HIDDEN, TA_CONFIG, BuildError, open_course, samples
 from autograder.course.build import build
@@ -83,13 +82,6 @@ def report(env, course):
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     return {s["student"]: s for s in json.loads(done.stdout)}
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("home")
-    with scratch_home(folder):
-        yield folder
 
 
 @pytest.fixture(scope="module")

@@ -229,7 +229,7 @@ def test_an_older_gradebook_gains_the_queue_table(course):
 
 def serve(course, *options):
     command = [sys.executable, "-m", "backprop_lib.kit.cli", "course", "serve", "-C", str(course.root), *options]
-    env = {key: value for key, value in os.environ.items() if key != "BACKPROP_KIT_SOLUTIONS"}
+    env = {k: v for k, v in os.environ.items() if k != "BACKPROP_KIT_SOLUTIONS" and not k.startswith("JUPYTERHUB_")}
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
 
 
@@ -242,18 +242,6 @@ def test_a_course_without_an_exchange_or_a_cluster_on_sqlite_is_refused_in_one_l
     assert done.returncode == 2 and "--scheduler needs a gradebook every worker can reach" in done.stderr
 
 
-def test_the_insights_page_is_served_only_as_a_jupyterhub_service(tmp_path):
-    env = {key: value for key, value in os.environ.items() if not key.startswith("JUPYTERHUB_")}
-    command = [
-        sys.executable,
-        "-m",
-        "backprop_lib.kit.cli",
-        "course",
-        "serve",
-        "-C",
-        str(tmp_path),
-        "--pages-port",
-        "9",
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+def test_the_insights_page_is_served_only_as_a_jupyterhub_service(course):
+    done = serve(course, "--pages-port", "9")
     assert done.returncode == 2 and "JupyterHub service" in done.stderr and "course insights" in done.stderr
