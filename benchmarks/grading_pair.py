@@ -1,10 +1,11 @@
 """Grading CPU of this checkout against another one (an older commit), in alternating rounds on the same samples.
 
-Each checkout builds, releases and fills a course of its own (the reference, untouched, mistakes-1 and mistakes-2
-samples, as that checkout makes them), then the two run ``course grade --force --jobs 1`` in turn, the order
-swapped every round, so that a slower spell of the machine slows both alike. CPU seconds are those of the whole
-process tree, boxes included (``grading.measured``: this process is a child subreaper). Printed: every run, the
-medians, the ratio of this checkout's median CPU to the other's, and each course's report.
+Each checkout builds, releases and fills a course of its own (``grading.make_submissions``: the reference,
+untouched, mistakes-1 and mistakes-2 samples, as that checkout makes them), then the two run ``course grade
+--force --jobs 1`` in turn, the order swapped every round, so that a slower spell of the machine slows both alike.
+CPU seconds are those of the whole process tree, boxes included (``grading.measured``: this process is a child
+subreaper). Printed: every run, the medians, the ratio of this checkout's median CPU to the other's, and each
+course's report.
 
     git worktree add /tmp/before <commit> && python3 -m venv /tmp/before/.venv \
         && /tmp/before/.venv/bin/pip install -e /tmp/before
@@ -21,9 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grading import PR_SET_CHILD_SUBREAPER, measured
+from grading import PR_SET_CHILD_SUBREAPER, make_submissions, measured
 
-SAMPLES = ("reference", "untouched", "mistakes-1", "mistakes-2")
+SUBMISSIONS = 4
 HERE = Path(__file__).resolve().parent.parent
 
 
@@ -34,11 +35,9 @@ def prepared(root, scratch, label):
     env |= {"HOME": str(scratch / f"home-{label}"), "PATH": f"{python.parent}{os.pathsep}{env['PATH']}"}
     kit = [str(python), "-m", "backprop_lib.kit.cli"]
     course = scratch / f"course-{label}"
-    for step in (["build", course], ["release", "-C", course], ["samples", "-C", course]):
-        measured([*kit, "course", *step], root, env)
-    for folder in (course / "submitted").iterdir():
-        if folder.name not in SAMPLES:
-            shutil.rmtree(folder)
+    measured([*kit, "course", "build", course], root, env)
+    measured([*kit, "course", "release", "-C", course], root, env)
+    make_submissions(course, SUBMISSIONS, kit, env)
     return [*kit, "course", "grade", "-C", course, "--force", "--jobs", "1"], course, env
 
 
@@ -60,7 +59,7 @@ def main():
                 load = os.getloadavg()[0]
                 print(f"round {round_ + 1} {label}: wall {wall:.2f} s, CPU {used:.2f} s, load {load:.2f}", flush=True)
         for label, used in cpu.items():
-            print(f"{label}: median CPU {statistics.median(used) / len(SAMPLES):.2f} s per submission")
+            print(f"{label}: median CPU {statistics.median(used) / SUBMISSIONS:.2f} s per submission")
         print(f"this / other, CPU: {statistics.median(cpu['this']) / statistics.median(cpu['other']):.3f}")
         for label, (command, course, env) in runs.items():
             report = [*command[:3], "course", "report", "-C", course]
